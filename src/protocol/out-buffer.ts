@@ -1,0 +1,76 @@
+import { writeDecimal } from "./numbers.ts";
+
+/**
+ * Replies produced by one read event, gathered into one buffer and written with one syscall.
+ * The buffer is reused across events when the socket took the previous write at once;
+ * otherwise the socket still references it and a fresh one is started.
+ */
+export class OutBuffer {
+  buf: Buffer;
+  len = 0;
+  private readonly initial: number;
+
+  constructor(initial = 16 * 1024) {
+    this.initial = initial;
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  ensure(extra: number): void {
+    const need = this.len + extra;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+
+  /** Appends a preencoded constant (e.g. "STORED\r\n"). */
+  bytes(src: Uint8Array, start = 0, end = src.length): void {
+    const n = end - start;
+    this.ensure(n);
+    this.buf.set(n === src.length ? src : src.subarray(start, end), this.len);
+    this.len += n;
+  }
+
+  /** Appends an ASCII/latin1 string; for rare replies (stats, errors with detail). */
+  ascii(s: string): void {
+    this.ensure(s.length);
+    this.len += this.buf.write(s, this.len, "latin1");
+  }
+
+  byte(c: number): void {
+    this.ensure(1);
+    this.buf[this.len++] = c;
+  }
+
+  /** Appends a non-negative integer below 2^53 in decimal. */
+  decimal(v: number): void {
+    this.ensure(16);
+    this.len = writeDecimal(this.buf, this.len, v);
+  }
+
+  crlf(): void {
+    this.ensure(2);
+    this.buf[this.len++] = 0x0d;
+    this.buf[this.len++] = 0x0a;
+  }
+
+  /**
+   * Hands the gathered bytes to `write` and starts over. `write` returns true when the bytes
+   * were fully taken (so the buffer may be reused at once).
+   */
+  flush(write: (chunk: Buffer) => boolean): void {
+    if (this.len === 0) return;
+    const chunk = this.buf.subarray(0, this.len);
+    const taken = write(chunk);
+    this.len = 0;
+    if (!taken) this.buf = Buffer.allocUnsafe(Math.max(this.initial, Math.min(this.buf.length, 1 << 20)));
+    else if (this.buf.length > 1 << 20) this.buf = Buffer.allocUnsafe(this.initial);
+  }
+}
+
+/** Preencodes a constant reply. */
+export function reply(s: string): Buffer {
+  return Buffer.from(s, "latin1");
+}

@@ -1,0 +1,32 @@
+import { reply } from "../out-buffer.ts";
+
+/** memcached's constant reply lines, preencoded once. */
+export const R = {
+  stored: reply("STORED\r\n"),
+  notStored: reply("NOT_STORED\r\n"),
+  exists: reply("EXISTS\r\n"),
+  notFound: reply("NOT_FOUND\r\n"),
+  deleted: reply("DELETED\r\n"),
+  touched: reply("TOUCHED\r\n"),
+  end: reply("END\r\n"),
+  ok: reply("OK\r\n"),
+  reset: reply("RESET\r\n"),
+  error: reply("ERROR\r\n"),
+  value: reply("VALUE "),
+  badFormat: reply("CLIENT_ERROR bad command line format\r\n"),
+  badDataChunk: reply("CLIENT_ERROR bad data chunk\r\n"),
+  tooLarge: reply("SERVER_ERROR object too large for cache\r\n"),
+  outOfMemoryStoring: reply("SERVER_ERROR out of memory storing object\r\n"),
+  outOfMemory: reply("SERVER_ERROR out of memory\r\n"),
+  invalidExptime: reply("CLIENT_ERROR invalid exptime argument\r\n"),
+  invalidDelta: reply("CLIENT_ERROR invalid numeric delta argument\r\n"),
+  nonNumeric: reply("CLIENT_ERROR cannot increment or decrement non-numeric value\r\n"),
+  deleteUsage: reply("CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n"),
+  flushNotAllowed: reply("CLIENT_ERROR flush_all not allowed\r\n"),
+  shutdownDisabled: reply("ERROR: shutdown not enabled\r\n"),
+  shutdownBadMode: reply("CLIENT_ERROR invalid shutdown mode\r\n"),
+  memlimitTooSmall: reply("MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m\r\n"),
+  memlimitMegabytes: reply("MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes\r\n"),
+  badCommandLine: reply("CLIENT_ERROR bad command line\r\n"),
+  crlf: reply("\r\n"),
+} as const;

@@ -1,0 +1,119 @@
+import { chmodSync, unlinkSync } from "node:fs";
+import { type AddressInfo, type Server, type Socket, createServer } from "node:net";
+import type { Logger } from "../log.ts";
+import type { Settings } from "../settings/settings.ts";
+import { Counters } from "../stats/counters.ts";
+import { Cache } from "../store/cache.ts";
+import { type Clock, systemClock } from "../store/clock.ts";
+import { MapEngine } from "../store/map-engine.ts";
+import { Connection } from "./connection.ts";
+import type { ServerContext } from "./context.ts";
+
+const TOO_MANY = Buffer.from("ERROR Too many open connections\r\n");
+
+export interface RunningServer {
+  readonly ctx: ServerContext;
+  /** TCP port actually bound (useful with -p 0), or 0 with a unix socket. */
+  readonly port: number;
+  /** Stops accepting, closes every connection; resolves when all listeners are closed. */
+  close(): Promise<void>;
+  /** Resolves when the server stops for any reason (close() or the shutdown command). */
+  readonly stopped: Promise<void>;
+}
+
+export interface ServerOptions {
+  clock?: Clock;
+}
+
+/** Builds the store and listeners the settings describe and starts serving. */
+export async function startServer(settings: Settings, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
+  const clock = options.clock ?? systemClock;
+  const counters = new Counters();
+  let cache: Cache;
+  const engine = new MapEngine({
+    limitBytes: settings.memoryLimit,
+    maxItemSize: settings.maxItemSize,
+    noEvict: settings.noEvict,
+    isDead: (h) => cache.isDead(h),
+  });
+  cache = new Cache(engine, clock, counters);
+  const connections = new Set<Connection>();
+  const listeners: Server[] = [];
+  let stopping: Promise<void> | null = null;
+  let resolveStopped: () => void = () => {};
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+
+  const ctx: ServerContext = {
+    settings,
+    cache,
+    counters,
+    startedAt: clock.now(),
+    verbosity: settings.verbosity,
+    connections: () => connections,
+    shutdown: (graceful) => {
+      log.info({ graceful }, "shutdown requested");
+      void close();
+    },
+  };
+
+  let nextId = 1;
+  const onSocket = (socket: Socket): void => {
+    if (counters.currConnections >= settings.maxConnections) {
+      counters.rejectedConnections++;
+      socket.end(TOO_MANY);
+      return;
+    }
+    counters.currConnections++;
+    counters.totalConnections++;
+    const conn = new Connection(nextId++, socket, ctx, log, (c) => {
+      if (connections.delete(c)) counters.currConnections--;
+    });
+    connections.add(conn);
+    log.debug({ conn: conn.id, from: conn.address }, "new client connection");
+  };
+
+  const listen = (server: Server, opts: { port?: number; host?: string; path?: string }): Promise<void> =>
+    new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ ...opts, backlog: settings.backlog }, () => {
+        server.off("error", reject);
+        server.on("error", (err) => log.error({ err: err.message }, "listener error"));
+        resolve();
+      });
+    });
+
+  let port = 0;
+  if (settings.socketPath !== null) {
+    try {
+      unlinkSync(settings.socketPath);
+    } catch {
+      // no stale socket to remove
+    }
+    const server = createServer({ noDelay: true }, onSocket);
+    await listen(server, { path: settings.socketPath });
+    chmodSync(settings.socketPath, 0o777 & ~settings.socketMask);
+    listeners.push(server);
+  } else {
+    const hosts = settings.listen.length === 0 ? [undefined] : settings.listen;
+    for (const host of hosts) {
+      const server = createServer({ noDelay: true }, onSocket);
+      await listen(server, { port: port !== 0 ? port : settings.port, host: host?.replace(/^\[|\]$/g, "") });
+      port = (server.address() as AddressInfo).port;
+      listeners.push(server);
+    }
+  }
+
+  function close(): Promise<void> {
+    if (stopping !== null) return stopping;
+    stopping = (async () => {
+      await Promise.all(listeners.map((s) => new Promise<void>((r) => s.close(() => r()))).concat(
+        [...connections].map(async (c) => c.destroy()),
+      ));
+      resolveStopped();
+    })();
+    return stopping;
+  }
+
+  log.info({ port, socket: settings.socketPath }, "memcached-ts listening");
+  return { ctx, port, close, stopped };
+}

@@ -1,0 +1,213 @@
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import { parseArgs } from "node:util";
+import { DEFAULTS, LOG_LEVELS, type LogLevel, type Settings, levelForVerbosity } from "./settings.ts";
+import { parseSize } from "./size.ts";
+
+/** A bad option or value: main prints the message on one line and exits non-zero. */
+export class SettingsError extends Error {}
+
+type Draft = { -readonly [K in keyof Settings]: Settings[K] } & { logLevelSet: boolean };
+
+interface OptionSpec {
+  long: string;
+  short?: string;
+  /** Takes a value; otherwise a flag. */
+  value?: string;
+  help: string;
+  /** Default as shown by --help. */
+  shows?: (d: Settings) => string;
+  apply: (d: Draft, v: string) => void;
+  /** Applied by main rather than stored (help, version, config). */
+  action?: true;
+}
+
+function int(name: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^\s*\d+\s*$/.test(v)) throw new SettingsError(`invalid value for ${name}: '${v}' is not a number`);
+  const n = Number(v);
+  if (n < min || n > max) throw new SettingsError(`invalid value for ${name}: ${n} is not in ${min}..${max}`);
+  return n;
+}
+
+function size(name: string, v: string, plainUnit: number): number {
+  const n = parseSize(v, plainUnit);
+  if (Number.isNaN(n)) throw new SettingsError(`invalid size for ${name}: '${v}' (use a number with b, k, m or g)`);
+  return n;
+}
+
+function bool(name: string, v: string): boolean {
+  if (v === "" || v === "true" || v === "yes" || v === "1") return true;
+  if (v === "false" || v === "no" || v === "0") return false;
+  throw new SettingsError(`invalid value for ${name}: '${v}' (expected true or false)`);
+}
+
+function listenAddresses(v: string): string[] {
+  const list = v.split(",").map((s) => s.trim());
+  for (const a of list) {
+    const host = a.startsWith("[") ? a.slice(1, a.indexOf("]")) : a;
+    if (host === "" || !(isIP(host) !== 0 || host === "localhost" || /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(host) && /\./.test(host))) {
+      throw new SettingsError(`invalid listen address '${a}': expected an IP address, 'localhost' or a dotted host name`);
+    }
+  }
+  return list;
+}
+
+/** memcached's -o extended options we understand; others are refused by name. */
+function extended(d: Draft, v: string): void {
+  for (const item of v.split(",")) {
+    const [key, val = ""] = item.split("=", 2).map((s) => s.trim());
+    switch (key) {
+      case "":
+      case "relaxed_privileges":
+      case "modern":
+      case "no_modern":
+      case "lru_crawler":
+      case "no_lru_crawler":
+      case "lru_maintainer":
+      case "no_lru_maintainer":
+      case "slab_reassign":
+      case "no_slab_reassign":
+        break;
+      case "hot_lru_pct":
+        d.hotLruPct = int(key, val, 1, 80);
+        break;
+      case "warm_lru_pct":
+        d.warmLruPct = int(key, val, 1, 80);
+        break;
+      case "temporary_ttl":
+        d.temporaryTtl = int(key, val, 0);
+        break;
+      case "slab_chunk_max":
+      case "hash_algorithm":
+      case "idle_timeout":
+      case "tail_repair_time":
+      case "hashpower":
+      case "lru_crawler_sleep":
+      case "lru_crawler_tocrawl":
+      case "slab_automove":
+        if (val === "") throw new SettingsError(`extended option ${key} needs a value`);
+        break;
+      default:
+        throw new SettingsError(`unknown extended option '${key}' for -o`);
+    }
+  }
+}
+
+const OPTIONS: OptionSpec[] = [
+  { long: "port", short: "p", value: "NUM", help: "TCP port to listen on (0 = any free port)", shows: (d) => String(d.port), apply: (d, v) => (d.port = int("--port", v, 0, 65535)) },
+  { long: "listen", short: "l", value: "ADDR", help: "interfaces to listen on, comma separated", shows: () => "all interfaces", apply: (d, v) => (d.listen = listenAddresses(v)) },
+  { long: "udp-port", short: "U", value: "NUM", help: "UDP port; only 0 (off) is supported", shows: (d) => String(d.udpPort), apply: (d, v) => {
+    d.udpPort = int("--udp-port", v, 0, 65535);
+    if (d.udpPort !== 0) throw new SettingsError("UDP is not supported: use -U 0");
+  } },
+  { long: "unix-socket", short: "s", value: "FILE", help: "unix socket path to listen on (disables TCP)", shows: () => "off", apply: (d, v) => (d.socketPath = v) },
+  { long: "unix-mask", short: "a", value: "MASK", help: "access mask for the unix socket, in octal", shows: (d) => d.socketMask.toString(8), apply: (d, v) => {
+    if (!/^[0-7]{1,4}$/.test(v)) throw new SettingsError(`invalid value for --unix-mask: '${v}' is not an octal mask`);
+    d.socketMask = parseInt(v, 8);
+  } },
+  { long: "memory-limit", short: "m", value: "SIZE", help: "item memory in megabytes, or a size with b/k/m/g", shows: (d) => `${d.memoryLimit / 1048576}m`, apply: (d, v) => (d.memoryLimit = size("--memory-limit", v, 1024 * 1024)) },
+  { long: "cache-size", value: "SIZE", help: "alias of --memory-limit taking a size (Go original)", apply: (d, v) => (d.memoryLimit = size("--cache-size", v, 1)) },
+  { long: "conn-limit", short: "c", value: "NUM", help: "maximum simultaneous connections", shows: (d) => String(d.maxConnections), apply: (d, v) => (d.maxConnections = int("--conn-limit", v, 1)) },
+  { long: "threads", short: "t", value: "NUM", help: "number of threads", shows: (d) => String(d.threads), apply: (d, v) => (d.threads = int("--threads", v, 1, 1024)) },
+  { long: "max-item-size", short: "I", value: "SIZE", help: "largest item (1k..1024m)", shows: (d) => `${d.maxItemSize / 1024}k`, apply: (d, v) => {
+    const n = size("--max-item-size", v, 1);
+    if (n < 1024) throw new SettingsError("item max size cannot be less than 1024 bytes");
+    if (n > 1024 * 1024 * 1024) throw new SettingsError("cannot set item size limit higher than 1024m");
+    d.maxItemSize = n;
+  } },
+  { long: "disable-evictions", short: "M", help: "return an error when memory is full instead of evicting", shows: () => "off", apply: (d, v) => (d.noEvict = bool("--disable-evictions", v)) },
+  { long: "enable-shutdown", short: "A", help: "enable the shutdown command", shows: () => "off", apply: (d, v) => (d.enableShutdown = bool("--enable-shutdown", v)) },
+  { long: "disable-flush", short: "F", help: "refuse flush_all", shows: () => "off", apply: (d, v) => (d.disableFlush = bool("--disable-flush", v)) },
+  { long: "verbose", short: "v", help: "verbose logs; -vv and -vvv for more", shows: () => "0", apply: (d) => d.verbosity++ },
+  { long: "slab-growth-factor", short: "f", value: "FACTOR", help: "chunk size growth factor", shows: (d) => String(d.growthFactor), apply: (d, v) => {
+    const f = Number(v);
+    if (!(f > 1)) throw new SettingsError("factor must be greater than 1");
+    d.growthFactor = f;
+  } },
+  { long: "slab-min-size", short: "n", value: "BYTES", help: "minimum space for key, value and flags", shows: (d) => String(d.minChunkSize), apply: (d, v) => (d.minChunkSize = int("--slab-min-size", v, 1)) },
+  { long: "max-reqs-per-event", short: "R", value: "NUM", help: "requests handled per read event before yielding", shows: (d) => String(d.reqsPerEvent), apply: (d, v) => (d.reqsPerEvent = int("--max-reqs-per-event", v, 1)) },
+  { long: "listen-backlog", short: "b", value: "NUM", help: "TCP listen backlog", shows: (d) => String(d.backlog), apply: (d, v) => (d.backlog = int("--listen-backlog", v, 1)) },
+  { long: "extended", short: "o", value: "OPTS", help: "extended options: hot_lru_pct=, warm_lru_pct=, temporary_ttl=, relaxed_privileges", apply: extended },
+  { long: "user", short: "u", value: "USER", help: "accepted and ignored (memcached drops root privileges)", apply: () => {} },
+  { long: "log-level", value: "LEVEL", help: `log level: ${LOG_LEVELS.join(", ")}`, shows: (d) => d.logLevel, apply: (d, v) => {
+    if (!(LOG_LEVELS as readonly string[]).includes(v)) throw new SettingsError(`invalid --log-level '${v}': expected one of ${LOG_LEVELS.join(", ")}`);
+    d.logLevel = v as LogLevel;
+    d.logLevelSet = true;
+  } },
+  { long: "log-destination", value: "FILE", help: "where logs go: 'stderr' or a file path", shows: (d) => d.logDestination, apply: (d, v) => (d.logDestination = v) },
+  { long: "config", value: "FILE", help: "JSON file of long option names to values; flags override it", action: true, apply: () => {} },
+  { long: "help", short: "h", help: "print this help and exit", action: true, apply: () => {} },
+  { long: "version", short: "V", help: "print the version and exit", action: true, apply: () => {} },
+];
+
+export type CliResult = { kind: "run"; settings: Settings } | { kind: "help"; text: string } | { kind: "version" };
+
+/** Parses argv (without node and script) into frozen Settings: defaults < --config file < flags. */
+export function parseCli(argv: readonly string[]): CliResult {
+  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple: boolean }> = {};
+  for (const o of OPTIONS) {
+    options[o.long] = { type: o.value !== undefined ? "string" : "boolean", multiple: true };
+    if (o.short !== undefined) options[o.long].short = o.short;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: false, strict: true, tokens: true });
+  } catch (err) {
+    throw new SettingsError((err as Error).message.split("\n")[0]);
+  }
+  const flags = parsed.tokens.filter((t) => t.kind === "option");
+  if (flags.some((t) => t.name === "help")) return { kind: "help", text: helpText() };
+  if (flags.some((t) => t.name === "version")) return { kind: "version" };
+
+  const draft: Draft = { ...DEFAULTS, listen: [...DEFAULTS.listen], logLevelSet: false };
+  const configs = flags.filter((t) => t.name === "config");
+  for (const c of configs) applyConfigFile(draft, c.value ?? "");
+  for (const t of flags) {
+    const spec = OPTIONS.find((o) => o.long === t.name);
+    if (spec === undefined || spec.action) continue;
+    spec.apply(draft, t.value ?? "");
+  }
+  if (draft.warmLruPct + draft.hotLruPct > 80) throw new SettingsError("hot_lru_pct + warm_lru_pct cannot be more than 80% combined");
+  if (draft.maxItemSize > draft.memoryLimit / 2) {
+    throw new SettingsError("cannot set item size limit higher than 1/2 of memory max");
+  }
+  if (!draft.logLevelSet && draft.verbosity > 0) draft.logLevel = levelForVerbosity(draft.verbosity);
+  const { logLevelSet: _unused, ...settings } = draft;
+  return { kind: "run", settings: Object.freeze(settings) };
+}
+
+function applyConfigFile(d: Draft, path: string): void {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new SettingsError(`cannot read config file ${path}: ${(err as Error).message.split("\n")[0]}`);
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new SettingsError(`config file ${path} must hold a JSON object of option names to values`);
+  }
+  for (const [key, value] of Object.entries(data)) {
+    const spec = OPTIONS.find((o) => o.long === key);
+    if (spec === undefined || spec.action) throw new SettingsError(`unknown option '${key}' in config file ${path}`);
+    if (spec.long === "verbose") {
+      d.verbosity = int("verbose", String(value), 0, 3);
+      continue;
+    }
+    if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
+      throw new SettingsError(`invalid value for '${key}' in config file ${path}`);
+    }
+    const text = String(value);
+    if (spec.value === undefined && !bool(key, text)) continue;
+    spec.apply(d, text);
+  }
+}
+
+export function helpText(): string {
+  const lines = ["Usage: memcached-ts [options]", "", "A memcached-compatible server. Options (defaults in brackets):"];
+  for (const o of OPTIONS) {
+    const names = `${o.short !== undefined ? `-${o.short}, ` : "    "}--${o.long}${o.value !== undefined ? ` <${o.value}>` : ""}`;
+    const def = o.shows !== undefined ? ` [${o.shows(DEFAULTS)}]` : "";
+    lines.push(`  ${names.padEnd(34)} ${o.help}${def}`);
+  }
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,65 @@
+/** The validated, frozen configuration every module receives; nothing else reads argv. */
+export interface Settings {
+  readonly port: number;
+  /** Addresses to listen on; empty means all interfaces. */
+  readonly listen: readonly string[];
+  readonly udpPort: number;
+  readonly socketPath: string | null;
+  readonly socketMask: number;
+  /** Bytes of item memory (-m). */
+  readonly memoryLimit: number;
+  readonly maxConnections: number;
+  readonly threads: number;
+  /** Largest item, in bytes, as memcached counts it (-I). */
+  readonly maxItemSize: number;
+  /** -M: answer out-of-memory instead of evicting. */
+  readonly noEvict: boolean;
+  /** -A: allow the shutdown command. */
+  readonly enableShutdown: boolean;
+  /** -F: refuse flush_all. */
+  readonly disableFlush: boolean;
+  readonly verbosity: number;
+  readonly growthFactor: number;
+  readonly minChunkSize: number;
+  readonly reqsPerEvent: number;
+  readonly backlog: number;
+  readonly hotLruPct: number;
+  readonly warmLruPct: number;
+  readonly temporaryTtl: number;
+  readonly logLevel: LogLevel;
+  /** "stderr" or a file path. */
+  readonly logDestination: string;
+}
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+export const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace"];
+
+export const DEFAULTS: Settings = Object.freeze({
+  port: 11211,
+  listen: [],
+  udpPort: 0,
+  socketPath: null,
+  socketMask: 0o700,
+  memoryLimit: 64 * 1024 * 1024,
+  maxConnections: 1024,
+  threads: 4,
+  maxItemSize: 1024 * 1024,
+  noEvict: false,
+  enableShutdown: false,
+  disableFlush: false,
+  verbosity: 0,
+  growthFactor: 1.25,
+  minChunkSize: 48,
+  reqsPerEvent: 20,
+  backlog: 1024,
+  hotLruPct: 20,
+  warmLruPct: 40,
+  temporaryTtl: 61,
+  logLevel: "warn",
+  logDestination: "stderr",
+});
+
+/** memcached's verbosity levels as log levels: -v errors and warnings, -vv requests, -vvv internals. */
+export function levelForVerbosity(v: number): LogLevel {
+  return v <= 0 ? "warn" : v === 1 ? "info" : v === 2 ? "debug" : "trace";
+}

@@ -1,0 +1,222 @@
+import type { ServerContext } from "../server/context.ts";
+import type { OutBuffer } from "../protocol/out-buffer.ts";
+import { MEMCACHED_VERSION, VERSION } from "../version.ts";
+
+type Stat = readonly [name: string, value: string | number];
+
+function seconds(us: number): string {
+  return `${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, "0")}`;
+}
+
+/** `stats`: memcached's general statistics, in memcached's order and names. */
+function general(ctx: ServerContext): Stat[] {
+  const c = ctx.counters;
+  const cache = ctx.cache;
+  const e = cache.engine;
+  const now = cache.now();
+  const ru = process.resourceUsage();
+  const s = ctx.settings;
+  return [
+    ["pid", process.pid],
+    ["uptime", now - ctx.startedAt],
+    ["time", now],
+    ["version", MEMCACHED_VERSION],
+    ["memcached_ts_version", VERSION],
+    ["libevent", `node-${process.versions.node}`],
+    ["pointer_size", 64],
+    ["rusage_user", seconds(ru.userCPUTime)],
+    ["rusage_system", seconds(ru.systemCPUTime)],
+    ["max_connections", s.maxConnections],
+    ["curr_connections", c.currConnections],
+    ["total_connections", c.totalConnections],
+    ["rejected_connections", c.rejectedConnections],
+    ["connection_structures", c.currConnections],
+    ["response_obj_oom", 0],
+    ["response_obj_count", 1],
+    ["response_obj_bytes", 16384],
+    ["read_buf_count", 2],
+    ["read_buf_bytes", 32768],
+    ["read_buf_bytes_free", 0],
+    ["read_buf_oom", 0],
+    ["reserved_fds", 20],
+    ["cmd_get", c.cmdGet],
+    ["cmd_set", c.cmdSet],
+    ["cmd_flush", c.cmdFlush],
+    ["cmd_touch", c.cmdTouch],
+    ["cmd_meta", c.cmdMeta],
+    ["get_hits", c.getHits],
+    ["get_misses", c.getMisses],
+    ["get_expired", c.getExpired],
+    ["get_flushed", c.getFlushed],
+    ["delete_misses", c.deleteMisses],
+    ["delete_hits", c.deleteHits],
+    ["incr_misses", c.incrMisses],
+    ["incr_hits", c.incrHits],
+    ["decr_misses", c.decrMisses],
+    ["decr_hits", c.decrHits],
+    ["cas_misses", c.casMisses],
+    ["cas_hits", c.casHits],
+    ["cas_badval", c.casBadval],
+    ["touch_hits", c.touchHits],
+    ["touch_misses", c.touchMisses],
+    ["store_too_large", c.storeTooLarge],
+    ["store_no_memory", c.storeNoMemory],
+    ["auth_cmds", c.authCmds],
+    ["auth_errors", c.authErrors],
+    ["bytes_read", c.bytesRead],
+    ["bytes_written", c.bytesWritten],
+    ["limit_maxbytes", e.limitBytes],
+    ["accepting_conns", 1],
+    ["listen_disabled_num", 0],
+    ["time_in_listen_disabled_us", 0],
+    ["threads", s.threads],
+    ["conn_yields", 0],
+    ["hash_power_level", 16],
+    ["hash_bytes", 524288],
+    ["hash_is_expanding", 0],
+    ["slab_reassign_rescues", 0],
+    ["slab_reassign_chunk_rescues", 0],
+    ["slab_reassign_evictions_nomem", 0],
+    ["slab_reassign_inline_reclaim", 0],
+    ["slab_reassign_busy_items", 0],
+    ["slab_reassign_busy_deletes", 0],
+    ["slab_reassign_running", 0],
+    ["slabs_moved", 0],
+    ["lru_crawler_running", 0],
+    ["lru_crawler_starts", 0],
+    ["lru_maintainer_juggles", 0],
+    ["malloc_fails", 0],
+    ["log_worker_dropped", 0],
+    ["log_worker_written", 0],
+    ["log_watcher_skipped", 0],
+    ["log_watcher_sent", 0],
+    ["log_watchers", 0],
+    ["unexpected_napi_ids", 0],
+    ["round_robin_fallback", 0],
+    ["bytes", e.bytes()],
+    ["curr_items", e.count()],
+    ["total_items", e.stats.totalItems],
+    ["slab_global_page_pool", 0],
+    ["expired_unfetched", e.stats.expiredUnfetched],
+    ["evicted_unfetched", e.stats.evictedUnfetched],
+    ["evicted_active", e.stats.evictedActive],
+    ["evictions", e.stats.evictions],
+    ["reclaimed", e.stats.reclaimed],
+    ["crawler_reclaimed", 0],
+    ["crawler_items_checked", 0],
+    ["lrutail_reflocked", 0],
+    ["moves_to_cold", 0],
+    ["moves_to_warm", 0],
+    ["moves_within_lru", 0],
+    ["direct_reclaims", 0],
+    ["lru_bumps_dropped", 0],
+  ];
+}
+
+/** `stats settings`: the configuration, with memcached's names. */
+function settings(ctx: ServerContext): Stat[] {
+  const s = ctx.settings;
+  const yes = (b: boolean) => (b ? "yes" : "no");
+  return [
+    ["maxbytes", ctx.cache.engine.limitBytes],
+    ["maxconns", s.maxConnections],
+    ["tcpport", s.port],
+    ["udpport", s.udpPort],
+    ["inter", s.listen.length === 0 ? "NULL" : s.listen.join(",")],
+    ["verbosity", ctx.verbosity],
+    ["oldest", 0],
+    ["evictions", s.noEvict ? "off" : "on"],
+    ["domain_socket", s.socketPath ?? "NULL"],
+    ["umask", s.socketMask.toString(8)],
+    ["shutdown_command", yes(s.enableShutdown)],
+    ["growth_factor", s.growthFactor.toFixed(2)],
+    ["chunk_size", s.minChunkSize],
+    ["num_threads", s.threads],
+    ["num_threads_per_udp", s.threads],
+    ["stat_key_prefix", ":"],
+    ["detail_enabled", "no"],
+    ["reqs_per_event", s.reqsPerEvent],
+    ["cas_enabled", "yes"],
+    ["tcp_backlog", s.backlog],
+    ["binding_protocol", "auto-negotiate"],
+    ["auth_enabled_sasl", "no"],
+    ["auth_enabled_ascii", "no"],
+    ["item_size_max", s.maxItemSize],
+    ["maxconns_fast", "yes"],
+    ["hashpower_init", 0],
+    ["slab_reassign", "yes"],
+    ["slab_automove", 1],
+    ["slab_automove_ratio", "0.80"],
+    ["slab_automove_window", 30],
+    ["slab_chunk_max", s.maxItemSize / 2],
+    ["lru_crawler", "yes"],
+    ["lru_crawler_sleep", 100],
+    ["lru_crawler_tocrawl", 0],
+    ["tail_repair_time", 0],
+    ["flush_enabled", yes(!s.disableFlush)],
+    ["dump_enabled", "yes"],
+    ["hash_algorithm", "murmur3"],
+    ["lru_maintainer_thread", "yes"],
+    ["lru_segmented", "yes"],
+    ["hot_lru_pct", s.hotLruPct],
+    ["warm_lru_pct", s.warmLruPct],
+    ["hot_max_factor", "0.20"],
+    ["warm_max_factor", "2.00"],
+    ["temp_lru", "no"],
+    ["temporary_ttl", s.temporaryTtl],
+    ["idle_timeout", 0],
+    ["watcher_logbuf_size", 262144],
+    ["worker_logbuf_size", 65536],
+    ["read_buf_mem_limit", 0],
+    ["track_sizes", "no"],
+    ["inline_ascii_response", "no"],
+    ["ssl_enabled", "no"],
+    ["memory_file", "(null)"],
+  ];
+}
+
+/** `stats items`: per slab class item counts, from the engine. */
+function items(ctx: ServerContext): Stat[] {
+  const e = ctx.cache.engine;
+  const now = ctx.cache.now();
+  const classes = new Map<number, { number: number; oldest: number }>();
+  e.forEach((h) => {
+    const cls = e.slabClass(h);
+    const entry = classes.get(cls) ?? { number: 0, oldest: 0 };
+    entry.number++;
+    entry.oldest = Math.max(entry.oldest, now - e.time(h));
+    classes.set(cls, entry);
+  });
+  const out: Stat[] = [];
+  for (const cls of [...classes.keys()].sort((a, b) => a - b)) {
+    const c = classes.get(cls) as { number: number; oldest: number };
+    out.push([`items:${cls}:number`, c.number], [`items:${cls}:age`, c.oldest], [`items:${cls}:evicted`, 0]);
+  }
+  return out;
+}
+
+/** `stats slabs`: the totals memcached prints after the per-class lines. */
+function slabs(ctx: ServerContext): Stat[] {
+  const e = ctx.cache.engine;
+  return [
+    ["active_slabs", 0],
+    ["total_malloced", e.bytes()],
+  ];
+}
+
+const FAMILIES: Record<string, (ctx: ServerContext) => Stat[]> = {
+  "": general,
+  settings,
+  items,
+  slabs,
+  sizes: () => [["sizes_status", "disabled"]],
+};
+
+/** Writes a stats family followed by END; false when the family does not exist. */
+export function writeStats(ctx: ServerContext, family: string, out: OutBuffer): boolean {
+  const f = FAMILIES[family];
+  if (f === undefined) return false;
+  for (const [name, value] of f(ctx)) out.ascii(`STAT ${name} ${value}\r\n`);
+  out.ascii("END\r\n");
+  return true;
+}

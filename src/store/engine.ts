@@ -1,0 +1,93 @@
+/**
+ * The storage engine: where item bytes live, how keys are found, and which item goes when
+ * memory runs out. It knows nothing of protocol semantics (CAS rules, expiry, flush); those
+ * live once in `Cache`. Items are addressed by integer handles so that an implementation can
+ * keep everything in typed arrays and shared memory with no JS object per item.
+ *
+ * A handle stays valid until its item is unlinked or discarded.
+ */
+export interface Engine {
+  /** Handle of the linked item with this key, or -1. Does not check expiry. */
+  find(key: Uint8Array, start: number, end: number): number;
+  /**
+   * An unlinked item holding a copy of the key and room for `valueLength` bytes, or
+   * `ALLOC_TOO_LARGE` / `ALLOC_NO_MEMORY`. May evict (calling `isDead` first to prefer
+   * reclaiming expired items) unless eviction is disabled.
+   */
+  alloc(key: Uint8Array, start: number, end: number, flags: number, valueLength: number): number;
+  /**
+   * Inserts an allocated item, replacing (and freeing) a linked item with the same key; sets
+   * its access time to `now`.
+   */
+  link(h: number, now: number): void;
+  /** Removes a linked item from the index and LRU and frees its memory. */
+  unlink(h: number): void;
+  /** Frees an allocated item that was never linked. */
+  discard(h: number): void;
+  /**
+   * A fetch hit (memcached's `do_item_bump`): the first sets `fetched`, later ones set `active`
+   * and refresh the access time, so one-hit items never look hot.
+   */
+  bump(h: number, now: number): void;
+  /** A write-like access (memcached's `do_item_update`): refreshes the access time. */
+  update(h: number, now: number): void;
+
+  valueBuffer(h: number): Uint8Array;
+  valueStart(h: number): number;
+  valueLength(h: number): number;
+  keyBuffer(h: number): Uint8Array;
+  keyStart(h: number): number;
+  keyLength(h: number): number;
+
+  flags(h: number): number;
+  setFlags(h: number, flags: number): void;
+  /** Absolute unix seconds; 0 = never. */
+  exptime(h: number): number;
+  setExptime(h: number, exptime: number): void;
+  /** Last access, absolute unix seconds. */
+  time(h: number): number;
+  setTime(h: number, time: number): void;
+  cas(h: number): number;
+  setCas(h: number, cas: number): void;
+  /** Item state bits, see `ItemBits`. */
+  bits(h: number): number;
+  setBits(h: number, bits: number): void;
+  /** Slab class id of the item (memcached's `cls`). */
+  slabClass(h: number): number;
+  /** Bytes the item is charged for, as memcached's `bytes` stat counts them. */
+  totalSize(h: number): number;
+
+  /** Calls `fn` for every linked item; `fn` must not link or unlink. */
+  forEach(fn: (h: number) => void): void;
+  /** Number of linked items. */
+  count(): number;
+  /** Bytes charged for linked items. */
+  bytes(): number;
+  readonly limitBytes: number;
+  setLimitBytes(bytes: number): void;
+  /** Counters the engine owns (evictions, reclaimed, ...), for `stats`. */
+  readonly stats: EngineStats;
+}
+
+export interface EngineStats {
+  evictions: number;
+  reclaimed: number;
+  expiredUnfetched: number;
+  evictedUnfetched: number;
+  evictedActive: number;
+  totalItems: number;
+}
+
+export const ALLOC_TOO_LARGE = -2;
+export const ALLOC_NO_MEMORY = -3;
+
+/** Item state bits, as memcached's it_flags. */
+export const ItemBits = {
+  fetched: 1,
+  stale: 2,
+  tokenSent: 4,
+  active: 8,
+} as const;
+
+/** Decides whether an item is already dead (expired or flushed); the engine reclaims such items first. */
+export type DeadCheck = (h: number) => boolean;

@@ -1,0 +1,65 @@
+import { type Socket, connect } from "node:net";
+
+/**
+ * A raw test connection that records every byte received, so a conversation can be replayed
+ * and compared byte for byte.
+ */
+export class RawClient {
+  readonly socket: Socket;
+  private received: Buffer[] = [];
+  private size = 0;
+  closed = false;
+  private lastData = Date.now();
+  private readonly ready: Promise<void>;
+
+  constructor(port: number) {
+    this.socket = connect({ port, host: "127.0.0.1", noDelay: true });
+    this.ready = new Promise((resolve, reject) => {
+      this.socket.once("connect", () => resolve());
+      this.socket.once("error", reject);
+    });
+    this.socket.on("data", (d) => {
+      this.received.push(d);
+      this.size += d.length;
+      this.lastData = Date.now();
+    });
+    this.socket.on("error", () => {});
+    this.socket.on("close", () => {
+      this.closed = true;
+      this.lastData = Date.now();
+    });
+  }
+
+  async send(data: string | Buffer): Promise<void> {
+    await this.ready;
+    if (this.closed) return;
+    await new Promise<void>((resolve) => this.socket.write(data, () => resolve()));
+  }
+
+  /** Waits until nothing has arrived for `quietMs` (or the peer closed), at most `maxMs`. */
+  async settle(quietMs = 40, maxMs = 3000): Promise<void> {
+    const start = Date.now();
+    this.lastData = Math.max(this.lastData, start);
+    while (!this.closed && Date.now() - this.lastData < quietMs && Date.now() - start < maxMs) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /** Waits until at least `n` bytes arrived (or close / timeout). */
+  async waitBytes(n: number, maxMs = 3000): Promise<void> {
+    const start = Date.now();
+    while (!this.closed && this.size < n && Date.now() - start < maxMs) await new Promise((r) => setTimeout(r, 2));
+  }
+
+  /** Everything received so far, consumed. */
+  take(): Buffer {
+    const all = Buffer.concat(this.received);
+    this.received = [];
+    this.size = 0;
+    return all;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
