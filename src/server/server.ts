@@ -29,14 +29,13 @@ export interface ServerOptions {
 export async function startServer(settings: Settings, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
   const counters = new Counters();
-  let cache: Cache;
-  const engine = new MapEngine({
+  const engine: MapEngine = new MapEngine({
     limitBytes: settings.memoryLimit,
     maxItemSize: settings.maxItemSize,
     noEvict: settings.noEvict,
     isDead: (h) => cache.isDead(h),
   });
-  cache = new Cache(engine, clock, counters);
+  const cache = new Cache(engine, clock, counters);
   const connections = new Set<Connection>();
   const listeners: Server[] = [];
   let stopping: Promise<void> | null = null;
