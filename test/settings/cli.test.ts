@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { SettingsError, parseCli } from "../../src/settings/cli.ts";
+import type { Settings } from "../../src/settings/settings.ts";
+
+function run(argv: string[]): Settings {
+  const r = parseCli(argv);
+  assert.equal(r.kind, "run");
+  if (r.kind !== "run") throw new Error("unreachable");
+  return r.settings;
+}
+
+test("memcached short and long flags", () => {
+  const s = run(["-p", "12000", "-l", "127.0.0.1", "-m", "128", "-c", "10", "-t", "2", "-I", "2m", "-M", "-A", "-vv"]);
+  assert.equal(s.port, 12000);
+  assert.deepEqual(s.listen, ["127.0.0.1"]);
+  assert.equal(s.memoryLimit, 128 * 1024 * 1024);
+  assert.equal(s.maxConnections, 10);
+  assert.equal(s.threads, 2);
+  assert.equal(s.maxItemSize, 2 * 1024 * 1024);
+  assert.equal(s.noEvict, true);
+  assert.equal(s.enableShutdown, true);
+  assert.equal(s.verbosity, 2);
+  assert.equal(s.logLevel, "debug");
+  const l = run(["--port", "12001", "--conn-limit", "5", "--threads", "3"]);
+  assert.equal(l.port, 12001);
+  assert.equal(l.maxConnections, 5);
+  assert.equal(l.threads, 3);
+});
+
+test("Go original aliases and size suffixes", () => {
+  const s = run(["--cache-size", "64m", "--max-item-size", "1m", "--log-level", "info", "--log-destination", "/tmp/x.log"]);
+  assert.equal(s.memoryLimit, 64 * 1024 * 1024);
+  assert.equal(s.maxItemSize, 1024 * 1024);
+  assert.equal(s.logLevel, "info");
+  assert.equal(s.logDestination, "/tmp/x.log");
+  assert.equal(run(["--cache-size", "1g"]).memoryLimit, 1024 ** 3);
+});
+
+test("-u and -o relaxed_privileges are accepted and ignored", () => {
+  const s = run(["-u", "nobody", "-o", "relaxed_privileges"]);
+  assert.equal(s.port, 11211);
+});
+
+test("invalid options throw SettingsError", () => {
+  for (const argv of [["-l", "fooble"], ["-c", "0"], ["-t", "0"], ["-p", "abc"], ["--nope"], ["-o", "bogus"], ["-I", "10"]]) {
+    assert.throws(() => parseCli(argv), SettingsError, argv.join(" "));
+  }
+});
+
+test("config file: defaults < file < flags", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mcts-cli-"));
+  const file = join(dir, "c.json");
+  writeFileSync(file, JSON.stringify({ port: 13000, "conn-limit": 7, "cache-size": "32m" }));
+  const s = run(["--config", file, "-c", "9"]);
+  assert.equal(s.port, 13000);
+  assert.equal(s.maxConnections, 9);
+  assert.equal(s.memoryLimit, 32 * 1024 * 1024);
+  assert.equal(s.threads, 4);
+  writeFileSync(file, JSON.stringify({ nope: 1 }));
+  assert.throws(() => parseCli(["--config", file]), SettingsError);
+});
+
+const NODE = "node_modules/.bin/node";
+
+test("main: bad option prints one line on stderr and exits non-zero", () => {
+  const r = spawnSync(NODE, ["src/main.ts", "-c", "0"], { encoding: "utf8", timeout: 20000 });
+  assert.notEqual(r.status, 0);
+  assert.equal(r.stderr.trim().split("\n").length, 1);
+  assert.match(r.stderr, /conn-limit/);
+});
+
+test("main: --help lists every option with defaults", () => {
+  const r = spawnSync(NODE, ["src/main.ts", "--help"], { encoding: "utf8", timeout: 20000 });
+  assert.equal(r.status, 0);
+  for (const opt of ["--port", "--listen", "--memory-limit", "--conn-limit", "--threads", "--max-item-size", "--config", "--log-level", "--cache-size"]) {
+    assert.ok(r.stdout.includes(opt), opt);
+  }
+  assert.match(r.stdout, /\[11211\]/);
+});
