@@ -90,7 +90,8 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     }
     const server = createServer({ noDelay: true }, onSocket);
     await listen(server, { path: settings.socketPath });
-    chmodSync(settings.socketPath, 0o777 & ~settings.socketMask);
+    // memcached sets umask(~mask): -a is the permission the socket gets (0700 = owner only).
+    chmodSync(settings.socketPath, settings.socketMask & 0o777);
     listeners.push(server);
   } else {
     const hosts = settings.listen.length === 0 ? [undefined] : settings.listen;

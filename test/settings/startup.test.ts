@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { freePort } from "../oracle/servers.ts";
+
+const NODE = "node_modules/.bin/node";
+
+/** Sends one request to a port or socket path, retrying until the server listens; returns the reply. */
+async function ask(target: { port: number } | { path: string }, req: string, until: string): Promise<string> {
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        const s = "port" in target ? connect(target.port, "127.0.0.1") : connect(target.path);
+        let got = "";
+        s.on("error", reject);
+        s.on("connect", () => s.write(req));
+        s.on("data", (d) => {
+          got += d.toString("latin1");
+          if (got.endsWith(until)) {
+            s.destroy();
+            resolve(got);
+          }
+        });
+      });
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+  });
+}
+
+test("started from the command line it serves on the port it was given", async () => {
+  const port = await freePort();
+  const child = spawn(NODE, ["src/main.ts", "-p", String(port), "-l", "127.0.0.1"], { stdio: "ignore" });
+  try {
+    const r = await ask({ port }, "set k 5 0 2\r\nhi\r\nget k\r\n", "END\r\n");
+    assert.equal(r, "STORED\r\nVALUE k 5 2\r\nhi\r\nEND\r\n");
+  } finally {
+    await stop(child);
+  }
+});
+
+test("unix socket with -s and -a mask; logs go to the --log-destination file", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mcts-start-"));
+  const path = join(dir, "mc.sock");
+  const logFile = join(dir, "mc.log");
+  const child = spawn(NODE, ["src/main.ts", "-s", path, "-a", "750", "-vv", "--log-destination", logFile], { stdio: "ignore" });
+  try {
+    const r = await ask({ path }, "version\r\n", "\r\n");
+    assert.match(r, /^VERSION 1\.6\.\d+\r\n$/);
+    assert.equal(statSync(path).mode & 0o777, 0o750);
+  } finally {
+    await stop(child);
+  }
+  const log = readFileSync(logFile, "utf8");
+  assert.match(log, /listening/);
+});
