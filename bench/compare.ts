@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { connect } from "node:net";
 import { freePort } from "../test/oracle/servers.ts";
 
 /**
@@ -9,10 +10,24 @@ const NODE = "node_modules/.bin/node";
 const seconds = process.env.BENCH_SECONDS ?? "10";
 const loadArgs = process.argv.slice(2);
 
+function connectable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, "127.0.0.1");
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}
+
 async function withServer(cmd: string, args: string[], port: number): Promise<ChildProcess> {
   const child = spawn(cmd, args, { stdio: "ignore" });
-  await new Promise((r) => setTimeout(r, 700));
-  void port;
+  const deadline = Date.now() + 10000;
+  while (!(await connectable(port))) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${cmd} did not start on port ${port}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
   return child;
 }
 
