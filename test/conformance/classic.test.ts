@@ -1,4 +1,5 @@
 import { differential } from "./differential.ts";
 import { basics } from "./cases/basics.ts";
+import { classicCore } from "./cases/classic-core.ts";
 
-differential("classic text protocol vs memcached", [...basics]);
+differential("classic text protocol vs memcached", [...basics, ...classicCore]);

@@ -13,7 +13,7 @@ export function differential(suite: string, cases: readonly Case[]): void {
     assert.ok(!names.has(c.name), `duplicate case name ${c.name}`);
     names.add(c.name);
   }
-  describe(suite, { concurrency: 8 }, () => {
+  describe(suite, { concurrency: 4 }, () => {
     for (const c of cases) {
       test(c.name, async () => {
         const [oracle, ours] = await Promise.all([startMemcached(c.args), startOurs(c.args)]);

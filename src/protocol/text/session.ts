@@ -359,7 +359,7 @@ export class TextSession {
     if (t.count !== (this.noreply ? 3 : 2)) {
       if (!parseI32(buf, t.start[1], t.end[1], this.num).ok) {
         this.ctx.counters.cmdFlush++;
-        return this.send(R.badFormat);
+        return this.send(R.invalidExptime);
       }
       delay = this.num.value;
     }
@@ -370,10 +370,6 @@ export class TextSession {
   private verbosity(buf: Uint8Array): void {
     const t = this.tokens;
     this.noreplyMaybe(buf);
-    if (this.noreply && t.count === 3) {
-      this.noreply = false;
-      return this.send(R.error);
-    }
     if (parseU32(buf, t.start[1], t.end[1], this.num).ok) this.ctx.verbosity = Math.min(this.num.value, 3);
     this.send(R.ok);
   }
@@ -410,7 +406,13 @@ export class TextSession {
     const sub = Buffer.from(buf.buffer, buf.byteOffset + t.start[1], t.length(1)).toString("latin1");
     if (sub === "reset") {
       this.ctx.counters.reset();
-      this.cache.engine.stats.evictions = 0;
+      const es = this.cache.engine.stats;
+      es.evictions = 0;
+      es.totalItems = 0;
+      es.reclaimed = 0;
+      es.expiredUnfetched = 0;
+      es.evictedUnfetched = 0;
+      es.evictedActive = 0;
       return this.send(R.reset);
     }
     if (sub === "detail") return this.send(R.badCommandLine);
