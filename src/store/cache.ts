@@ -67,6 +67,13 @@ export class Cache {
     return this.clock.now();
   }
 
+  /** `stats reset`: zeroes the global counters and every counter the engine keeps. */
+  resetStats(): void {
+    this.counters.reset();
+    const es = this.engine.stats;
+    for (const k of Object.keys(es) as (keyof typeof es)[]) es[k] = 0;
+  }
+
   nextCas(): number {
     return ++this.casId;
   }

@@ -405,14 +405,7 @@ export class TextSession {
     }
     const sub = Buffer.from(buf.buffer, buf.byteOffset + t.start[1], t.length(1)).toString("latin1");
     if (sub === "reset") {
-      this.ctx.counters.reset();
-      const es = this.cache.engine.stats;
-      es.evictions = 0;
-      es.totalItems = 0;
-      es.reclaimed = 0;
-      es.expiredUnfetched = 0;
-      es.evictedUnfetched = 0;
-      es.evictedActive = 0;
+      this.cache.resetStats();
       return this.send(R.reset);
     }
     if (sub === "detail") return this.send(R.badCommandLine);
