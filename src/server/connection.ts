@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
 import type { Logger } from "../log.ts";
+import { MetaProtocol } from "../protocol/meta/protocol.ts";
 import { OutBuffer } from "../protocol/out-buffer.ts";
 import { TextSession } from "../protocol/text/session.ts";
 import type { ConnectionInfo, ServerContext } from "./context.ts";
@@ -32,6 +33,7 @@ export class Connection implements ConnectionInfo {
     this.startedAt = ctx.cache.now();
     this.address = socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : "unix";
     this.session = new TextSession(ctx, this.out);
+    this.session.meta = new MetaProtocol().handle;
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("drain", () => socket.resume());

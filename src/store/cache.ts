@@ -32,6 +32,26 @@ export const ArithResult = {
 } as const;
 export type ArithResult = (typeof ArithResult)[keyof typeof ArithResult];
 
+export const DeleteResult = {
+  deleted: 0,
+  notFound: 1,
+  exists: 2,
+} as const;
+export type DeleteResult = (typeof DeleteResult)[keyof typeof DeleteResult];
+
+/**
+ * Item bit (beyond the engine's `ItemBits`) for a key that was stored through meta's `b`
+ * flag, as memcached's ITEM_KEY_BINARY: meta replies then show the key base64-encoded.
+ */
+export const KEY_BINARY_BIT = 16;
+
+/** The flags meta's mg appends after its requested ones: Z, X and W (see `Cache.winTokens`). */
+export const WinToken = {
+  alreadySent: 1,
+  stale: 2,
+  won: 4,
+} as const;
+
 /** Exptimes up to this many seconds are relative to now; larger ones are unix times. */
 export const REALTIME_MAXDELTA = 60 * 60 * 24 * 30;
 /** An absolute time already in the past: what memcached stores for negative exptimes. */
@@ -56,6 +76,13 @@ export class Cache {
   arithValue = 0n;
   /** CAS of the item the last successful store or arith produced. */
   lastCas = 0;
+  /** Item that holds the result of the last successful arith. */
+  arithHandle = -1;
+  /**
+   * False when the last arith had to move the value to a new, longer item. memcached then
+   * hands meta's ma the old, unlinked item, so a `T` in the same command changes nothing.
+   */
+  arithInPlace = false;
 
   constructor(engine: Engine, clock: Clock, counters: Counters) {
     this.engine = engine;
@@ -164,7 +191,8 @@ export class Cache {
    * Allocates the item a store command's data is read into, before the data arrives (as
    * memcached does, so values are never buffered twice). Returns a handle, or
    * `ALLOC_TOO_LARGE` / `ALLOC_NO_MEMORY`, in which case a `set` drops the old value as
-   * memcached does, so a failed set never leaves stale data readable.
+   * memcached does, so a failed set never leaves stale data readable. Meta's ms drops the
+   * old value whatever its mode (`dropOld`), as memcached's mset does.
    */
   beginStore(
     mode: StoreMode,
@@ -174,13 +202,14 @@ export class Cache {
     flags: number,
     exptime: number,
     valueLength: number,
+    dropOld: boolean = mode === StoreMode.set,
   ): number {
     const e = this.engine;
     const h = e.alloc(key, start, end, flags, valueLength);
     if (h < 0) {
       if (h === ALLOC_TOO_LARGE) this.counters.storeTooLarge++;
       else this.counters.storeNoMemory++;
-      if (mode === StoreMode.set) {
+      if (dropOld) {
         const old = this.lookup(key, start, end, false);
         if (old >= 0) e.unlink(old);
       }
@@ -299,13 +328,23 @@ export class Cache {
    * the old value is written in place, padded with spaces, exactly as memcached does.
    * The new value is left in `arithValue`, the new CAS in `lastCas`.
    */
-  arith(key: Uint8Array, start: number, end: number, incr: boolean, delta: bigint, casIn: number): ArithResult {
+  arith(
+    key: Uint8Array,
+    start: number,
+    end: number,
+    incr: boolean,
+    delta: bigint,
+    casIn: number,
+    countMiss = true,
+  ): ArithResult {
     const e = this.engine;
     const c = this.counters;
     const h = this.lookup(key, start, end, false);
     if (h < 0) {
-      if (incr) c.incrMisses++;
-      else c.decrMisses++;
+      if (countMiss) {
+        if (incr) c.incrMisses++;
+        else c.decrMisses++;
+      }
       return ArithResult.notFound;
     }
     const len = e.valueLength(h);
@@ -327,6 +366,8 @@ export class Cache {
       e.setCas(h, this.nextCas());
       e.update(h, now);
       this.lastCas = e.cas(h);
+      this.arithHandle = h;
+      this.arithInPlace = true;
       return ArithResult.ok;
     }
     const n = e.alloc(e.keyBuffer(h), e.keyStart(h), e.keyStart(h) + e.keyLength(h), e.flags(h), digits.length);
@@ -336,7 +377,125 @@ export class Cache {
     for (let i = 0; i < digits.length; i++) buf[at + i] = digits.charCodeAt(i);
     e.setExptime(n, e.exptime(h));
     this.linkNew(n, now);
+    this.arithHandle = n;
+    this.arithInPlace = false;
     return ArithResult.ok;
+  }
+
+  /** Sets an item's absolute exptime (meta's T and N flags). */
+  touchItem(h: number, exptime: number): void {
+    this.engine.setExptime(h, exptime);
+  }
+
+  /** Records a fetch of an item found with `lookup(..., false)`. */
+  bump(h: number): void {
+    this.engine.bump(h, this.now());
+  }
+
+  /** The get/touch counters of one mg, as memcached counts them. */
+  countMetaGet(hit: boolean, touched: boolean): void {
+    const c = this.counters;
+    if (hit && touched) {
+      c.cmdTouch++;
+      c.touchHits++;
+      return;
+    }
+    c.cmdGet++;
+    if (hit) c.getHits++;
+    else c.getMisses++;
+  }
+
+  /**
+   * mg's N flag on a miss: links an empty item with a fresh CAS and no exptime (the caller
+   * sets it), or returns -1 when there is no memory for it.
+   */
+  vivify(key: Uint8Array, start: number, end: number): number {
+    const h = this.engine.alloc(key, start, end, 0, 0);
+    if (h < 0) return -1;
+    this.engine.setExptime(h, 0);
+    this.linkNew(h, this.now());
+    return h;
+  }
+
+  /** mg's R flag: the item expires before `recacheTime` and no client has been told to recache it. */
+  recacheWins(h: number, recacheTime: number): boolean {
+    const e = this.engine;
+    const exp = e.exptime(h);
+    return (e.bits(h) & ItemBits.tokenSent) === 0 && exp !== 0 && exp < recacheTime;
+  }
+
+  /**
+   * The recache tokens of an mg reply, as `WinToken` bits: Z when a client already won, X when
+   * the item is stale, W when this client wins (`won` from N or R, or the first fetch of a
+   * stale item). A win is remembered so every later fetch sees Z.
+   */
+  winTokens(h: number, won: boolean): number {
+    const e = this.engine;
+    const bits = e.bits(h);
+    let tokens = 0;
+    if ((bits & ItemBits.tokenSent) !== 0) tokens |= WinToken.alreadySent;
+    if ((bits & ItemBits.stale) !== 0) {
+      tokens |= WinToken.stale;
+      if ((bits & ItemBits.tokenSent) === 0) won = true;
+    }
+    if (won) {
+      tokens |= WinToken.won;
+      e.setBits(h, bits | ItemBits.tokenSent);
+    }
+    return tokens;
+  }
+
+  /**
+   * Meta's md: deletes a live item, or with `stale` marks it stale under a new CAS (and the
+   * new exptime when `newTtl`) so the next fetch wins the recache. With `hasCas` only an item
+   * whose CAS equals `casIn` is touched.
+   */
+  metaDelete(
+    key: Uint8Array,
+    start: number,
+    end: number,
+    hasCas: boolean,
+    casIn: number,
+    stale: boolean,
+    newTtl: boolean,
+    exptime: number,
+  ): DeleteResult {
+    const e = this.engine;
+    const c = this.counters;
+    const h = this.lookup(key, start, end, false);
+    if (h < 0) {
+      c.deleteMisses++;
+      return DeleteResult.notFound;
+    }
+    if (hasCas && e.cas(h) !== casIn) {
+      c.deleteMisses++;
+      return DeleteResult.exists;
+    }
+    if (stale) {
+      if (newTtl) e.setExptime(h, exptime);
+      e.setBits(h, (e.bits(h) | ItemBits.stale) & ~ItemBits.tokenSent);
+      e.setCas(h, this.nextCas());
+      return DeleteResult.deleted;
+    }
+    c.deleteHits++;
+    e.unlink(h);
+    return DeleteResult.deleted;
+  }
+
+  /**
+   * ma's N flag on a miss: adds the item holding `digits`, with no flags and no exptime.
+   * Returns its handle, or -1 when there is no memory for it.
+   */
+  createNumber(key: Uint8Array, start: number, end: number, digits: string): number {
+    const e = this.engine;
+    const h = e.alloc(key, start, end, 0, digits.length);
+    if (h < 0) return -1;
+    const buf = e.valueBuffer(h);
+    const at = e.valueStart(h);
+    for (let i = 0; i < digits.length; i++) buf[at + i] = digits.charCodeAt(i);
+    e.setExptime(h, 0);
+    this.linkNew(h, this.now());
+    return h;
   }
 
   /**

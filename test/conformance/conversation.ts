@@ -48,6 +48,33 @@ const VOLATILE_STATS = new Set([
 /** Stat lines only memcached-ts prints. */
 const OUR_STATS = new Set(["memcached_ts_version"]);
 
+/**
+ * Meta seconds counters: mg/ma's `t` (TTL left) and `l` (seconds since last access), and me's
+ * `exp=` and `la=`. memcached's clock ticks once a second from its own timer, ours at wall
+ * clock seconds, so a tick between a store and a read can fall on one server and not the
+ * other and shift these by one. They are rounded to the nearest multiple of 10 (cases use
+ * TTLs that are multiples of 10 and stay seconds away from them); -1 (no expiry) is kept.
+ */
+const META_STATUS = /^((?:\[\d+\] << )?)((?:HD|VA \d+|EN|NF|NS|EX)(?: \S+)*\\r\\n)$/;
+const META_DEBUG = /^((?:\[\d+\] << )?)(ME \S+ exp=-?\d+ la=\d+ .*\\r\\n)$/;
+
+function roundSeconds(v: string): string {
+  const n = Number(v);
+  return n === -1 ? v : String(Math.round(n / 10) * 10 || 0);
+}
+
+function normalizeMetaSeconds(line: string): string {
+  const status = META_STATUS.exec(line);
+  if (status !== null) {
+    return status[1] + status[2].replace(/ ([tl])(\d+)(?= |\\r)/g, (_all, flag: string, v: string) => ` ${flag}${roundSeconds(v)}`);
+  }
+  const debug = META_DEBUG.exec(line);
+  if (debug !== null) {
+    return debug[1] + debug[2].replace(/ (exp|la)=(-?\d+)/g, (_all, name: string, v: string) => ` ${name}=${roundSeconds(v)}`);
+  }
+  return line;
+}
+
 /** The normalizations every comparison applies; each is a documented legitimate difference. */
 export function normalize(transcript: string): string {
   return transcript
@@ -57,6 +84,7 @@ export function normalize(transcript: string): string {
       return m === null || !OUR_STATS.has(m[1]);
     })
     .map((line) => line.replace(/^((?:\[\d+\] << )?)STAT (\S+) (.*)\\r\\n$/, (all, pre: string, name: string) => (VOLATILE_STATS.has(name) ? `${pre}STAT ${name} *\\r\\n` : all)))
+    .map(normalizeMetaSeconds)
     .join("\n");
 }
 

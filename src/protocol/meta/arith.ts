@@ -1,0 +1,131 @@
+import { ArithResult } from "../../store/cache.ts";
+import { R } from "../text/replies.ts";
+import { KEY_MAX_LENGTH, type TextSession } from "../text/session.ts";
+import { MAX_META_TOKENS, MAX_OPAQUE_TOKEN, type MetaFlags, type MetaKey } from "./flags.ts";
+import { M } from "./replies.ts";
+import { flagChar, keyToken, opaqueToken, ttlValue } from "./write.ts";
+
+/**
+ * ma <key> <flags>*: memcached's process_marithmetic_command. Quiet mode hides only a
+ * successful update; an item created by N is always reported. T and N act at their place in
+ * the flag order, like mg's.
+ */
+export function metaArith(s: TextSession, buf: Uint8Array, f: MetaFlags, key: MetaKey): void {
+  const t = s.tokens;
+  const out = s.out;
+  const n = t.count;
+  if (n < 3) return out.bytes(R.error);
+  if (t.length(1) > KEY_MAX_LENGTH) return out.bytes(M.badFormat);
+  if (n > MAX_META_TOKENS) return out.bytes(M.flagsTooLong);
+  const cache = s.cache;
+  if (!f.parse(buf, t, 2, key, cache)) return out.bytes(M.invalidOrDuplicateFlag);
+  let incr = true;
+  switch (f.mode) {
+    case 0:
+    case 0x49: // I
+    case 0x2b: // +
+      break;
+    case 0x44: // D
+    case 0x2d: // -
+      incr = false;
+      break;
+    default:
+      return out.bytes(M.maBadMode);
+  }
+
+  const mark = out.len;
+  let h = -1;
+  let created = false;
+  /**
+   * Whether T and N change the stored item. When the value moved to a longer item memcached
+   * works on the old one (see Cache.arithInPlace): T is lost, yet a later `t` shows it.
+   */
+  let live = true;
+  let digits = "";
+  let quiet = false;
+  switch (cache.arith(key.buf, key.start, key.end, incr, f.delta, f.hasCas ? f.reqCas : 0, !f.vivify)) {
+    case ArithResult.ok:
+      h = cache.arithHandle;
+      live = cache.arithInPlace;
+      digits = cache.arithValue.toString();
+      quiet = f.noReply;
+      break;
+    case ArithResult.nonNumeric:
+      return out.bytes(R.nonNumeric);
+    case ArithResult.noMemory:
+      return out.bytes(R.outOfMemory);
+    case ArithResult.casMismatch:
+      out.bytes(M.ex);
+      break;
+    default:
+      if (!f.vivify) {
+        out.bytes(M.nf);
+        break;
+      }
+      digits = f.initial.toString();
+      h = cache.createNumber(key.buf, key.start, key.end, digits);
+      if (h < 0) return out.bytes(M.maNoMemory);
+      created = true;
+  }
+
+  const last = n - 1;
+  if (h >= 0) {
+    const e = cache.engine;
+    let exptime = e.exptime(h);
+    if (f.value) {
+      out.bytes(M.va);
+      out.decimal(digits.length);
+    } else out.bytes(M.hd);
+    for (let i = 2; i < last; i++) {
+      const st = t.start[i];
+      switch (buf[st]) {
+        case 0x63: // c
+          flagChar(out, 0x63);
+          out.decimal(e.cas(h));
+          break;
+        case 0x74: // t
+          flagChar(out, 0x74);
+          ttlValue(out, exptime, cache.now());
+          break;
+        case 0x54: // T
+          exptime = f.exptime;
+          if (live) cache.touchItem(h, exptime);
+          break;
+        case 0x4e: // N
+          if (created) {
+            exptime = f.autovivExptime;
+            cache.touchItem(h, exptime);
+          }
+          break;
+        case 0x4f: // O
+          if (t.end[i] - st > MAX_OPAQUE_TOKEN) {
+            out.len = mark;
+            return out.bytes(M.opaqueTooLong);
+          }
+          opaqueToken(out, buf, st, t.end[i]);
+          break;
+        case 0x6b: // k
+          keyToken(out, key.buf, key.start, key.end, f.keyBinary);
+          break;
+      }
+    }
+    if (f.value) {
+      out.crlf();
+      out.ascii(digits);
+    }
+  } else {
+    for (let i = 2; i < last; i++) {
+      const st = t.start[i];
+      const c = buf[st];
+      if (c === 0x4f) {
+        if (t.end[i] - st > MAX_OPAQUE_TOKEN) {
+          out.len = mark;
+          return out.bytes(M.opaqueTooLong);
+        }
+        opaqueToken(out, buf, st, t.end[i]);
+      } else if (c === 0x6b) keyToken(out, key.buf, key.start, key.end, f.keyBinary);
+    }
+  }
+  out.crlf();
+  if (quiet) out.len = mark;
+}

@@ -1,0 +1,39 @@
+import type { OutBuffer } from "../out-buffer.ts";
+import { base64Encode, base64EncodedLength } from "./base64.ts";
+
+/** memcached's META_CHAR: a space and a flag letter. */
+export function flagChar(out: OutBuffer, c: number): void {
+  out.ensure(2);
+  out.buf[out.len++] = 0x20;
+  out.buf[out.len++] = c;
+}
+
+/** memcached's META_KEY: ` k<key>`, or ` k<base64 key> b` for a binary key. */
+export function keyToken(out: OutBuffer, key: Uint8Array, start: number, end: number, binary: boolean): void {
+  flagChar(out, 0x6b);
+  if (!binary) {
+    out.bytes(key, start, end);
+    return;
+  }
+  out.ensure(base64EncodedLength(end - start) + 2);
+  out.len = base64Encode(key, start, end, out.buf, out.len);
+  flagChar(out, 0x62);
+}
+
+/** An echoed opaque token: a space and the token as sent (`O` included). */
+export function opaqueToken(out: OutBuffer, buf: Uint8Array, start: number, end: number): void {
+  out.byte(0x20);
+  out.bytes(buf, start, end);
+}
+
+/** A remaining-TTL value as memcached prints it: -1 for none, else exptime - now as a u32. */
+export function ttlValue(out: OutBuffer, exptime: number, now: number): void {
+  if (exptime === 0) out.ascii("-1");
+  else out.decimal((exptime - now) >>> 0);
+}
+
+/** Overwrites the two-letter status code reserved at `at`. */
+export function setCode(out: OutBuffer, at: number, code: number): void {
+  out.buf[at] = code >> 8;
+  out.buf[at + 1] = code & 0xff;
+}
