@@ -59,8 +59,7 @@ export class MetaSet implements ValueSink {
         }
         echo[p++] = OP_OPAQUE;
         echo[p++] = len;
-        echo.set(buf.subarray(st, st + len), p);
-        p += len;
+        for (let j = st; j < st + len; j++) echo[p++] = buf[j];
       } else if (c === 0x6b) echo[p++] = OP_KEY;
       else if (c === 0x63) echo[p++] = OP_CAS;
     }
@@ -99,7 +98,7 @@ export class MetaSet implements ValueSink {
     this.quiet = f.noReply;
     this.keyBinary = f.keyBinary;
     this.keyLength = key.length;
-    this.key.set(key.buf.subarray(key.start, key.end));
+    for (let j = 0; j < this.keyLength; j++) this.key[j] = key.buf[key.start + j];
     s.readInto(h, vlen, this);
   }
 

@@ -2,6 +2,9 @@ import type { Case } from "../conversation.ts";
 
 const b64 = (bytes: number[]): string => Buffer.from(bytes).toString("base64");
 const binKey = b64([0, 1, 2, 0xff, 0x20, 0x0d, 0x0a]);
+/** Every third of 50 keys stored quietly, then all 50 fetched quietly with opaques. */
+const stores = Array.from({ length: 17 }, (_, i) => `ms k${i * 3} ${String(i).length} q\r\n${i}\r\n`).join("");
+const gets = Array.from({ length: 50 }, (_, i) => `mg k${i} q v k O${i}\r\n`).join("");
 
 /** mn, me, base64 keys, quiet pipelines, recache flows, and meta mixed with classic commands. */
 export const metaMisc: Case[] = [
@@ -44,5 +47,10 @@ export const metaMisc: Case[] = [
   { name: "flush_all with meta", steps: ["ms a 1\r\nx\r\n", "flush_all\r\n", "ma a N0 J1 v\r\n", "md a\r\n", "me a\r\n"] },
   { name: "null byte in meta line", steps: [Buffer.from("mg a v\x00 k\r\nms a 1\r\nx\r\nmg a v\x00junk\r\n", "latin1")] },
   { name: "long meta line without newline closes", steps: ["mg " + "x".repeat(3000)] },
+  { name: "vivified item with ma md and s", steps: ["mg a N30 s v\r\n", "ma a v\r\n", "md a I\r\n", "mg a s c\r\n", "mg a s c\r\n"] },
+  { name: "large value through meta", steps: [`ms a 200000 T0\r\n${"0123456789".repeat(20000)}\r\n`, "mg a s\r\n", "ms a 6 MA\r\nappend\r\n", "mg a s v\r\n", "me a\r\n"] },
+  { name: "large value split in many packets", steps: [{ send: ["ms a 30000\r\n", "x".repeat(10000), "y".repeat(10000), "z".repeat(10000), "\r\nmg a s\r\n"] }] },
+  { name: "many pipelined quiet gets", steps: [stores + gets + "mn\r\n"] },
+  { name: "classic noreply and meta quiet in one packet", steps: ["set a 0 0 1 noreply\r\nx\r\nms b 1 q\r\ny\r\nget a b\r\nmg a q v\r\ndelete a noreply\r\nmd b q\r\nmg a q v\r\nmg b q v\r\nmn\r\n"] },
   { name: "meta with tab in key", steps: ["ms a\tb 1\r\nx\r\n", "mg a\tb v k\r\n"] },
 ];
