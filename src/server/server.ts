@@ -5,10 +5,12 @@ import type { Settings } from "../settings/settings.ts";
 import { Counters } from "../stats/counters.ts";
 import { Cache } from "../store/cache.ts";
 import { type Clock, systemClock } from "../store/clock.ts";
-import { MapEngine } from "../store/map-engine.ts";
+import { PAGE_SIZE } from "../store/slab-classes.ts";
+import { SlabEngine } from "../store/slab-engine.ts";
 import { Connection } from "./connection.ts";
 import type { ServerContext } from "./context.ts";
 
+const MAINTENANCE_MS = 10;
 const TOO_MANY = Buffer.from("ERROR Too many open connections\r\n");
 
 export interface RunningServer {
@@ -29,10 +31,18 @@ export interface ServerOptions {
 export async function startServer(settings: Settings, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
   const counters = new Counters();
-  const engine: MapEngine = new MapEngine({
+  const engine: SlabEngine = new SlabEngine({
     limitBytes: settings.memoryLimit,
     maxItemSize: settings.maxItemSize,
     noEvict: settings.noEvict,
+    growthFactor: settings.growthFactor,
+    minChunkSize: settings.minChunkSize,
+    slabChunkMax: Math.min(PAGE_SIZE / 2, settings.maxItemSize),
+    hotLruPct: settings.hotLruPct,
+    warmLruPct: settings.warmLruPct,
+    hotMaxFactor: 0.2,
+    warmMaxFactor: 2.0,
+    temporaryTtl: 0,
     isDead: (h) => cache.isDead(h),
   });
   const cache = new Cache(engine, clock, counters);
@@ -81,6 +91,10 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       });
     });
 
+  // LRU maintenance, hash growth and expiry crawling, in small slices between requests.
+  const maintenance = setInterval(() => engine.maintain(clock.now()), MAINTENANCE_MS);
+  maintenance.unref();
+
   let port = 0;
   if (settings.socketPath !== null) {
     try {
@@ -106,6 +120,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   function close(): Promise<void> {
     if (stopping !== null) return stopping;
     stopping = (async () => {
+      clearInterval(maintenance);
       await Promise.all(listeners.map((s) => new Promise<void>((r) => s.close(() => r()))).concat(
         [...connections].map(async (c) => c.destroy()),
       ));
