@@ -49,7 +49,7 @@ interface Sample {
 
 const servers: BenchServer[] = [];
 try {
-  servers.push(await startOurs(m), await startMemcached(["-t", "1", ...m]), await startMemcached(["-t", "2", ...m]));
+  servers.push(await startOurs(m), await startMemcached(["-t", "1", ...m], "memcached -t 1"), await startMemcached(["-t", "2", ...m], "memcached -t 2"));
   const run = (s: BenchServer, extra: Partial<LoadOptions>) => runLoad({ ...load, port: s.port, ...extra });
   for (const s of servers) {
     // Every key exists before measuring, so gets are hits and sets overwrite, as in a warm cache.
