@@ -75,12 +75,11 @@ const sharedPicker = o.dist === "zipf" ? zipfPicker(o.keys, o.zipfS) : () => Mat
 
 /** `seq`: connection g of C sends keys g, g+C, g+2C, ... so together they cover each key once. */
 function seqPicker(g: number): () => number {
-  let next = g;
+  let next = g % o.keys;
   return () => {
     const k = next;
-    next += totalConns;
-    if (next >= o.keys) next -= o.keys;
-    return k % o.keys;
+    next = (next + totalConns) % o.keys;
+    return k;
   };
 }
 
