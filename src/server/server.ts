@@ -3,6 +3,7 @@ import { type AddressInfo, type Server, type Socket, createServer } from "node:n
 import type { Logger } from "../log.ts";
 import type { Settings } from "../settings/settings.ts";
 import { Counters } from "../stats/counters.ts";
+import { LoopDelay } from "../stats/loop-delay.ts";
 import { Cache } from "../store/cache.ts";
 import { type Clock, systemClock } from "../store/clock.ts";
 import { PAGE_SIZE } from "../store/slab-classes.ts";
@@ -56,6 +57,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     settings,
     cache,
     counters,
+    loopDelay: new LoopDelay(),
     startedAt: clock.now(),
     verbosity: settings.verbosity,
     connections: () => connections,
@@ -124,6 +126,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       await Promise.all(listeners.map((s) => new Promise<void>((r) => s.close(() => r()))).concat(
         [...connections].map(async (c) => c.destroy()),
       ));
+      ctx.loopDelay.stop();
       resolveStopped();
     })();
     return stopping;
