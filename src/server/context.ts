@@ -1,12 +1,14 @@
 import type { Settings } from "../settings/settings.ts";
 import type { Cache } from "../store/cache.ts";
 import type { Counters } from "../stats/counters.ts";
+import type { LoopDelay } from "../stats/loop-delay.ts";
 
 /** What protocol handlers may know of the server around them. */
 export interface ServerContext {
   readonly settings: Settings;
   readonly cache: Cache;
   readonly counters: Counters;
+  readonly loopDelay: LoopDelay;
   /** Unix seconds when the server started. */
   readonly startedAt: number;
   /** Live verbosity (`verbosity` command, `-v`). */

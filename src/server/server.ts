@@ -3,12 +3,15 @@ import { type AddressInfo, type Server, type Socket, createServer } from "node:n
 import type { Logger } from "../log.ts";
 import type { Settings } from "../settings/settings.ts";
 import { Counters } from "../stats/counters.ts";
+import { LoopDelay } from "../stats/loop-delay.ts";
 import { Cache } from "../store/cache.ts";
 import { type Clock, systemClock } from "../store/clock.ts";
-import { MapEngine } from "../store/map-engine.ts";
+import { PAGE_SIZE } from "../store/slab-classes.ts";
+import { SlabEngine } from "../store/slab-engine.ts";
 import { Connection } from "./connection.ts";
 import type { ServerContext } from "./context.ts";
 
+const MAINTENANCE_MS = 10;
 const TOO_MANY = Buffer.from("ERROR Too many open connections\r\n");
 
 export interface RunningServer {
@@ -29,10 +32,18 @@ export interface ServerOptions {
 export async function startServer(settings: Settings, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
   const counters = new Counters();
-  const engine: MapEngine = new MapEngine({
+  const engine: SlabEngine = new SlabEngine({
     limitBytes: settings.memoryLimit,
     maxItemSize: settings.maxItemSize,
     noEvict: settings.noEvict,
+    growthFactor: settings.growthFactor,
+    minChunkSize: settings.minChunkSize,
+    slabChunkMax: Math.min(PAGE_SIZE / 2, settings.maxItemSize),
+    hotLruPct: settings.hotLruPct,
+    warmLruPct: settings.warmLruPct,
+    hotMaxFactor: 0.2,
+    warmMaxFactor: 2.0,
+    temporaryTtl: 0,
     isDead: (h) => cache.isDead(h),
   });
   const cache = new Cache(engine, clock, counters);
@@ -46,6 +57,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     settings,
     cache,
     counters,
+    loopDelay: new LoopDelay(),
     startedAt: clock.now(),
     verbosity: settings.verbosity,
     connections: () => connections,
@@ -81,6 +93,10 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       });
     });
 
+  // LRU maintenance, hash growth and expiry crawling, in small slices between requests.
+  const maintenance = setInterval(() => engine.maintain(clock.now()), MAINTENANCE_MS);
+  maintenance.unref();
+
   let port = 0;
   if (settings.socketPath !== null) {
     try {
@@ -106,9 +122,11 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   function close(): Promise<void> {
     if (stopping !== null) return stopping;
     stopping = (async () => {
+      clearInterval(maintenance);
       await Promise.all(listeners.map((s) => new Promise<void>((r) => s.close(() => r()))).concat(
         [...connections].map(async (c) => c.destroy()),
       ));
+      ctx.loopDelay.stop();
       resolveStopped();
     })();
     return stopping;

@@ -57,6 +57,8 @@ export interface Engine {
   /** Bytes the item is charged for, as memcached's `bytes` stat counts them. */
   totalSize(h: number): number;
 
+  /** Background upkeep (LRU maintenance, index growth, expiry); bounded work per call. */
+  maintain(now: number): void;
   /** Calls `fn` for every linked item; `fn` must not link or unlink. */
   forEach(fn: (h: number) => void): void;
   /** Number of linked items. */

@@ -1,0 +1,107 @@
+import { PAGE_SIZE } from "./slab-classes.ts";
+
+/**
+ * Item header layout inside a chunk. Handles are chunk byte offsets divided by 8 (every
+ * chunk size is a multiple of 8), so a handle indexes the Float64 view directly, doubles to
+ * the Int32 view, and fits in an Int32 for arenas up to 16 GiB. Handle 0 is never an item
+ * (page 0 is never handed out), so 0 means "none" in every link field and an all-zero hash
+ * bucket array is an empty one.
+ */
+export const H = {
+  /** LRU (or free list) links, as handles. */
+  prev: 0,
+  next: 1,
+  /** Next item in the same hash bucket. */
+  hnext: 2,
+  hash: 3,
+  exptime: 4,
+  time: 5,
+  flags: 6,
+  valueLength: 7,
+  /** Float64 slot (in 8-byte units from the chunk start). */
+  cas: 4,
+  /** Byte offsets of the small fields. */
+  keyLength: 40,
+  bits: 41,
+  /** Slab class whose LRU the item is on. */
+  lruClass: 42,
+  /** Low 2 bits: LRU segment; then `STATE_*` bits. */
+  state: 43,
+  /** Key bytes start here; the value follows the key. */
+  key: 44,
+} as const;
+export const HEADER_BYTES = H.key;
+
+export const Seg = { hot: 0, warm: 1, cold: 2, temp: 3 } as const;
+export const SEG_MASK = 3;
+/** The item is in the hash index and an LRU list. */
+export const STATE_LINKED = 4;
+/** The value lives in its own buffer (items larger than slab_chunk_max). */
+export const STATE_LARGE = 8;
+/** The chunk is on its class's free list. */
+export const STATE_FREE = 16;
+
+/** Largest arena a 31-bit handle of 8-byte units can address. */
+export const MAX_ARENA_BYTES = 2 ** 34;
+
+/**
+ * One SharedArrayBuffer holding every item's header, key and small value, carved into 1 MiB
+ * pages that are handed to size classes. Shared memory so worker threads can later read the
+ * same store; reserved once at start-up, committed by the OS only as pages are touched.
+ */
+export class Arena {
+  readonly buffer: SharedArrayBuffer;
+  readonly u8: Uint8Array;
+  readonly i32: Int32Array;
+  readonly u32: Uint32Array;
+  readonly f64: Float64Array;
+  /** Pages in the arena, including the reserved page 0. */
+  readonly pageCount: number;
+  /** Class owning each page (0 = unassigned). */
+  readonly pageClass: Uint8Array;
+  /** Pages released by their class (automove), ready for another one. */
+  private readonly freePages: number[] = [];
+  /** Next never-used page. */
+  private fresh = 1;
+
+  constructor(pages: number) {
+    this.pageCount = pages + 1;
+    const bytes = this.pageCount * PAGE_SIZE;
+    if (bytes > MAX_ARENA_BYTES) throw new RangeError(`item memory above ${MAX_ARENA_BYTES / PAGE_SIZE - 1} MB is not supported`);
+    this.buffer = new SharedArrayBuffer(bytes);
+    this.u8 = new Uint8Array(this.buffer);
+    this.i32 = new Int32Array(this.buffer);
+    this.u32 = new Uint32Array(this.buffer);
+    this.f64 = new Float64Array(this.buffer);
+    this.pageClass = new Uint8Array(this.pageCount);
+  }
+
+  /** A page for class `cls`, or 0 if the arena has none left. */
+  takePage(cls: number): number {
+    let p = this.freePages.pop();
+    if (p === undefined) {
+      if (this.fresh >= this.pageCount) return 0;
+      p = this.fresh++;
+    }
+    this.pageClass[p] = cls;
+    return p;
+  }
+
+  releasePage(page: number): void {
+    this.pageClass[page] = 0;
+    this.freePages.push(page);
+  }
+
+  /** Pages never handed out plus pages released. */
+  availablePages(): number {
+    return this.pageCount - this.fresh + this.freePages.length;
+  }
+
+  static pageOf(h: number): number {
+    return Math.floor((h * 8) / PAGE_SIZE);
+  }
+
+  static firstHandle(page: number): number {
+    return (page * PAGE_SIZE) / 8;
+  }
+}

@@ -1,0 +1,151 @@
+import { type Arena, H } from "./arena.ts";
+
+/** memcached's starting hash power: 64k buckets. */
+const INITIAL_POWER = 16;
+/** Buckets moved to the larger table per insert while it grows, as memcached's assoc does in the background. */
+const MIGRATE_PER_INSERT = 4;
+
+/**
+ * The key -> item index: chained buckets in a shared Int32Array, chains threaded through the
+ * items' own `hnext` fields (no memory per entry beyond the item). It doubles when items reach
+ * 1.5x the buckets, moving buckets a few at a time (per insert and per maintenance tick) so a
+ * resize never pauses the event loop.
+ */
+export class HashIndex {
+  private readonly arena: Arena;
+  private table: Int32Array;
+  private mask: number;
+  /** While growing: the new table, and how many old buckets were already moved into it. */
+  private next: Int32Array | null = null;
+  private nextMask = 0;
+  private migrated = 0;
+  private items = 0;
+
+  constructor(arena: Arena) {
+    this.arena = arena;
+    this.table = new Int32Array(new SharedArrayBuffer(4 << INITIAL_POWER));
+    this.mask = (1 << INITIAL_POWER) - 1;
+  }
+
+  get power(): number {
+    return Math.log2((this.next ?? this.table).length);
+  }
+
+  get bytes(): number {
+    return this.table.byteLength + (this.next?.byteLength ?? 0);
+  }
+
+  get expanding(): boolean {
+    return this.next !== null;
+  }
+
+  /** The table and slot holding the chain for `hash`. */
+  private locate(hash: number): { table: Int32Array; slot: number } {
+    const b = hash & this.mask;
+    if (this.next !== null && b < this.migrated) {
+      this.loc.table = this.next;
+      this.loc.slot = hash & this.nextMask;
+    } else {
+      this.loc.table = this.table;
+      this.loc.slot = b;
+    }
+    return this.loc;
+  }
+  private readonly loc: { table: Int32Array; slot: number } = { table: new Int32Array(0), slot: 0 };
+
+  find(key: Uint8Array, start: number, end: number, hash: number): number {
+    const { table, slot } = this.locate(hash);
+    const a = this.arena;
+    const i32 = a.i32;
+    const u8 = a.u8;
+    const len = end - start;
+    for (let h = table[slot]; h !== 0; h = i32[h * 2 + H.hnext]) {
+      if (a.u32[h * 2 + H.hash] !== hash || u8[h * 8 + H.keyLength] !== len) continue;
+      const at = h * 8 + H.key;
+      let i = 0;
+      while (i < len && u8[at + i] === key[start + i]) i++;
+      if (i === len) return h;
+    }
+    return 0;
+  }
+
+  insert(h: number): void {
+    const hash = this.arena.u32[h * 2 + H.hash];
+    const { table, slot } = this.locate(hash);
+    this.arena.i32[h * 2 + H.hnext] = table[slot];
+    table[slot] = h;
+    this.items++;
+    if (this.next !== null) this.migrate(MIGRATE_PER_INSERT);
+    else if (this.items > this.table.length * 1.5 && this.table.length < 1 << 30) this.startGrowing();
+  }
+
+  remove(h: number): void {
+    const i32 = this.arena.i32;
+    const { table, slot } = this.locate(this.arena.u32[h * 2 + H.hash]);
+    let cur = table[slot];
+    if (cur === h) {
+      table[slot] = i32[h * 2 + H.hnext];
+    } else {
+      while (cur !== 0) {
+        const nx = i32[cur * 2 + H.hnext];
+        if (nx === h) {
+          i32[cur * 2 + H.hnext] = i32[h * 2 + H.hnext];
+          break;
+        }
+        cur = nx;
+      }
+    }
+    i32[h * 2 + H.hnext] = 0;
+    this.items--;
+  }
+
+  /** Puts `to` where `from` was in its chain; `to` holds a copy of `from`'s header. */
+  replace(from: number, to: number): void {
+    const i32 = this.arena.i32;
+    const { table, slot } = this.locate(this.arena.u32[from * 2 + H.hash]);
+    if (table[slot] === from) {
+      table[slot] = to;
+      return;
+    }
+    for (let cur = table[slot]; cur !== 0; cur = i32[cur * 2 + H.hnext]) {
+      if (i32[cur * 2 + H.hnext] === from) {
+        i32[cur * 2 + H.hnext] = to;
+        return;
+      }
+    }
+  }
+
+  private startGrowing(): void {
+    const size = this.table.length * 2;
+    this.next = new Int32Array(new SharedArrayBuffer(4 * size));
+    this.nextMask = size - 1;
+    this.migrated = 0;
+  }
+
+  /** Moves up to `buckets` old buckets into the new table; a no-op unless growing. */
+  migrate(buckets: number): void {
+    const next = this.next;
+    if (next === null) return;
+    const a = this.arena;
+    const i32 = a.i32;
+    const old = this.table;
+    const stop = Math.min(old.length, this.migrated + buckets);
+    for (let b = this.migrated; b < stop; b++) {
+      let h = old[b];
+      while (h !== 0) {
+        const nx = i32[h * 2 + H.hnext];
+        const slot = a.u32[h * 2 + H.hash] & this.nextMask;
+        i32[h * 2 + H.hnext] = next[slot];
+        next[slot] = h;
+        h = nx;
+      }
+      old[b] = 0;
+    }
+    this.migrated = stop;
+    if (stop === old.length) {
+      this.table = next;
+      this.mask = this.nextMask;
+      this.next = null;
+    }
+  }
+}

@@ -1,0 +1,685 @@
+import { Arena, H, HEADER_BYTES, SEG_MASK, Seg, STATE_FREE, STATE_LARGE, STATE_LINKED } from "./arena.ts";
+import { C, ClassStats } from "./class-stats.ts";
+import { ALLOC_NO_MEMORY, ALLOC_TOO_LARGE, type DeadCheck, type Engine, type EngineStats, ItemBits } from "./engine.ts";
+import { murmur3, randomSeed } from "./hash.ts";
+import { HashIndex } from "./hash-index.ts";
+import { itemTotalSize } from "./item-size.ts";
+import { classFor, PAGE_SIZE, type SlabClasses, slabClasses } from "./slab-classes.ts";
+
+export interface SlabEngineOptions {
+  limitBytes: number;
+  maxItemSize: number;
+  /** memcached's -M: refuse stores instead of evicting. */
+  noEvict: boolean;
+  growthFactor: number;
+  minChunkSize: number;
+  slabChunkMax: number;
+  hotLruPct: number;
+  warmLruPct: number;
+  hotMaxFactor: number;
+  warmMaxFactor: number;
+  /** TEMP LRU for items whose TTL is at most this; 0 disables it (memcached's temp_lru off). */
+  temporaryTtl: number;
+  /** Pages the arena reserves beyond the limit, so `cache_memlimit` can raise it later. */
+  reservePages?: number;
+  isDead: DeadCheck;
+  hashSeed?: number;
+}
+
+export const SEGMENTS = 4;
+/** Items lru_pull_tail looks at per call, as memcached. */
+const PULL_TRIES = 5;
+/** Attempts to find memory for one allocation, as memcached's do_item_alloc_pull. */
+const ALLOC_TRIES = 10;
+const PULL_EVICT = 1;
+/** Maintenance ticks between automove decisions (memcached decides about once a second). */
+const AUTOMOVE_EVERY_TICKS = 10;
+/** A class with more free chunks than this many pages' worth gives a page away first. */
+const AUTOMOVE_FREE_PAGES = 2.5;
+/** memcached's slab_automove_ratio: move when the evicting class's oldest item is this much younger. */
+const AUTOMOVE_AGE_RATIO = 0.8;
+
+/**
+ * The off-heap store: items (header, key, value) in slab chunks of one shared arena, found
+ * through a chained hash index and ordered by memcached's segmented LRU (HOT, WARM, COLD and
+ * optionally TEMP, per slab class). No JS object exists per item, so millions of items cost
+ * the garbage collector nothing.
+ *
+ * Memory is counted as memcached counts it: whole 1 MiB pages handed to classes against `-m`,
+ * where a class with no page yet may always take its first one. Values larger than
+ * slab_chunk_max get a buffer of their own, charged in whole pages; memcached chains chunks
+ * instead, to avoid fragmenting its pages, which separate buffers cannot do.
+ */
+export class SlabEngine implements Engine {
+  readonly arena: Arena;
+  readonly classes: SlabClasses;
+  readonly index: HashIndex;
+  readonly classStats = new ClassStats();
+  readonly stats: EngineStats = {
+    evictions: 0,
+    reclaimed: 0,
+    expiredUnfetched: 0,
+    evictedUnfetched: 0,
+    evictedActive: 0,
+    totalItems: 0,
+  };
+  limitBytes: number;
+  private limitPages: number;
+  /** Pages charged against the limit: class pages plus large values. */
+  private pagesUsed = 0;
+  /** Pages each class owns, oldest first (automove takes the oldest, as memcached does). */
+  readonly classPages: number[][];
+  readonly freeHead: Int32Array;
+  readonly freeCount: Float64Array;
+  /** LRU lists per (class, segment): heads, tails, item counts and charged bytes. */
+  readonly heads = new Int32Array(64 * SEGMENTS);
+  readonly tails = new Int32Array(64 * SEGMENTS);
+  readonly lruCount = new Float64Array(64 * SEGMENTS);
+  readonly lruBytes = new Float64Array(64 * SEGMENTS);
+  /** Bytes requested by items of each class (memcached's mem_requested). */
+  readonly requested = new Float64Array(64);
+  private readonly large = new Map<number, Uint8Array>();
+  private linkedCount = 0;
+  private linkedBytes = 0;
+  private readonly seed: number;
+  private readonly opts: SlabEngineOptions;
+  private readonly maxChunk: number;
+  /** The engine's idea of now, from the last link or maintenance tick (for LRU ages). */
+  private now = 0;
+
+  constructor(opts: SlabEngineOptions) {
+    this.opts = opts;
+    this.classes = slabClasses(opts.minChunkSize, opts.growthFactor, opts.slabChunkMax);
+    this.maxChunk = this.classes.size[this.classes.largest];
+    this.limitBytes = opts.limitBytes;
+    this.limitPages = Math.floor(opts.limitBytes / PAGE_SIZE);
+    // Every class may take a first page beyond the limit, so the arena has room for those too.
+    this.arena = new Arena(this.limitPages + this.classes.largest + (opts.reservePages ?? 0));
+    this.index = new HashIndex(this.arena);
+    this.classPages = Array.from({ length: this.classes.largest + 1 }, () => []);
+    this.freeHead = new Int32Array(this.classes.largest + 1);
+    this.freeCount = new Float64Array(this.classes.largest + 1);
+    this.seed = opts.hashSeed ?? randomSeed();
+  }
+
+  // ---- lookup and allocation ------------------------------------------------------------
+
+  find(key: Uint8Array, start: number, end: number): number {
+    const h = this.index.find(key, start, end, murmur3(key, start, end, this.seed));
+    return h === 0 ? -1 : h;
+  }
+
+  alloc(key: Uint8Array, start: number, end: number, flags: number, valueLength: number): number {
+    const klen = end - start;
+    if (itemTotalSize(klen, flags, valueLength) > this.opts.maxItemSize) return ALLOC_TOO_LARGE;
+    const isLarge = HEADER_BYTES + klen + valueLength > this.maxChunk;
+    const cls = classFor(this.classes, HEADER_BYTES + klen + (isLarge ? 0 : valueLength));
+    if (cls === 0) return ALLOC_TOO_LARGE;
+    const lruClass = isLarge ? this.classes.largest : cls;
+    let value: Uint8Array | null = null;
+    if (isLarge) {
+      if (!this.chargeLarge(valueLength)) {
+        this.classStats.add(lruClass, C.outofmemory);
+        return ALLOC_NO_MEMORY;
+      }
+      value = new Uint8Array(new SharedArrayBuffer(valueLength));
+    }
+    const h = this.allocChunk(cls);
+    if (h === 0) {
+      if (isLarge) this.pagesUsed -= largePages(valueLength);
+      this.classStats.add(lruClass, C.outofmemory);
+      return ALLOC_NO_MEMORY;
+    }
+    const a = this.arena;
+    const i = h * 2;
+    a.i32[i + H.prev] = 0;
+    a.i32[i + H.next] = 0;
+    a.i32[i + H.hnext] = 0;
+    a.u32[i + H.hash] = murmur3(key, start, end, this.seed);
+    a.u32[i + H.exptime] = 0;
+    a.u32[i + H.time] = 0;
+    a.u32[i + H.flags] = flags;
+    a.u32[i + H.valueLength] = valueLength;
+    a.f64[h + H.cas] = 0;
+    const b = h * 8;
+    a.u8[b + H.keyLength] = klen;
+    a.u8[b + H.bits] = 0;
+    a.u8[b + H.lruClass] = lruClass;
+    a.u8[b + H.state] = isLarge ? STATE_LARGE : 0;
+    a.u8.set(key.subarray(start, end), b + H.key);
+    if (value !== null) this.large.set(h, value);
+    return h;
+  }
+
+  /**
+   * Charges a large value's pages: evicts other large items first, then takes pages back from
+   * the class whose oldest items are oldest, so large values are not starved by small ones.
+   */
+  private chargeLarge(valueLength: number): boolean {
+    const pages = largePages(valueLength);
+    const cls = this.classes.largest;
+    for (let i = 0; i < ALLOC_TRIES * 10 && this.pagesUsed + pages > this.limitPages; i++) {
+      if (this.pullTail(cls, Seg.cold, PULL_EVICT, 0) > 0 || this.pullTail(cls, Seg.hot, 0, 0) > 0 || this.pullTail(cls, Seg.warm, 0, 0) > 0) {
+        continue;
+      }
+      const src = this.oldestClass(-1);
+      if (src === 0 || !this.releasePage(src)) break;
+    }
+    if (this.pagesUsed + pages > this.limitPages) return false;
+    this.pagesUsed += pages;
+    return true;
+  }
+
+  /** memcached's do_item_alloc_pull: a free chunk, a new page, or room made by the LRU. */
+  private allocChunk(cls: number): number {
+    for (let i = 0; i < ALLOC_TRIES; i++) {
+      const h = this.freeHead[cls];
+      if (h !== 0) {
+        this.popFree(cls, h);
+        return h;
+      }
+      if (this.newPage(cls)) continue;
+      if (this.pullTail(cls, Seg.cold, PULL_EVICT, 0) <= 0) this.pullTail(cls, Seg.hot, 0, 0);
+    }
+    return 0;
+  }
+
+  /** Gives `cls` a page if the limit allows (or if it has none yet, as memcached allows). */
+  private newPage(cls: number): boolean {
+    const pages = this.classPages[cls];
+    if (this.pagesUsed >= this.limitPages && pages.length > 0) return false;
+    const p = this.arena.takePage(cls);
+    if (p === 0) return false;
+    pages.push(p);
+    this.pagesUsed++;
+    const size8 = this.classes.size[cls] / 8;
+    const first = Arena.firstHandle(p);
+    // Pushed last to first, so chunks are handed out in address order.
+    for (let c = this.classes.perSlab[cls] - 1; c >= 0; c--) this.pushFree(cls, first + c * size8);
+    return true;
+  }
+
+  private pushFree(cls: number, h: number): void {
+    const a = this.arena;
+    const head = this.freeHead[cls];
+    a.i32[h * 2 + H.prev] = 0;
+    a.i32[h * 2 + H.next] = head;
+    if (head !== 0) a.i32[head * 2 + H.prev] = h;
+    this.freeHead[cls] = h;
+    a.u8[h * 8 + H.state] = STATE_FREE;
+    this.freeCount[cls]++;
+  }
+
+  private popFree(cls: number, h: number): void {
+    const a = this.arena;
+    const p = a.i32[h * 2 + H.prev];
+    const n = a.i32[h * 2 + H.next];
+    if (p !== 0) a.i32[p * 2 + H.next] = n;
+    else this.freeHead[cls] = n;
+    if (n !== 0) a.i32[n * 2 + H.prev] = p;
+    a.u8[h * 8 + H.state] = 0;
+    this.freeCount[cls]--;
+  }
+
+  /** Returns an unlinked item's memory: its chunk to its class, a large value's pages to the limit. */
+  private free(h: number): void {
+    const a = this.arena;
+    if ((a.u8[h * 8 + H.state] & STATE_LARGE) !== 0) {
+      this.large.delete(h);
+      this.pagesUsed -= largePages(a.u32[h * 2 + H.valueLength]);
+    }
+    this.pushFree(a.pageClass[Arena.pageOf(h)], h);
+  }
+
+  // ---- linking ----------------------------------------------------------------------
+
+  link(h: number, now: number): void {
+    const a = this.arena;
+    const b = h * 8;
+    const old = this.index.find(a.u8, b + H.key, b + H.key + a.u8[b + H.keyLength], a.u32[h * 2 + H.hash]);
+    if (old !== 0) this.unlink(old);
+    this.now = now;
+    a.u32[h * 2 + H.time] = now;
+    const exp = a.u32[h * 2 + H.exptime];
+    const ttl = this.opts.temporaryTtl;
+    const seg = ttl > 0 && exp !== 0 && exp - now <= ttl ? Seg.temp : Seg.hot;
+    a.u8[b + H.state] = (a.u8[b + H.state] & STATE_LARGE) | STATE_LINKED | seg;
+    this.index.insert(h);
+    this.lruPush(h, a.u8[b + H.lruClass], seg);
+    const size = this.totalSize(h);
+    this.linkedCount++;
+    this.linkedBytes += size;
+    this.requested[a.u8[b + H.lruClass]] += size;
+    this.stats.totalItems++;
+    this.juggle(a.u8[b + H.lruClass], 1);
+  }
+
+  unlink(h: number): void {
+    const a = this.arena;
+    const b = h * 8;
+    const state = a.u8[b + H.state];
+    if ((state & STATE_LINKED) === 0) return;
+    this.index.remove(h);
+    this.lruRemove(h);
+    const size = this.totalSize(h);
+    this.linkedCount--;
+    this.linkedBytes -= size;
+    this.requested[a.u8[b + H.lruClass]] -= size;
+    a.u8[b + H.state] = state & ~(STATE_LINKED | SEG_MASK);
+    this.free(h);
+  }
+
+  discard(h: number): void {
+    if ((this.arena.u8[h * 8 + H.state] & (STATE_LINKED | STATE_FREE)) !== 0) return;
+    this.free(h);
+  }
+
+  // ---- LRU --------------------------------------------------------------------------
+
+  private lruPush(h: number, cls: number, seg: number): void {
+    const a = this.arena;
+    const l = cls * SEGMENTS + seg;
+    const head = this.heads[l];
+    a.i32[h * 2 + H.prev] = 0;
+    a.i32[h * 2 + H.next] = head;
+    if (head !== 0) a.i32[head * 2 + H.prev] = h;
+    else this.tails[l] = h;
+    this.heads[l] = h;
+    a.u8[h * 8 + H.state] = (a.u8[h * 8 + H.state] & ~SEG_MASK) | seg;
+    this.lruCount[l]++;
+    this.lruBytes[l] += this.totalSize(h);
+  }
+
+  private lruRemove(h: number): void {
+    const a = this.arena;
+    const l = a.u8[h * 8 + H.lruClass] * SEGMENTS + (a.u8[h * 8 + H.state] & SEG_MASK);
+    const p = a.i32[h * 2 + H.prev];
+    const n = a.i32[h * 2 + H.next];
+    if (p !== 0) a.i32[p * 2 + H.next] = n;
+    else this.heads[l] = n;
+    if (n !== 0) a.i32[n * 2 + H.prev] = p;
+    else this.tails[l] = p;
+    a.i32[h * 2 + H.prev] = 0;
+    a.i32[h * 2 + H.next] = 0;
+    this.lruCount[l]--;
+    this.lruBytes[l] -= this.totalSize(h);
+  }
+
+  private moveTo(h: number, seg: number): void {
+    this.lruRemove(h);
+    this.lruPush(h, this.arena.u8[h * 8 + H.lruClass], seg);
+  }
+
+  /** Oldest item of a segment, 0 if empty. */
+  tail(cls: number, seg: number): number {
+    return this.tails[cls * SEGMENTS + seg];
+  }
+
+  /**
+   * memcached's lru_pull_tail: looks at up to 5 items from a segment's tail, reclaiming dead
+   * ones, moving HOT/WARM items on (active ones to WARM, the rest to COLD once the segment is
+   * over its share or too old) and, with PULL_EVICT, evicting the COLD tail. Returns how many
+   * items it removed or moved.
+   */
+  pullTail(cls: number, seg: number, flags: number, maxAge: number): number {
+    const a = this.arena;
+    const st = this.classStats;
+    const l = cls * SEGMENTS + seg;
+    let removed = 0;
+    let h = this.tails[l];
+    for (let tries = PULL_TRIES; tries > 0 && h !== 0; tries--) {
+      const prev = a.i32[h * 2 + H.prev];
+      const bits = a.u8[h * 8 + H.bits];
+      if (this.opts.isDead(h)) {
+        st.add(cls, C.reclaimed);
+        this.stats.reclaimed++;
+        if ((bits & ItemBits.fetched) === 0) {
+          st.add(cls, C.expired_unfetched);
+          this.stats.expiredUnfetched++;
+        }
+        this.unlink(h);
+        removed++;
+        h = prev;
+        continue;
+      }
+      if (seg === Seg.hot || seg === Seg.warm) {
+        const total = this.lruBytes[cls * SEGMENTS + Seg.hot] + this.lruBytes[cls * SEGMENTS + Seg.warm] + this.lruBytes[cls * SEGMENTS + Seg.cold];
+        const limit = (total * (seg === Seg.hot ? this.opts.hotLruPct : this.opts.warmLruPct)) / 100;
+        if ((bits & ItemBits.active) !== 0) {
+          // Active items are rescued to WARM's head; in WARM the scan goes on past them.
+          a.u8[h * 8 + H.bits] = bits & ~ItemBits.active;
+          removed++;
+          st.add(cls, seg === Seg.warm ? C.moves_within_lru : C.moves_to_warm);
+          this.moveTo(h, Seg.warm);
+          if (seg === Seg.warm) {
+            h = prev;
+            continue;
+          }
+        } else if (this.lruBytes[l] > limit || this.now - a.u32[h * 2 + H.time] > maxAge) {
+          st.add(cls, C.moves_to_cold);
+          this.moveTo(h, Seg.cold);
+          removed++;
+        }
+        break;
+      }
+      if (seg === Seg.cold) {
+        if ((flags & PULL_EVICT) !== 0) {
+          if (this.opts.noEvict) break;
+          st.add(cls, C.evicted);
+          st.set(cls, C.evicted_time, this.now - a.u32[h * 2 + H.time]);
+          if (a.u32[h * 2 + H.exptime] !== 0) st.add(cls, C.evicted_nonzero);
+          this.stats.evictions++;
+          if ((bits & ItemBits.fetched) === 0) {
+            st.add(cls, C.evicted_unfetched);
+            this.stats.evictedUnfetched++;
+          }
+          if ((bits & ItemBits.active) !== 0) {
+            st.add(cls, C.evicted_active);
+            this.stats.evictedActive++;
+          }
+          this.unlink(h);
+          removed++;
+        } else if ((bits & ItemBits.active) !== 0) {
+          st.add(cls, C.moves_to_warm);
+          a.u8[h * 8 + H.bits] = bits & ~ItemBits.active;
+          this.moveTo(h, Seg.warm);
+          removed++;
+        }
+      }
+      break;
+    }
+    return removed;
+  }
+
+  /**
+   * memcached's lru_maintainer_juggle for one class, up to `rounds` passes: HOT and WARM
+   * drain into COLD by share and by age relative to COLD's oldest item, active COLD items
+   * return to WARM, dead tails are reclaimed.
+   */
+  juggle(cls: number, rounds: number): number {
+    const a = this.arena;
+    const coldTail = this.tails[cls * SEGMENTS + Seg.cold];
+    const coldAge = coldTail === 0 ? 0 : this.now - a.u32[coldTail * 2 + H.time];
+    const hotAge = coldAge * this.opts.hotMaxFactor;
+    const warmAge = coldAge * this.opts.warmMaxFactor;
+    let moves = 0;
+    for (let i = 0; i < rounds; i++) {
+      let more = this.pullTail(cls, Seg.hot, 0, hotAge) + this.pullTail(cls, Seg.warm, 0, warmAge);
+      more += this.pullTail(cls, Seg.cold, 0, 0);
+      if (this.opts.temporaryTtl > 0) more += this.pullTail(cls, Seg.temp, 0, 0);
+      if (more === 0) break;
+      moves += more;
+    }
+    return moves;
+  }
+
+  bump(h: number, now: number): void {
+    const a = this.arena;
+    const b = h * 8;
+    const seg = a.u8[b + H.state] & SEG_MASK;
+    const cls = a.u8[b + H.lruClass];
+    this.classStats.add(cls, C.hits_to_hot + seg);
+    const bits = a.u8[b + H.bits];
+    if ((bits & ItemBits.active) !== 0) return;
+    if ((bits & ItemBits.fetched) === 0) {
+      a.u8[b + H.bits] = bits | ItemBits.fetched;
+      return;
+    }
+    a.u8[b + H.bits] = bits | ItemBits.active;
+    a.u32[h * 2 + H.time] = now;
+    if (seg === Seg.cold) {
+      // memcached hands this move to its maintainer thread; here it happens at once.
+      this.classStats.add(cls, C.moves_to_warm);
+      this.moveTo(h, Seg.warm);
+    }
+  }
+
+  update(h: number, now: number): void {
+    this.arena.u32[h * 2 + H.time] = now;
+  }
+
+  /** Background work, bounded per call: hash table growth, LRU juggling, page moves. */
+  maintain(now: number): void {
+    this.now = now;
+    this.index.migrate(8192);
+    for (let cls = 1; cls <= this.classes.largest; cls++) {
+      if (this.classPages[cls].length > 0) this.juggle(cls, 50);
+    }
+    if (++this.ticks % AUTOMOVE_EVERY_TICKS === 0) this.automove();
+  }
+  private ticks = 0;
+
+  // ---- page reassignment ------------------------------------------------------------
+
+  /** Evictions per class at the last automove check. */
+  private readonly lastEvicted = new Float64Array(64);
+
+  /**
+   * memcached's slab automove: when a class evicts while another holds much older items (or
+   * lots of free chunks), one page moves from the latter to the former, so a change in value
+   * sizes over time does not strand memory in classes nobody uses any more.
+   */
+  automove(): void {
+    let dst = 0;
+    let most = 0;
+    for (let cls = 1; cls <= this.classes.largest; cls++) {
+      const ev = this.classStats.get(cls, C.evicted) + this.classStats.get(cls, C.outofmemory);
+      const delta = ev - this.lastEvicted[cls];
+      this.lastEvicted[cls] = ev;
+      if (delta > most) {
+        most = delta;
+        dst = cls;
+      }
+    }
+    if (dst === 0) return;
+    let src = 0;
+    for (let cls = 1; cls <= this.classes.largest; cls++) {
+      if (cls !== dst && this.classPages[cls].length > 1 && this.freeCount[cls] > this.classes.perSlab[cls] * AUTOMOVE_FREE_PAGES) src = cls;
+    }
+    if (src === 0) {
+      const oldest = this.oldestClass(dst);
+      if (oldest !== 0 && this.coldAge(dst) < this.coldAge(oldest) * AUTOMOVE_AGE_RATIO) src = oldest;
+    }
+    if (src !== 0) this.releasePage(src);
+  }
+
+  /** Age of a class's oldest item (COLD tail, else WARM, else HOT). */
+  private coldAge(cls: number): number {
+    const t = this.tails[cls * SEGMENTS + Seg.cold] || this.tails[cls * SEGMENTS + Seg.warm] || this.tails[cls * SEGMENTS + Seg.hot];
+    return t === 0 ? 0 : this.now - this.arena.u32[t * 2 + H.time];
+  }
+
+  /** The class other than `except` with a page to spare whose oldest item is oldest; 0 if none. */
+  private oldestClass(except: number): number {
+    let best = 0;
+    let bestAge = -1;
+    for (let cls = 1; cls <= this.classes.largest; cls++) {
+      if (cls === except || this.classPages[cls].length === 0) continue;
+      const age = this.coldAge(cls);
+      if (age > bestAge) {
+        bestAge = age;
+        best = cls;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Takes a class's oldest page back: its live items move to free chunks elsewhere in the
+   * class when there are some, otherwise they are evicted (never with -M). Fails if an item
+   * in the page is being written (allocated, not yet linked).
+   */
+  releasePage(cls: number): boolean {
+    const pages = this.classPages[cls];
+    if (pages.length === 0) return false;
+    const page = pages[0];
+    const a = this.arena;
+    const u8 = a.u8;
+    const size = this.classes.size[cls];
+    const first = Arena.firstHandle(page);
+    const n = this.classes.perSlab[cls];
+    let live = 0;
+    for (let c = 0; c < n; c++) {
+      const state = u8[(first + (c * size) / 8) * 8 + H.state];
+      if ((state & (STATE_FREE | STATE_LINKED)) === 0) return false;
+      if ((state & STATE_LINKED) !== 0) live++;
+    }
+    if (live > 0 && this.opts.noEvict && live > this.freeCount[cls] - (n - live)) return false;
+    for (let c = 0; c < n; c++) {
+      const h = first + (c * size) / 8;
+      if ((u8[h * 8 + H.state] & STATE_FREE) !== 0) this.popFree(cls, h);
+    }
+    for (let c = 0; c < n; c++) {
+      const h = first + (c * size) / 8;
+      if ((u8[h * 8 + H.state] & STATE_LINKED) === 0) continue;
+      const to = this.freeHead[cls];
+      if (to !== 0) {
+        this.popFree(cls, to);
+        this.relocate(h, to, size);
+      } else {
+        this.classStats.add(u8[h * 8 + H.lruClass], C.evicted);
+        this.stats.evictions++;
+        this.unlink(h);
+        this.popFree(cls, h);
+      }
+    }
+    pages.shift();
+    a.releasePage(page);
+    this.pagesUsed--;
+    return true;
+  }
+
+  /** Moves a linked item to another chunk of its class, fixing every link that points at it. */
+  private relocate(from: number, to: number, size: number): void {
+    const a = this.arena;
+    const i32 = a.i32;
+    a.u8.copyWithin(to * 8, from * 8, from * 8 + size);
+    const l = a.u8[from * 8 + H.lruClass] * SEGMENTS + (a.u8[from * 8 + H.state] & SEG_MASK);
+    const p = i32[from * 2 + H.prev];
+    const n = i32[from * 2 + H.next];
+    if (p !== 0) i32[p * 2 + H.next] = to;
+    else this.heads[l] = to;
+    if (n !== 0) i32[n * 2 + H.prev] = to;
+    else this.tails[l] = to;
+    this.index.replace(from, to);
+    const value = this.large.get(from);
+    if (value !== undefined) {
+      this.large.delete(from);
+      this.large.set(to, value);
+    }
+    a.u8[from * 8 + H.state] = 0;
+  }
+
+  // ---- fields -----------------------------------------------------------------------
+
+  valueBuffer(h: number): Uint8Array {
+    if ((this.arena.u8[h * 8 + H.state] & STATE_LARGE) !== 0) return this.large.get(h) as Uint8Array;
+    return this.arena.u8;
+  }
+  valueStart(h: number): number {
+    if ((this.arena.u8[h * 8 + H.state] & STATE_LARGE) !== 0) return 0;
+    return h * 8 + H.key + this.arena.u8[h * 8 + H.keyLength];
+  }
+  valueLength(h: number): number {
+    return this.arena.u32[h * 2 + H.valueLength];
+  }
+  keyBuffer(): Uint8Array {
+    return this.arena.u8;
+  }
+  keyStart(h: number): number {
+    return h * 8 + H.key;
+  }
+  keyLength(h: number): number {
+    return this.arena.u8[h * 8 + H.keyLength];
+  }
+  flags(h: number): number {
+    return this.arena.u32[h * 2 + H.flags];
+  }
+  setFlags(h: number, flags: number): void {
+    this.arena.u32[h * 2 + H.flags] = flags;
+  }
+  exptime(h: number): number {
+    return this.arena.u32[h * 2 + H.exptime];
+  }
+  setExptime(h: number, exptime: number): void {
+    this.arena.u32[h * 2 + H.exptime] = exptime;
+  }
+  time(h: number): number {
+    return this.arena.u32[h * 2 + H.time];
+  }
+  setTime(h: number, time: number): void {
+    this.arena.u32[h * 2 + H.time] = time;
+  }
+  cas(h: number): number {
+    return this.arena.f64[h + H.cas];
+  }
+  setCas(h: number, cas: number): void {
+    this.arena.f64[h + H.cas] = cas;
+  }
+  bits(h: number): number {
+    return this.arena.u8[h * 8 + H.bits];
+  }
+  setBits(h: number, bits: number): void {
+    this.arena.u8[h * 8 + H.bits] = bits;
+  }
+  slabClass(h: number): number {
+    return this.arena.u8[h * 8 + H.lruClass];
+  }
+  /** LRU segment of a linked item (`Seg`). */
+  segment(h: number): number {
+    return this.arena.u8[h * 8 + H.state] & SEG_MASK;
+  }
+  isLinked(h: number): boolean {
+    return (this.arena.u8[h * 8 + H.state] & STATE_LINKED) !== 0;
+  }
+  totalSize(h: number): number {
+    const a = this.arena;
+    return itemTotalSize(a.u8[h * 8 + H.keyLength], a.u32[h * 2 + H.flags], a.u32[h * 2 + H.valueLength]);
+  }
+
+  // ---- whole-store views ------------------------------------------------------------
+
+  /** Visits linked items page by page, in address order (stable while the LRU churns). */
+  forEach(fn: (h: number) => void): void {
+    for (let cls = 1; cls <= this.classes.largest; cls++) {
+      for (const p of [...this.classPages[cls]]) this.forEachInPage(p, fn);
+    }
+  }
+
+  /** Visits the linked items of one page. */
+  forEachInPage(page: number, fn: (h: number) => void): void {
+    const cls = this.arena.pageClass[page];
+    if (cls === 0) return;
+    const size8 = this.classes.size[cls] / 8;
+    const first = Arena.firstHandle(page);
+    const u8 = this.arena.u8;
+    for (let c = 0, n = this.classes.perSlab[cls]; c < n; c++) {
+      const h = first + c * size8;
+      if ((u8[h * 8 + H.state] & STATE_LINKED) !== 0) fn(h);
+    }
+  }
+
+  count(): number {
+    return this.linkedCount;
+  }
+  bytes(): number {
+    return this.linkedBytes;
+  }
+  /** Pages the limit allows. */
+  get pageLimit(): number {
+    return this.limitPages;
+  }
+  /** Pages charged against the limit (memcached's total_malloced / 1 MiB). */
+  pagesCharged(): number {
+    return this.pagesUsed;
+  }
+  setLimitBytes(bytes: number): void {
+    this.limitBytes = bytes;
+    // Pages already given out stay; new ones follow the new limit, within the reserved arena.
+    this.limitPages = Math.min(Math.floor(bytes / PAGE_SIZE), this.arena.pageCount - 1 - this.classes.largest);
+  }
+}
+
+function largePages(valueLength: number): number {
+  return Math.ceil(valueLength / PAGE_SIZE);
+}
