@@ -36,11 +36,15 @@ export class RawClient {
     await new Promise<void>((resolve) => this.socket.write(data, () => resolve()));
   }
 
-  /** Waits until nothing has arrived for `quietMs` (or the peer closed), at most `maxMs`. */
-  async settle(quietMs = 40, maxMs = 3000): Promise<void> {
+  /**
+   * Waits until nothing has arrived for `quietMs` (or the peer closed), at most `maxMs`. While
+   * nothing at all has arrived since the last `take` it waits `firstMs` instead, so a server
+   * slowed by a loaded machine is not mistaken for one that sends no reply.
+   */
+  async settle(quietMs = 40, maxMs = 3000, firstMs = quietMs): Promise<void> {
     const start = Date.now();
     this.lastData = Math.max(this.lastData, start);
-    while (!this.closed && Date.now() - this.lastData < quietMs && Date.now() - start < maxMs) {
+    while (!this.closed && Date.now() - this.lastData < (this.size > 0 ? quietMs : firstMs) && Date.now() - start < maxMs) {
       await new Promise((r) => setTimeout(r, 5));
     }
   }

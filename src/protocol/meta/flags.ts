@@ -81,7 +81,7 @@ export class MetaFlags {
    * argument does not stop the scan, so a later error's message wins; an unknown or repeated
    * flag stops it at once.
    */
-  parse(buf: Uint8Array, t: Tokens, first: number, key: MetaKey, cache: Cache): boolean {
+  parse(buf: Uint8Array, t: Tokens, first: number, key: MetaKey, cache: Pick<Cache, "absoluteExptime">): boolean {
     this.reset();
     key.buf = buf;
     key.start = t.start[1];
