@@ -1,9 +1,9 @@
 import { ArithResult } from "../../store/cache.ts";
 import { R } from "../text/replies.ts";
-import { KEY_MAX_LENGTH, type TextSession } from "../text/session.ts";
-import { MAX_META_TOKENS, MAX_OPAQUE_TOKEN, type MetaFlags, type MetaKey } from "./flags.ts";
+import type { TextSession } from "../text/session.ts";
+import { MAX_OPAQUE_TOKEN, type MetaFlags, type MetaKey, parseCommand } from "./flags.ts";
 import { M } from "./replies.ts";
-import { flagChar, keyToken, opaqueToken, ttlValue } from "./write.ts";
+import { echoTokens, flagChar, keyToken, opaqueToken, ttlValue } from "./write.ts";
 
 /**
  * ma <key> <flags>*: memcached's process_marithmetic_command. Quiet mode hides only a
@@ -13,12 +13,9 @@ import { flagChar, keyToken, opaqueToken, ttlValue } from "./write.ts";
 export function metaArith(s: TextSession, buf: Uint8Array, f: MetaFlags, key: MetaKey): void {
   const t = s.tokens;
   const out = s.out;
+  if (!parseCommand(s, buf, f, key, M.flagsTooLong, M.invalidOrDuplicateFlag)) return;
   const n = t.count;
-  if (n < 3) return out.bytes(R.error);
-  if (t.length(1) > KEY_MAX_LENGTH) return out.bytes(M.badFormat);
-  if (n > MAX_META_TOKENS) return out.bytes(M.flagsTooLong);
   const cache = s.cache;
-  if (!f.parse(buf, t, 2, key, cache)) return out.bytes(M.invalidOrDuplicateFlag);
   let incr = true;
   switch (f.mode) {
     case 0:
@@ -113,18 +110,9 @@ export function metaArith(s: TextSession, buf: Uint8Array, f: MetaFlags, key: Me
       out.crlf();
       out.ascii(digits);
     }
-  } else {
-    for (let i = 2; i < last; i++) {
-      const st = t.start[i];
-      const c = buf[st];
-      if (c === 0x4f) {
-        if (t.end[i] - st > MAX_OPAQUE_TOKEN) {
-          out.len = mark;
-          return out.bytes(M.opaqueTooLong);
-        }
-        opaqueToken(out, buf, st, t.end[i]);
-      } else if (c === 0x6b) keyToken(out, key.buf, key.start, key.end, f.keyBinary);
-    }
+  } else if (!echoTokens(out, buf, t, 2, key, f.keyBinary)) {
+    out.len = mark;
+    return out.bytes(M.opaqueTooLong);
   }
   out.crlf();
   if (quiet) out.len = mark;

@@ -1,5 +1,7 @@
 import type { Cache } from "../../store/cache.ts";
 import { type ParsedNumber, parseI32, parseU32, parseU64 } from "../numbers.ts";
+import { R } from "../text/replies.ts";
+import { KEY_MAX_LENGTH, type TextSession } from "../text/session.ts";
 import type { Tokens } from "../text/tokens.ts";
 import { base64Decode } from "./base64.ts";
 import { M } from "./replies.ts";
@@ -190,6 +192,29 @@ export class MetaFlags {
     this.error = error;
     this.hasError = true;
   }
+}
+
+/**
+ * The checks mg, md and ma make, in memcached's order, before their own work: arity, key
+ * length, token count, then the flags. On failure the error is already replied and false is
+ * returned. `flagError` replaces the parser's message (md and ma report every flag error alike).
+ */
+export function parseCommand(
+  s: TextSession,
+  buf: Uint8Array,
+  f: MetaFlags,
+  key: MetaKey,
+  tooManyTokens: Uint8Array,
+  flagError: Uint8Array | null,
+): boolean {
+  const t = s.tokens;
+  const out = s.out;
+  if (t.count < 3) out.bytes(R.error);
+  else if (t.length(1) > KEY_MAX_LENGTH) out.bytes(M.badFormat);
+  else if (t.count > MAX_META_TOKENS) out.bytes(tooManyTokens);
+  else if (!f.parse(buf, t, 2, key, s.cache)) out.bytes(flagError ?? f.error);
+  else return true;
+  return false;
 }
 
 const EMPTY = new Uint8Array(0);

@@ -1,11 +1,9 @@
-import { WinToken } from "../../store/cache.ts";
+import { KEY_BINARY_BIT, WinToken } from "../../store/cache.ts";
 import { ItemBits } from "../../store/engine.ts";
-import { KEY_BINARY_BIT } from "../../store/cache.ts";
-import { R } from "../text/replies.ts";
-import { KEY_MAX_LENGTH, type TextSession } from "../text/session.ts";
-import { MAX_META_TOKENS, MAX_OPAQUE_TOKEN, type MetaFlags, type MetaKey } from "./flags.ts";
+import type { TextSession } from "../text/session.ts";
+import { MAX_OPAQUE_TOKEN, type MetaFlags, type MetaKey, parseCommand } from "./flags.ts";
 import { M } from "./replies.ts";
-import { flagChar, keyToken, opaqueToken, ttlValue } from "./write.ts";
+import { echoTokens, flagChar, keyToken, opaqueToken, ttlValue } from "./write.ts";
 
 /**
  * mg <key> <flags>*: memcached's process_mget_command. Return flags are written in the order
@@ -16,12 +14,9 @@ import { flagChar, keyToken, opaqueToken, ttlValue } from "./write.ts";
 export function metaGet(s: TextSession, buf: Uint8Array, f: MetaFlags, key: MetaKey): void {
   const t = s.tokens;
   const out = s.out;
+  if (!parseCommand(s, buf, f, key, M.mgFlagsTooLong, null)) return;
   const n = t.count;
-  if (n < 3) return out.bytes(R.error);
-  if (t.length(1) > KEY_MAX_LENGTH) return out.bytes(M.badFormat);
-  if (n > MAX_META_TOKENS) return out.bytes(M.mgFlagsTooLong);
   const cache = s.cache;
-  if (!f.parse(buf, t, 2, key, cache)) return out.bytes(f.error);
 
   let h = cache.lookup(key.buf, key.start, key.end, false);
   let created = false;
@@ -34,16 +29,9 @@ export function metaGet(s: TextSession, buf: Uint8Array, f: MetaFlags, key: Meta
   if (h < 0) {
     cache.countMetaGet(false, false);
     out.bytes(M.en);
-    for (let i = 2; i < last; i++) {
-      const st = t.start[i];
-      const c = buf[st];
-      if (c === 0x4f) {
-        if (t.end[i] - st > MAX_OPAQUE_TOKEN) {
-          out.len = mark;
-          return out.bytes(M.opaqueTooLong);
-        }
-        opaqueToken(out, buf, st, t.end[i]);
-      } else if (c === 0x6b) keyToken(out, key.buf, key.start, key.end, f.keyBinary);
+    if (!echoTokens(out, buf, t, 2, key, f.keyBinary)) {
+      out.len = mark;
+      return out.bytes(M.opaqueTooLong);
     }
     out.crlf();
     // Quiet mode hides exactly the miss.

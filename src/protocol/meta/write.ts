@@ -1,5 +1,7 @@
 import type { OutBuffer } from "../out-buffer.ts";
+import type { Tokens } from "../text/tokens.ts";
 import { base64Encode, base64EncodedLength } from "./base64.ts";
+import { MAX_OPAQUE_TOKEN, type MetaKey } from "./flags.ts";
 
 /** memcached's META_CHAR: a space and a flag letter. */
 export function flagChar(out: OutBuffer, c: number): void {
@@ -36,4 +38,22 @@ export function ttlValue(out: OutBuffer, exptime: number, now: number): void {
 export function setCode(out: OutBuffer, at: number, code: number): void {
   out.buf[at] = code >> 8;
   out.buf[at + 1] = code & 0xff;
+}
+
+/**
+ * The tokens every meta reply without an item echoes (a miss, NF, EX): `O` and `k`, in request
+ * order, with the key as the request gave it. False when an opaque is too long: the caller
+ * then replies with the error instead.
+ */
+export function echoTokens(out: OutBuffer, buf: Uint8Array, t: Tokens, first: number, key: MetaKey, binary: boolean): boolean {
+  const last = t.count - 1;
+  for (let i = first; i < last; i++) {
+    const st = t.start[i];
+    const c = buf[st];
+    if (c === 0x4f) {
+      if (t.end[i] - st > MAX_OPAQUE_TOKEN) return false;
+      opaqueToken(out, buf, st, t.end[i]);
+    } else if (c === 0x6b) keyToken(out, key.buf, key.start, key.end, binary);
+  }
+  return true;
 }
