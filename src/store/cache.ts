@@ -219,6 +219,11 @@ export class Cache {
     return h;
   }
 
+  /** Marks an item from `beginStore` as stored under a base64-given key (meta's `b`). */
+  markKeyBinary(h: number): void {
+    this.engine.setBits(h, this.engine.bits(h) | KEY_BINARY_BIT);
+  }
+
   /** Drops an item from `beginStore` whose data turned out to be malformed. */
   abortStore(h: number): void {
     this.engine.discard(h);

@@ -1,4 +1,4 @@
-import { KEY_BINARY_BIT, StoreMode, StoreResult } from "../../store/cache.ts";
+import { StoreMode, StoreResult } from "../../store/cache.ts";
 import { ALLOC_TOO_LARGE } from "../../store/engine.ts";
 import { R } from "../text/replies.ts";
 import { KEY_MAX_LENGTH, type TextSession, type ValueSink } from "../text/session.ts";
@@ -91,7 +91,7 @@ export class MetaSet implements ValueSink {
 
     const h = cache.beginStore(mode, key.buf, key.start, key.end, f.clientFlags, f.exptime, vlen, true);
     if (h < 0) return this.refuse(s, h === ALLOC_TOO_LARGE ? R.tooLarge : R.outOfMemoryStoring, vlen);
-    if (f.keyBinary) cache.engine.setBits(h, cache.engine.bits(h) | KEY_BINARY_BIT);
+    if (f.keyBinary) cache.markKeyBinary(h);
     this.mode = mode;
     this.casIn = f.hasCas ? f.reqCas : 0;
     this.invalidate = f.setStale && mode === StoreMode.cas;
