@@ -24,4 +24,6 @@ export interface ConnectionInfo {
   readonly address: string;
   readonly startedAt: number;
   readonly state: string;
+  /** "onread": reads land in the thread's shared buffer; "data": Node allocates per read. */
+  readonly readMode: "onread" | "data";
 }
