@@ -1,15 +1,16 @@
-import type { Case } from "../conversation.ts";
+import type { Case, Step } from "../conversation.ts";
 
 /**
  * `n` pipelined sets of `size`-byte values. Value sizes are chosen so an item lands in the
  * same slab class in both servers (ours: 44 + key + value bytes; memcached: 59 + key + value),
  * which makes memory limits bite at the same item.
  */
-function sets(prefix: string, n: number, size: number, from = 0): string {
+function sets(prefix: string, n: number, size: number): Step {
   const v = "v".repeat(size);
   let s = "";
-  for (let i = from; i < from + n; i++) s += `set ${prefix}${i} 0 0 ${size}\r\n${v}\r\n`;
-  return s;
+  for (let i = 0; i < n; i++) s += `set ${prefix}${i} 0 0 ${size}\r\n${v}\r\n`;
+  // Thousands of replies: a loaded machine may pause mid-stream longer than the usual quiet window.
+  return { send: s, quietMs: 500 };
 }
 
 function keys(prefix: string, from: number, to: number): string {
