@@ -32,6 +32,8 @@ const PULL_TRIES = 5;
 /** Attempts to find memory for one allocation, as memcached's do_item_alloc_pull. */
 const ALLOC_TRIES = 10;
 const PULL_EVICT = 1;
+/** Hash buckets moved per maintenance tick while the index grows: ~1.5 ms of random memory access. */
+const MIGRATE_PER_TICK = 2048;
 /** Maintenance ticks between automove decisions (memcached decides about once a second). */
 const AUTOMOVE_EVERY_TICKS = 10;
 /** A class with more free chunks than this many pages' worth gives a page away first. */
@@ -463,7 +465,7 @@ export class SlabEngine implements Engine {
   /** Background work, bounded per call: hash table growth, LRU juggling, page moves. */
   maintain(now: number): void {
     this.now = now;
-    this.index.migrate(8192);
+    this.index.migrate(MIGRATE_PER_TICK);
     for (let cls = 1; cls <= this.classes.largest; cls++) {
       if (this.classPages[cls].length > 0) this.juggle(cls, 50);
     }
