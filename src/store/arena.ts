@@ -46,6 +46,8 @@ export const STATE_CHUNKED = 8;
 export const STATE_FREE = 16;
 /** The chunk holds part of a chunked value; its `prev` field names the owning item. */
 export const STATE_DATA = 32;
+/** The chunk is in a page being emptied for another class and will not be handed out again. */
+export const STATE_DRAINED = 64;
 
 /** Largest arena a 31-bit handle of 8-byte units can address. */
 export const MAX_ARENA_BYTES = 2 ** 34;

@@ -1,4 +1,4 @@
-import { Arena, H, HEADER_BYTES, SEG_MASK, STATE_CHUNKED, STATE_DATA, STATE_FREE, STATE_LINKED } from "./arena.ts";
+import { Arena, H, HEADER_BYTES, SEG_MASK, STATE_CHUNKED, STATE_DATA, STATE_DRAINED, STATE_FREE, STATE_LINKED } from "./arena.ts";
 import { SEGMENTS, type SlabEngine } from "./slab-engine.ts";
 
 /**
@@ -68,7 +68,9 @@ function checkPages(e: SlabEngine, cls: number, problems: string[]): void {
     for (let c = 0; c < e.classes.perSlab[cls]; c++) {
       const h = first + c * size8;
       const state = a.u8[h * 8 + H.state];
-      if ((state & STATE_DATA) !== 0) {
+      if (state === STATE_DRAINED) {
+        if (page !== e.drainingPage) problems.push(`chunk ${h} is drained outside the page being emptied`);
+      } else if ((state & STATE_DATA) !== 0) {
         const owner = a.i32[h * 2 + H.prev];
         if ((a.u8[owner * 8 + H.state] & (STATE_LINKED | STATE_CHUNKED)) !== (STATE_LINKED | STATE_CHUNKED)) {
           problems.push(`data chunk ${h} belongs to ${owner}, which is not a linked chunked item`);

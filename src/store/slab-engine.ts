@@ -1,4 +1,4 @@
-import { Arena, H, HEADER_BYTES, SEG_MASK, Seg, STATE_CHUNKED, STATE_DATA, STATE_FREE, STATE_LINKED } from "./arena.ts";
+import { Arena, H, HEADER_BYTES, SEG_MASK, Seg, STATE_CHUNKED, STATE_DATA, STATE_DRAINED, STATE_FREE, STATE_LINKED } from "./arena.ts";
 import { C, ClassStats } from "./class-stats.ts";
 import { ALLOC_NO_MEMORY, ALLOC_TOO_LARGE, type ByteSink, type DeadCheck, type Engine, type EngineStats, ItemBits } from "./engine.ts";
 import { murmur3, randomSeed } from "./hash.ts";
@@ -34,6 +34,8 @@ const ALLOC_TRIES = 10;
 const PULL_EVICT = 1;
 /** Hash buckets moved per maintenance tick while the index grows: ~1.5 ms of random memory access. */
 const MIGRATE_PER_TICK = 2048;
+/** Chunks a page move handles per maintenance tick: about a millisecond of relocations. */
+const DRAIN_PER_TICK = 1024;
 /** Maintenance ticks between automove decisions (memcached decides about once a second). */
 const AUTOMOVE_EVERY_TICKS = 10;
 /** A class with more free chunks than this many pages' worth gives a page away first. */
@@ -137,8 +139,8 @@ export class SlabEngine implements Engine {
     for (let c = 0; c < dataChunks; c++) {
       const d = this.allocChunk(this.classes.largest);
       if (d === 0) {
-        for (let j = 0; j < c; j++) this.pushFree(this.classes.largest, a.i32[(b + tableOffset(klen)) / 4 + j]);
-        this.pushFree(cls, h);
+        for (let j = 0; j < c; j++) this.freeChunk(a.i32[(b + tableOffset(klen)) / 4 + j]);
+        this.freeChunk(h);
         this.classStats.add(lruClass, C.outofmemory);
         return ALLOC_NO_MEMORY;
       }
@@ -234,9 +236,16 @@ export class SlabEngine implements Engine {
     const a = this.arena;
     if ((a.u8[h * 8 + H.state] & STATE_CHUNKED) !== 0) {
       const table = this.tableIndex(h);
-      for (let c = 0, n = this.dataChunks(h); c < n; c++) this.pushFree(this.classes.largest, a.i32[table + c]);
+      for (let c = 0, n = this.dataChunks(h); c < n; c++) this.freeChunk(a.i32[table + c]);
     }
-    this.pushFree(a.pageClass[Arena.pageOf(h)], h);
+    this.freeChunk(h);
+  }
+
+  /** A chunk back to its class's free list, unless its page is being emptied. */
+  private freeChunk(h: number): void {
+    const page = Arena.pageOf(h);
+    if (page === this.drainPage) this.arena.u8[h * 8 + H.state] = STATE_DRAINED;
+    else this.pushFree(this.arena.pageClass[page], h);
   }
 
   /** Int32 index of a chunked item's data chunk table. */
@@ -469,7 +478,8 @@ export class SlabEngine implements Engine {
     for (let cls = 1; cls <= this.classes.largest; cls++) {
       if (this.classPages[cls].length > 0) this.juggle(cls, 50);
     }
-    if (++this.ticks % AUTOMOVE_EVERY_TICKS === 0) this.automove();
+    if (this.drainPage !== 0) this.drain(DRAIN_PER_TICK);
+    else if (++this.ticks % AUTOMOVE_EVERY_TICKS === 0) this.automove();
   }
   private ticks = 0;
 
@@ -504,7 +514,7 @@ export class SlabEngine implements Engine {
       const oldest = this.oldestClass(dst);
       if (oldest !== 0 && this.coldAge(dst) < this.coldAge(oldest) * AUTOMOVE_AGE_RATIO) src = oldest;
     }
-    if (src !== 0) this.releasePage(src);
+    if (src !== 0) this.releasePage(src, DRAIN_PER_TICK);
   }
 
   /** Age of a class's oldest item (COLD tail, else WARM, else HOT). */
@@ -528,72 +538,110 @@ export class SlabEngine implements Engine {
     return best;
   }
 
-  /**
-   * Takes a class's oldest page back: its live items and data chunks move to free chunks
-   * elsewhere in the class when there are some, otherwise their items are evicted (never
-   * with -M). Fails if an item using the page is being written (allocated, not yet linked).
-   */
-  releasePage(cls: number): boolean {
-    const pages = this.classPages[cls];
-    if (pages.length === 0) return false;
-    const page = pages[0];
-    const a = this.arena;
-    const u8 = a.u8;
-    const size8 = this.classes.size[cls] / 8;
-    const first = Arena.firstHandle(page);
-    const n = this.classes.perSlab[cls];
-    let used = 0;
-    for (let c = 0; c < n; c++) {
-      const h = first + c * size8;
-      const state = u8[h * 8 + H.state];
-      if ((state & STATE_FREE) !== 0) continue;
-      const owner = (state & STATE_DATA) !== 0 ? a.i32[h * 2 + H.prev] : h;
-      if ((u8[owner * 8 + H.state] & STATE_LINKED) === 0) return false;
-      used++;
-    }
-    if (used > 0 && this.opts.noEvict && used > this.freeCount[cls] - (n - used)) return false;
-    for (let c = 0; c < n; c++) {
-      const h = first + c * size8;
-      if ((u8[h * 8 + H.state] & STATE_FREE) !== 0) this.popFree(cls, h);
-    }
-    for (let c = 0; c < n; c++) {
-      const h = first + c * size8;
-      const state = u8[h * 8 + H.state];
-      if ((state & (STATE_LINKED | STATE_DATA)) === 0) continue;
-      const to = this.freeHead[cls];
-      if (to !== 0) {
-        this.popFree(cls, to);
-        if ((state & STATE_DATA) !== 0) this.relocateData(h, to, size8 * 8);
-        else this.relocate(h, to, size8 * 8);
-        continue;
-      }
-      // No room elsewhere in the class: the item goes, and its chunks in this page are taken back.
-      const owner = (state & STATE_DATA) !== 0 ? a.i32[h * 2 + H.prev] : h;
-      this.classStats.add(u8[owner * 8 + H.lruClass], C.evicted);
-      this.stats.evictions++;
-      const wasChunked = (u8[owner * 8 + H.state] & STATE_CHUNKED) !== 0;
-      this.unlink(owner);
-      this.reclaimFreedInPage(owner, wasChunked, page);
-    }
-    pages.shift();
-    a.releasePage(page);
-    this.pagesUsed--;
-    return true;
+  /** The page being emptied for another class (0: none), its class, and how far the emptying got. */
+  private drainPage = 0;
+  private drainClass = 0;
+  private drainCursor = 0;
+
+  get drainingPage(): number {
+    return this.drainPage;
   }
 
   /**
-   * After `owner` was unlinked during a page release, takes the chunks it freed inside that
-   * page off the free lists again (its table is still readable: freeing writes only links).
+   * Takes a class's oldest page back: its live items and data chunks move to free chunks
+   * elsewhere in the class when there are some, otherwise their items are evicted (never
+   * with -M). Work is done in slices of `budget` chunks (the maintenance tick continues it);
+   * returns true once the page is free. Chunks of items still being written are skipped and
+   * revisited, so only a full release with nothing in flight completes in one call.
    */
-  private reclaimFreedInPage(owner: number, chunked: boolean, page: number): void {
+  releasePage(cls: number, budget = Infinity): boolean {
+    if (this.drainPage !== 0 && this.drainClass !== cls) this.drain(Infinity);
+    if (this.drainPage === 0 && !this.startDrain(cls)) return false;
+    return this.drain(budget);
+  }
+
+  private startDrain(cls: number): boolean {
+    const pages = this.classPages[cls];
+    if (pages.length === 0) return false;
+    const page = pages[0];
+    const u8 = this.arena.u8;
+    const size8 = this.classes.size[cls] / 8;
+    const first = Arena.firstHandle(page);
+    const n = this.classes.perSlab[cls];
+    let free = 0;
+    for (let c = 0; c < n; c++) if ((u8[(first + c * size8) * 8 + H.state] & STATE_FREE) !== 0) free++;
+    if (this.opts.noEvict && n - free > this.freeCount[cls] - free) return false;
+    for (let c = 0; c < n; c++) {
+      const h = first + c * size8;
+      if ((u8[h * 8 + H.state] & STATE_FREE) !== 0) {
+        this.popFree(cls, h);
+        u8[h * 8 + H.state] = STATE_DRAINED;
+      }
+    }
+    this.drainPage = page;
+    this.drainClass = cls;
+    this.drainCursor = 0;
+    return true;
+  }
+
+  /** Continues emptying the draining page for up to `budget` chunks; true when it was released. */
+  private drain(budget: number): boolean {
+    const cls = this.drainClass;
+    const page = this.drainPage;
     const a = this.arena;
-    const takeBack = (x: number): void => {
-      if (Arena.pageOf(x) === page && (a.u8[x * 8 + H.state] & STATE_FREE) !== 0) this.popFree(a.pageClass[page], x);
-    };
-    takeBack(owner);
-    if (!chunked) return;
-    const table = this.tableIndex(owner);
-    for (let c = 0, k = this.dataChunks(owner); c < k; c++) takeBack(a.i32[table + c]);
+    const u8 = a.u8;
+    const size = this.classes.size[cls];
+    const first = Arena.firstHandle(page);
+    const n = this.classes.perSlab[cls];
+    let pending = 0;
+    for (; this.drainCursor < n && budget > 0; this.drainCursor++, budget--) {
+      const h = first + (this.drainCursor * size) / 8;
+      const state = u8[h * 8 + H.state];
+      if (state === STATE_DRAINED) continue;
+      const owner = (state & STATE_DATA) !== 0 ? a.i32[h * 2 + H.prev] : h;
+      if ((u8[owner * 8 + H.state] & STATE_LINKED) === 0) {
+        pending++; // being written: revisited on the next pass
+        continue;
+      }
+      const to = this.freeHead[cls];
+      if (to !== 0) {
+        this.popFree(cls, to);
+        if ((state & STATE_DATA) !== 0) this.relocateData(h, to, size);
+        else this.relocate(h, to, size);
+      } else if (this.opts.noEvict) {
+        this.abortDrain();
+        return false;
+      } else {
+        this.classStats.add(u8[owner * 8 + H.lruClass], C.evicted);
+        this.stats.evictions++;
+        this.unlink(owner);
+      }
+    }
+    if (this.drainCursor < n) return false;
+    for (let c = 0; c < n; c++) if (u8[(first + (c * size) / 8) * 8 + H.state] !== STATE_DRAINED) pending++;
+    if (pending > 0) {
+      this.drainCursor = 0;
+      return false;
+    }
+    const pages = this.classPages[cls];
+    pages.splice(pages.indexOf(page), 1);
+    a.releasePage(page);
+    this.pagesUsed--;
+    this.drainPage = 0;
+    return true;
+  }
+
+  /** Gives the draining page's emptied chunks back to its class (with -M, when items cannot move). */
+  private abortDrain(): void {
+    const cls = this.drainClass;
+    const page = this.drainPage;
+    this.drainPage = 0;
+    const size8 = this.classes.size[cls] / 8;
+    const first = Arena.firstHandle(page);
+    for (let c = 0; c < this.classes.perSlab[cls]; c++) {
+      const h = first + c * size8;
+      if (this.arena.u8[h * 8 + H.state] === STATE_DRAINED) this.pushFree(cls, h);
+    }
   }
 
   /** Moves a linked item to another chunk of its class, fixing every link that points at it. */
@@ -613,7 +661,7 @@ export class SlabEngine implements Engine {
       const table = this.tableIndex(to);
       for (let c = 0, k = this.dataChunks(to); c < k; c++) i32[i32[table + c] * 2 + H.prev] = to;
     }
-    a.u8[from * 8 + H.state] = 0;
+    a.u8[from * 8 + H.state] = STATE_DRAINED;
   }
 
   /** Moves a data chunk, updating its owner's table. */
@@ -625,7 +673,7 @@ export class SlabEngine implements Engine {
     for (let c = 0, k = this.dataChunks(owner); c < k; c++) {
       if (a.i32[table + c] === from) a.i32[table + c] = to;
     }
-    a.u8[from * 8 + H.state] = 0;
+    a.u8[from * 8 + H.state] = STATE_DRAINED;
   }
 
   // ---- fields -----------------------------------------------------------------------
