@@ -5,6 +5,7 @@ import type { Settings } from "../settings/settings.ts";
 import { Counters } from "../stats/counters.ts";
 import { Cache } from "../store/cache.ts";
 import { type Clock, systemClock } from "../store/clock.ts";
+import { Crawler } from "../store/crawler.ts";
 import { PAGE_SIZE } from "../store/slab-classes.ts";
 import { SlabEngine } from "../store/slab-engine.ts";
 import { Connection } from "./connection.ts";
@@ -46,6 +47,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     isDead: (h) => cache.isDead(h),
   });
   const cache = new Cache(engine, clock, counters);
+  const crawler = new Crawler(engine, cache);
   const connections = new Set<Connection>();
   const listeners: Server[] = [];
   let stopping: Promise<void> | null = null;
@@ -56,6 +58,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     settings,
     cache,
     counters,
+    crawler,
     startedAt: clock.now(),
     verbosity: settings.verbosity,
     connections: () => connections,
@@ -92,7 +95,11 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     });
 
   // LRU maintenance, hash growth and expiry crawling, in small slices between requests.
-  const maintenance = setInterval(() => engine.maintain(clock.now()), MAINTENANCE_MS);
+  const maintenance = setInterval(() => {
+    const now = clock.now();
+    engine.maintain(now);
+    crawler.tick(now);
+  }, MAINTENANCE_MS);
   maintenance.unref();
 
   let port = 0;

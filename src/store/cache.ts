@@ -1,6 +1,7 @@
 import type { Counters } from "../stats/counters.ts";
 import type { Clock } from "./clock.ts";
 import { ALLOC_TOO_LARGE, type Engine, ItemBits } from "./engine.ts";
+import { SlabEngine } from "./slab-engine.ts";
 
 /** How a store treats an existing item (memcached's NREAD_* commands; meta's ms modes). */
 export const StoreMode = {
@@ -32,6 +33,11 @@ export const ArithResult = {
 } as const;
 export type ArithResult = (typeof ArithResult)[keyof typeof ArithResult];
 
+/** Per-class command counters memcached prints in `stats slabs`, in its order. */
+export const SLAB_COUNTERS = ["get_hits", "cmd_set", "delete_hits", "incr_hits", "decr_hits", "cas_hits", "cas_badval", "touch_hits"] as const;
+const S = { getHits: 0, cmdSet: 1, deleteHits: 2, incrHits: 3, decrHits: 4, casHits: 5, casBadval: 6, touchHits: 7 } as const;
+const MAX_CLASSES = 64;
+
 /** Exptimes up to this many seconds are relative to now; larger ones are unix times. */
 export const REALTIME_MAXDELTA = 60 * 60 * 24 * 30;
 /** An absolute time already in the past: what memcached stores for negative exptimes. */
@@ -56,6 +62,10 @@ export class Cache {
   arithValue = 0n;
   /** CAS of the item the last successful store or arith produced. */
   lastCas = 0;
+  /** `stats sizes` counts items with at least this CAS; -1 while sizes tracking is off. */
+  sizesCasMin = -1;
+  /** `SLAB_COUNTERS` per slab class: row `cls`, column `S.*`. */
+  readonly slabCounters = new Float64Array(MAX_CLASSES * SLAB_COUNTERS.length);
 
   constructor(engine: Engine, clock: Clock, counters: Counters) {
     this.engine = engine;
@@ -72,6 +82,22 @@ export class Cache {
     this.counters.reset();
     const es = this.engine.stats;
     for (const k of Object.keys(es) as (keyof typeof es)[]) es[k] = 0;
+    this.slabCounters.fill(0);
+    if (this.engine instanceof SlabEngine) this.engine.classStats.reset();
+  }
+
+  /**
+   * `stats sizes_enable|disable`. Enabling takes a CAS id, as memcached's does, so items
+   * stored from now on (and only those) are counted.
+   */
+  trackSizes(on: boolean): void {
+    if (!on) this.sizesCasMin = -1;
+    else if (this.sizesCasMin < 0) this.sizesCasMin = this.nextCas();
+  }
+
+  /** Counts a command on the class of item `h`, as memcached's per-thread slab_stats. */
+  private countClass(h: number, counter: number): void {
+    this.slabCounters[this.engine.slabClass(h) * SLAB_COUNTERS.length + counter]++;
   }
 
   nextCas(): number {
@@ -139,10 +165,14 @@ export class Cache {
       if (h < 0) c.touchMisses++;
       else {
         c.touchHits++;
+        this.countClass(h, S.touchHits);
         this.engine.setExptime(h, exptime);
       }
     } else if (h < 0) c.getMisses++;
-    else c.getHits++;
+    else {
+      c.getHits++;
+      this.countClass(h, S.getHits);
+    }
     return h;
   }
 
@@ -156,6 +186,7 @@ export class Cache {
       return false;
     }
     c.touchHits++;
+    this.countClass(h, S.touchHits);
     this.engine.setExptime(h, exptime);
     return true;
   }
@@ -204,6 +235,7 @@ export class Cache {
     const e = this.engine;
     const c = this.counters;
     c.cmdSet++;
+    this.countClass(h, S.cmdSet);
     const old = this.lookup(e.keyBuffer(h), e.keyStart(h), e.keyStart(h) + e.keyLength(h), false);
     const now = this.now();
     if (old < 0) {
@@ -228,12 +260,15 @@ export class Cache {
       case StoreMode.cas:
         if (casMatch === 1) {
           c.casHits++;
+          this.countClass(old, S.casHits);
         } else if (casMatch === 2) {
           c.casHits++;
+          this.countClass(old, S.casHits);
           e.setExptime(h, e.exptime(old));
           e.setBits(h, e.bits(h) | ItemBits.stale | (e.bits(old) & ItemBits.tokenSent));
         } else {
           c.casBadval++;
+          this.countClass(old, S.casBadval);
           e.discard(h);
           return StoreResult.exists;
         }
@@ -290,6 +325,7 @@ export class Cache {
       return false;
     }
     this.counters.deleteHits++;
+    this.countClass(h, S.deleteHits);
     this.engine.unlink(h);
     return true;
   }
@@ -316,6 +352,7 @@ export class Cache {
     const value = incr ? (current + delta) & U64_MASK : delta > current ? 0n : current - delta;
     if (incr) c.incrHits++;
     else c.decrHits++;
+    this.countClass(h, incr ? S.incrHits : S.decrHits);
     const digits = value.toString();
     const now = this.now();
     this.arithValue = value;

@@ -4,6 +4,7 @@ import { ALLOC_TOO_LARGE } from "../../store/engine.ts";
 import { writeStats } from "../../stats/stats-text.ts";
 import { type ParsedNumber, parseI32, parseU32, parseU64 } from "../numbers.ts";
 import type { OutBuffer } from "../out-buffer.ts";
+import { lruCrawlerCommand } from "./lru-crawler.ts";
 import { R } from "./replies.ts";
 import { Tokens } from "./tokens.ts";
 import { MEMCACHED_VERSION } from "../../version.ts";
@@ -210,6 +211,7 @@ export class TextSession {
       return;
     }
     if (t.is(buf, 0, "verbosity")) return n === 3 || n === 4 ? this.verbosity(buf) : this.send(R.error);
+    if (t.is(buf, 0, "lru_crawler")) return lruCrawlerCommand(this, buf);
     // memcached drops HTTP clients without a word.
     const last = n - 2;
     if (startsWith(buf, t.start[last], t.end[last], "HTTP/")) {
