@@ -3,6 +3,7 @@ import { type AddressInfo, type Server, type Socket, createServer } from "node:n
 import type { Logger } from "../log.ts";
 import type { Settings } from "../settings/settings.ts";
 import { Counters } from "../stats/counters.ts";
+import { LoopDelay } from "../stats/loop-delay.ts";
 import { Cache } from "../store/cache.ts";
 import { type Clock, systemClock } from "../store/clock.ts";
 import { Crawler } from "../store/crawler.ts";
@@ -10,6 +11,7 @@ import { PAGE_SIZE } from "../store/slab-classes.ts";
 import { SlabEngine } from "../store/slab-engine.ts";
 import { Connection } from "./connection.ts";
 import type { ServerContext } from "./context.ts";
+import { READ_BUFFER_SIZE, adoptWithReusedBuffer } from "./reused-read.ts";
 
 const MAINTENANCE_MS = 10;
 const TOO_MANY = Buffer.from("ERROR Too many open connections\r\n");
@@ -26,6 +28,8 @@ export interface RunningServer {
 
 export interface ServerOptions {
   clock?: Clock;
+  /** Read path for new connections; "onread" (the default) falls back to "data" if Node's internals differ. */
+  readMode?: "onread" | "data";
 }
 
 /** Builds the store and listeners the settings describe and starts serving. */
@@ -49,6 +53,8 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   const cache = new Cache(engine, clock, counters);
   const crawler = new Crawler(engine, cache);
   const connections = new Set<Connection>();
+  const readMode = options.readMode ?? "onread";
+  const readBuffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
   const listeners: Server[] = [];
   let stopping: Promise<void> | null = null;
   let resolveStopped: () => void = () => {};
@@ -59,6 +65,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     cache,
     counters,
     crawler,
+    loopDelay: new LoopDelay(),
     startedAt: clock.now(),
     verbosity: settings.verbosity,
     connections: () => connections,
@@ -72,14 +79,22 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   const onSocket = (socket: Socket): void => {
     if (counters.currConnections >= settings.maxConnections) {
       counters.rejectedConnections++;
+      socket.resume();
       socket.end(TOO_MANY);
       return;
     }
     counters.currConnections++;
     counters.totalConnections++;
-    const conn = new Connection(nextId++, socket, ctx, log, (c) => {
+    const onClose = (c: Connection): void => {
       if (connections.delete(c)) counters.currConnections--;
-    });
+    };
+    let conn: Connection;
+    const adopted = readMode === "onread" ? adoptWithReusedBuffer(socket, readBuffer, (buf, n) => conn.receive(buf, n)) : null;
+    if (adopted !== null) conn = new Connection(nextId++, adopted, "onread", ctx, log, onClose);
+    else {
+      conn = new Connection(nextId++, socket, "data", ctx, log, onClose);
+      socket.resume();
+    }
     connections.add(conn);
     log.debug({ conn: conn.id, from: conn.address }, "new client connection");
   };
@@ -109,7 +124,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     } catch {
       // no stale socket to remove
     }
-    const server = createServer({ noDelay: true }, onSocket);
+    const server = createServer({ noDelay: true, pauseOnConnect: true }, onSocket);
     await listen(server, { path: settings.socketPath });
     // memcached sets umask(~mask): -a is the permission the socket gets (0700 = owner only).
     chmodSync(settings.socketPath, settings.socketMask & 0o777);
@@ -117,7 +132,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   } else {
     const hosts = settings.listen.length === 0 ? [undefined] : settings.listen;
     for (const host of hosts) {
-      const server = createServer({ noDelay: true }, onSocket);
+      const server = createServer({ noDelay: true, pauseOnConnect: true }, onSocket);
       await listen(server, { port: port !== 0 ? port : settings.port, host: host?.replace(/^\[|\]$/g, "") });
       port = (server.address() as AddressInfo).port;
       listeners.push(server);
@@ -131,6 +146,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       await Promise.all(listeners.map((s) => new Promise<void>((r) => s.close(() => r()))).concat(
         [...connections].map(async (c) => c.destroy()),
       ));
+      ctx.loopDelay.stop();
       resolveStopped();
     })();
     return stopping;

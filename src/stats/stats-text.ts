@@ -115,6 +115,7 @@ function general(ctx: ServerContext): Stat[] {
     ["moves_within_lru", 0],
     ["direct_reclaims", 0],
     ["lru_bumps_dropped", 0],
+    ...ctx.loopDelay.stats(),
   ];
 }
 

@@ -99,6 +99,22 @@ export class HashIndex {
     this.items--;
   }
 
+  /** Puts `to` where `from` was in its chain; `to` holds a copy of `from`'s header. */
+  replace(from: number, to: number): void {
+    const i32 = this.arena.i32;
+    const { table, slot } = this.locate(this.arena.u32[from * 2 + H.hash]);
+    if (table[slot] === from) {
+      table[slot] = to;
+      return;
+    }
+    for (let cur = table[slot]; cur !== 0; cur = i32[cur * 2 + H.hnext]) {
+      if (i32[cur * 2 + H.hnext] === from) {
+        i32[cur * 2 + H.hnext] = to;
+        return;
+      }
+    }
+  }
+
   private startGrowing(): void {
     const size = this.table.length * 2;
     this.next = new Int32Array(new SharedArrayBuffer(4 * size));

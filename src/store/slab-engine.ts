@@ -26,12 +26,18 @@ export interface SlabEngineOptions {
   hashSeed?: number;
 }
 
-const SEGMENTS = 4;
+export const SEGMENTS = 4;
 /** Items lru_pull_tail looks at per call, as memcached. */
 const PULL_TRIES = 5;
 /** Attempts to find memory for one allocation, as memcached's do_item_alloc_pull. */
 const ALLOC_TRIES = 10;
 const PULL_EVICT = 1;
+/** Maintenance ticks between automove decisions (memcached decides about once a second). */
+const AUTOMOVE_EVERY_TICKS = 10;
+/** A class with more free chunks than this many pages' worth gives a page away first. */
+const AUTOMOVE_FREE_PAGES = 2.5;
+/** memcached's slab_automove_ratio: move when the evicting class's oldest item is this much younger. */
+const AUTOMOVE_AGE_RATIO = 0.8;
 
 /**
  * The off-heap store: items (header, key, value) in slab chunks of one shared arena, found
@@ -63,11 +69,11 @@ export class SlabEngine implements Engine {
   private pagesUsed = 0;
   /** Pages each class owns, oldest first (automove takes the oldest, as memcached does). */
   readonly classPages: number[][];
-  private readonly freeHead: Int32Array;
+  readonly freeHead: Int32Array;
   readonly freeCount: Float64Array;
   /** LRU lists per (class, segment): heads, tails, item counts and charged bytes. */
-  private readonly heads = new Int32Array(64 * SEGMENTS);
-  private readonly tails = new Int32Array(64 * SEGMENTS);
+  readonly heads = new Int32Array(64 * SEGMENTS);
+  readonly tails = new Int32Array(64 * SEGMENTS);
   readonly lruCount = new Float64Array(64 * SEGMENTS);
   readonly lruBytes = new Float64Array(64 * SEGMENTS);
   /** Bytes requested by items of each class (memcached's mem_requested). */
@@ -145,14 +151,19 @@ export class SlabEngine implements Engine {
     return h;
   }
 
-  /** Charges a large value's pages, evicting other large items if needed. */
+  /**
+   * Charges a large value's pages: evicts other large items first, then takes pages back from
+   * the class whose oldest items are oldest, so large values are not starved by small ones.
+   */
   private chargeLarge(valueLength: number): boolean {
     const pages = largePages(valueLength);
     const cls = this.classes.largest;
     for (let i = 0; i < ALLOC_TRIES * 10 && this.pagesUsed + pages > this.limitPages; i++) {
-      if (this.pullTail(cls, Seg.cold, PULL_EVICT, 0) <= 0 && this.pullTail(cls, Seg.hot, 0, 0) <= 0 && this.pullTail(cls, Seg.warm, 0, 0) <= 0) {
-        break;
+      if (this.pullTail(cls, Seg.cold, PULL_EVICT, 0) > 0 || this.pullTail(cls, Seg.hot, 0, 0) > 0 || this.pullTail(cls, Seg.warm, 0, 0) > 0) {
+        continue;
       }
+      const src = this.oldestClass(-1);
+      if (src === 0 || !this.releasePage(src)) break;
     }
     if (this.pagesUsed + pages > this.limitPages) return false;
     this.pagesUsed += pages;
@@ -427,13 +438,136 @@ export class SlabEngine implements Engine {
     this.arena.u32[h * 2 + H.time] = now;
   }
 
-  /** Background work, bounded per call: hash table growth and LRU juggling for every class. */
+  /** Background work, bounded per call: hash table growth, LRU juggling, page moves. */
   maintain(now: number): void {
     this.now = now;
     this.index.migrate(8192);
     for (let cls = 1; cls <= this.classes.largest; cls++) {
-      if (this.classPages[cls].length > 0 || this.lruCount[cls * SEGMENTS + Seg.hot] > 0) this.juggle(cls, 50);
+      if (this.classPages[cls].length > 0) this.juggle(cls, 50);
     }
+    if (++this.ticks % AUTOMOVE_EVERY_TICKS === 0) this.automove();
+  }
+  private ticks = 0;
+
+  // ---- page reassignment ------------------------------------------------------------
+
+  /** Evictions per class at the last automove check. */
+  private readonly lastEvicted = new Float64Array(64);
+
+  /**
+   * memcached's slab automove: when a class evicts while another holds much older items (or
+   * lots of free chunks), one page moves from the latter to the former, so a change in value
+   * sizes over time does not strand memory in classes nobody uses any more.
+   */
+  automove(): void {
+    let dst = 0;
+    let most = 0;
+    for (let cls = 1; cls <= this.classes.largest; cls++) {
+      const ev = this.classStats.get(cls, C.evicted) + this.classStats.get(cls, C.outofmemory);
+      const delta = ev - this.lastEvicted[cls];
+      this.lastEvicted[cls] = ev;
+      if (delta > most) {
+        most = delta;
+        dst = cls;
+      }
+    }
+    if (dst === 0) return;
+    let src = 0;
+    for (let cls = 1; cls <= this.classes.largest; cls++) {
+      if (cls !== dst && this.classPages[cls].length > 1 && this.freeCount[cls] > this.classes.perSlab[cls] * AUTOMOVE_FREE_PAGES) src = cls;
+    }
+    if (src === 0) {
+      const oldest = this.oldestClass(dst);
+      if (oldest !== 0 && this.coldAge(dst) < this.coldAge(oldest) * AUTOMOVE_AGE_RATIO) src = oldest;
+    }
+    if (src !== 0) this.releasePage(src);
+  }
+
+  /** Age of a class's oldest item (COLD tail, else WARM, else HOT). */
+  private coldAge(cls: number): number {
+    const t = this.tails[cls * SEGMENTS + Seg.cold] || this.tails[cls * SEGMENTS + Seg.warm] || this.tails[cls * SEGMENTS + Seg.hot];
+    return t === 0 ? 0 : this.now - this.arena.u32[t * 2 + H.time];
+  }
+
+  /** The class other than `except` with a page to spare whose oldest item is oldest; 0 if none. */
+  private oldestClass(except: number): number {
+    let best = 0;
+    let bestAge = -1;
+    for (let cls = 1; cls <= this.classes.largest; cls++) {
+      if (cls === except || this.classPages[cls].length === 0) continue;
+      const age = this.coldAge(cls);
+      if (age > bestAge) {
+        bestAge = age;
+        best = cls;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Takes a class's oldest page back: its live items move to free chunks elsewhere in the
+   * class when there are some, otherwise they are evicted (never with -M). Fails if an item
+   * in the page is being written (allocated, not yet linked).
+   */
+  releasePage(cls: number): boolean {
+    const pages = this.classPages[cls];
+    if (pages.length === 0) return false;
+    const page = pages[0];
+    const a = this.arena;
+    const u8 = a.u8;
+    const size = this.classes.size[cls];
+    const first = Arena.firstHandle(page);
+    const n = this.classes.perSlab[cls];
+    let live = 0;
+    for (let c = 0; c < n; c++) {
+      const state = u8[(first + (c * size) / 8) * 8 + H.state];
+      if ((state & (STATE_FREE | STATE_LINKED)) === 0) return false;
+      if ((state & STATE_LINKED) !== 0) live++;
+    }
+    if (live > 0 && this.opts.noEvict && live > this.freeCount[cls] - (n - live)) return false;
+    for (let c = 0; c < n; c++) {
+      const h = first + (c * size) / 8;
+      if ((u8[h * 8 + H.state] & STATE_FREE) !== 0) this.popFree(cls, h);
+    }
+    for (let c = 0; c < n; c++) {
+      const h = first + (c * size) / 8;
+      if ((u8[h * 8 + H.state] & STATE_LINKED) === 0) continue;
+      const to = this.freeHead[cls];
+      if (to !== 0) {
+        this.popFree(cls, to);
+        this.relocate(h, to, size);
+      } else {
+        this.classStats.add(u8[h * 8 + H.lruClass], C.evicted);
+        this.stats.evictions++;
+        this.unlink(h);
+        this.popFree(cls, h);
+      }
+    }
+    pages.shift();
+    a.releasePage(page);
+    this.pagesUsed--;
+    return true;
+  }
+
+  /** Moves a linked item to another chunk of its class, fixing every link that points at it. */
+  private relocate(from: number, to: number, size: number): void {
+    const a = this.arena;
+    const i32 = a.i32;
+    a.u8.copyWithin(to * 8, from * 8, from * 8 + size);
+    const l = a.u8[from * 8 + H.lruClass] * SEGMENTS + (a.u8[from * 8 + H.state] & SEG_MASK);
+    const p = i32[from * 2 + H.prev];
+    const n = i32[from * 2 + H.next];
+    if (p !== 0) i32[p * 2 + H.next] = to;
+    else this.heads[l] = to;
+    if (n !== 0) i32[n * 2 + H.prev] = to;
+    else this.tails[l] = to;
+    this.index.replace(from, to);
+    const value = this.large.get(from);
+    if (value !== undefined) {
+      this.large.delete(from);
+      this.large.set(to, value);
+    }
+    a.u8[from * 8 + H.state] = 0;
   }
 
   // ---- fields -----------------------------------------------------------------------
@@ -530,6 +664,10 @@ export class SlabEngine implements Engine {
   }
   bytes(): number {
     return this.linkedBytes;
+  }
+  /** Pages the limit allows. */
+  get pageLimit(): number {
+    return this.limitPages;
   }
   /** Pages charged against the limit (memcached's total_malloced / 1 MiB). */
   pagesCharged(): number {

@@ -46,7 +46,7 @@ const VOLATILE_STATS = new Set([
   "moves_to_cold", "moves_to_warm",
 ]);
 /** Stat lines only memcached-ts prints. */
-const OUR_STATS = new Set(["memcached_ts_version"]);
+const OUR_STATS = new Set(["memcached_ts_version", "event_loop_delay_max_us", "event_loop_delay_p99_us"]);
 
 /** The normalizations every comparison applies; each is a documented legitimate difference. */
 export function normalize(transcript: string): string {

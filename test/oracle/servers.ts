@@ -17,7 +17,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-function waitConnectable(port: number, deadline: number): Promise<void> {
+export function waitConnectable(port: number, deadline: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const attempt = (): void => {
       const sock = connect(port, "127.0.0.1");

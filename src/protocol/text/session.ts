@@ -408,6 +408,7 @@ export class TextSession {
     const sub = Buffer.from(buf.buffer, buf.byteOffset + t.start[1], t.length(1)).toString("latin1");
     if (sub === "reset") {
       this.cache.resetStats();
+      this.ctx.loopDelay.reset();
       return this.send(R.reset);
     }
     if (sub === "detail") return this.send(R.badCommandLine);

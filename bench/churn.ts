@@ -1,0 +1,86 @@
+import { parseArgs } from "node:util";
+import { stats, statsReset } from "./lib/client.ts";
+import { memory } from "./lib/proc.ts";
+import { ratio, table, us } from "./lib/report.ts";
+import { type BenchServer, startMemcached, startOurs } from "./lib/servers.ts";
+import { type LoadResult, runLoad } from "./load.ts";
+
+const HELP = `Usage: node bench/churn.ts [options]
+Sends random sets over a key space to a fresh memcached-ts, then a fresh memcached (same -m), and
+prints per-request latency (p99.9 is the figure of interest: GC pauses under churn show there) and
+memcached-ts' worst event-loop stall (its stats event_loop_delay_max_us).
+
+  --sets N          sets to send (5000000)
+  --keys N          key space (2000000)
+  --value-size N    value bytes (100)
+  --key-size N      key bytes (16)
+  --memory MB       -m for both servers (1024)
+  --workers N       generator threads (2)
+  --conns N         connections per worker (8)
+  --depth N         requests in flight per connection (16)
+  --seconds S       time bound per server (300)
+  --help            this text
+`;
+
+const { values: v } = parseArgs({
+  options: {
+    sets: { type: "string", default: "5000000" },
+    keys: { type: "string", default: "2000000" },
+    "value-size": { type: "string", default: "100" },
+    "key-size": { type: "string", default: "16" },
+    memory: { type: "string", default: "1024" },
+    workers: { type: "string", default: "2" },
+    conns: { type: "string", default: "8" },
+    depth: { type: "string", default: "16" },
+    seconds: { type: "string", default: "300" },
+    help: { type: "boolean", default: false },
+  },
+});
+if (v.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+const sets = Number(v.sets);
+const m = ["-m", v.memory];
+
+interface Outcome {
+  load: LoadResult;
+  rss: number;
+  stall: { max: string; p99: string };
+}
+
+async function churn(s: BenchServer): Promise<Outcome> {
+  try {
+    // Start-up (module loading, JIT) stalls the loop too; only the churn's stalls count.
+    await statsReset(s.port);
+    const load = await runLoad({
+      port: s.port,
+      dist: "uniform",
+      getRatio: 0,
+      ops: sets,
+      keys: Number(v.keys),
+      valueSize: Number(v["value-size"]),
+      keySize: Number(v["key-size"]),
+      workers: Number(v.workers),
+      conns: Number(v.conns),
+      depth: Number(v.depth),
+      seconds: Number(v.seconds),
+    });
+    if (load.errors > 0) throw new Error(`${s.name}: ${load.errors} failed sets, first: ${load.firstError}`);
+    if (load.requests < sets) process.stderr.write(`warning: ${s.name} got only ${load.requests} of ${sets} sets in --seconds ${v.seconds}\n`);
+    const st = await stats(s.port);
+    return { load, rss: memory(s.pid).rss, stall: { max: st.get("event_loop_delay_max_us") ?? "-", p99: st.get("event_loop_delay_p99_us") ?? "-" } };
+  } finally {
+    await s.stop();
+  }
+}
+
+const ours = await churn(await startOurs(m));
+const theirs = await churn(await startMemcached(m, "memcached"));
+const rows = [["server", "sets/s", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "RSS MB", "loop stall max µs", "loop stall p99 µs"]];
+for (const [name, o] of [["memcached-ts", ours], ["memcached", theirs]] as const) {
+  const h = o.load.latency;
+  rows.push([name, String(Math.round(o.load.opsPerSec)), us(h.quantile(0.5)), us(h.quantile(0.99)), us(h.quantile(0.999)), us(h.max), (o.rss / 1024 / 1024).toFixed(0), o.stall.max, o.stall.p99]);
+}
+process.stdout.write(`${sets} random sets over ${v.keys} keys, ${v["value-size"]} B values, -m ${v.memory}\n${table(rows)}`);
+process.stdout.write(`p99.9 ours/memcached: ${ratio(ours.load.latency.quantile(0.999), theirs.load.latency.quantile(0.999))}\n`);

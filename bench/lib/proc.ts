@@ -1,0 +1,25 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+let ticksPerSecond = 0;
+
+/** User + system CPU seconds a process (all its threads) has used, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  if (ticksPerSecond === 0) ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+  // The command name in parentheses may contain spaces: count fields after its closing ')'.
+  // Fields from there start at #3 (state); utime and stime are #14 and #15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+/** Resident set size and its peak, in bytes, from /proc/<pid>/status. */
+export function memory(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "latin1");
+  const kb = (name: string): number => {
+    const m = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status);
+    if (m === null) throw new Error(`no ${name} in /proc/${pid}/status`);
+    return Number(m[1]) * 1024;
+  };
+  return { rss: kb("VmRSS"), peak: kb("VmHWM") };
+}

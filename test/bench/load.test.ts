@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Histogram } from "../../bench/lib/histogram.ts";
+import { runLoad } from "../../bench/load.ts";
+import { startOurs } from "../oracle/servers.ts";
+
+test("histogram quantiles are within 1/64 of the exact values, max exact, merge adds", () => {
+  const h = new Histogram();
+  const values: number[] = [];
+  for (let i = 0; i < 10_000; i++) {
+    const v = Math.floor(Math.exp(Math.random() * 22));
+    values.push(v);
+    h.record(v);
+  }
+  values.sort((a, b) => a - b);
+  for (const q of [0.5, 0.9, 0.99, 0.999]) {
+    const exact = values[Math.ceil(q * values.length) - 1];
+    const got = h.quantile(q);
+    assert.ok(got >= exact && got <= exact * (1 + 1 / 64) + 1, `q=${q}: ${got} vs ${exact}`);
+  }
+  assert.equal(h.quantile(1), values[values.length - 1]);
+  const merged = Histogram.from(h);
+  merged.merge(h);
+  assert.equal(merged.total, 2 * h.total);
+  assert.equal(merged.quantile(0.5), h.quantile(0.5));
+});
+
+test("runLoad: every request answered and timed; seq covers each key once; gets then hit", async () => {
+  const s = await startOurs();
+  try {
+    const keys = 2000;
+    const pre = await runLoad({ port: s.port, dist: "seq", keys, ops: keys, getRatio: 0, workers: 2, conns: 3, depth: 7, valueSize: 3000 });
+    assert.deepEqual([pre.requests, pre.sets, pre.errors], [keys, keys, 0]);
+    assert.equal(s.server.ctx.cache.engine.count(), keys);
+    const r = await runLoad({ port: s.port, keys, ops: 5000, getRatio: 0.8, dist: "zipf", workers: 2, conns: 2, depth: 16, valueSize: 3000 });
+    assert.equal(r.errors, 0, r.firstError);
+    assert.equal(r.requests, 5000);
+    assert.equal(r.gets + r.sets, 5000);
+    assert.equal(r.hits, r.gets);
+    assert.equal(r.latency.total, 5000);
+  } finally {
+    await s.stop();
+  }
+});
+
+test("runLoad with missSet sets each key it missed (one at a time, so each key misses once)", async () => {
+  const s = await startOurs();
+  try {
+    const r = await runLoad({ port: s.port, keys: 50, ops: 2000, getRatio: 1, missSet: true, workers: 1, conns: 1, depth: 1 });
+    assert.equal(r.errors, 0, r.firstError);
+    assert.ok(r.misses >= 1 && r.misses <= 50, `misses ${r.misses}`);
+    // The quota may run out right after a miss, before its set.
+    assert.ok(r.sets === r.misses || r.sets === r.misses - 1, `sets ${r.sets}, misses ${r.misses}`);
+  } finally {
+    await s.stop();
+  }
+});

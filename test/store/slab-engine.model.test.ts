@@ -1,0 +1,227 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { Counters } from "../../src/stats/counters.ts";
+import { ArithResult, Cache, StoreMode, StoreResult } from "../../src/store/cache.ts";
+import { ManualClock } from "../../src/store/clock.ts";
+import { checkIntegrity } from "../../src/store/integrity.ts";
+import { SlabEngine } from "../../src/store/slab-engine.ts";
+
+interface ModelItem {
+  value: Buffer;
+  flags: number;
+  /** Absolute unix seconds, 0 = never. */
+  exptime: number;
+}
+
+type Op =
+  | { op: "store"; mode: StoreMode; key: number; flags: number; ttl: number; size: number; fill: number }
+  | { op: "get" | "delete"; key: number }
+  | { op: "touch"; key: number; ttl: number }
+  | { op: "arith"; key: number; incr: boolean; delta: number }
+  | { op: "flush" }
+  | { op: "advance"; seconds: number };
+
+const KEYS = 24;
+const keyOf = (k: number): Buffer => Buffer.from(`key:${k}`);
+
+function opsArb(keys: number, size: fc.Arbitrary<number>): fc.Arbitrary<Op> {
+  const key = fc.nat(keys - 1);
+  return fc.oneof(
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        op: fc.constant("store" as const),
+        mode: fc.constantFrom(StoreMode.set, StoreMode.set, StoreMode.add, StoreMode.replace, StoreMode.append, StoreMode.prepend),
+        key,
+        flags: fc.constantFrom(0, 1, 0xffffffff),
+        ttl: fc.constantFrom(0, 0, 0, 1, 5, 100),
+        size: fc.oneof({ weight: 8, arbitrary: size }, { weight: 1, arbitrary: fc.integer({ min: 100_000, max: 700_000 }) }),
+        fill: fc.nat(255),
+      }),
+    },
+    { weight: 4, arbitrary: fc.record({ op: fc.constantFrom("get" as const, "delete" as const), key }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant("touch" as const), key, ttl: fc.constantFrom(0, 2, 50) }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant("arith" as const), key, incr: fc.boolean(), delta: fc.nat(1000) }) },
+    { weight: 1, arbitrary: fc.constant({ op: "flush" as const }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant("advance" as const), seconds: fc.nat(3) }) },
+  );
+}
+
+function setup(limitMb: number): { cache: Cache; engine: SlabEngine; clock: ManualClock } {
+  const clock = new ManualClock();
+  const counters = new Counters();
+  const engine: SlabEngine = new SlabEngine({
+    limitBytes: limitMb * 1024 * 1024,
+    maxItemSize: 1024 * 1024,
+    noEvict: false,
+    growthFactor: 1.25,
+    minChunkSize: 48,
+    slabChunkMax: 512 * 1024,
+    hotLruPct: 20,
+    warmLruPct: 40,
+    hotMaxFactor: 0.2,
+    warmMaxFactor: 2,
+    temporaryTtl: 0,
+    isDead: (h) => cache.isDead(h),
+    hashSeed: 12345,
+  });
+  const cache = new Cache(engine, clock, counters);
+  return { cache, engine, clock };
+}
+
+function valueOf(cache: Cache, h: number): Buffer {
+  const e = cache.engine;
+  const at = e.valueStart(h);
+  return Buffer.from(e.valueBuffer(h).subarray(at, at + e.valueLength(h)));
+}
+
+/**
+ * Applies one operation to the cache and the model; returns false if the cache showed data
+ * the model says cannot exist (with `exact`, also any item the model has that the cache lost).
+ */
+function apply(cache: Cache, clock: ManualClock, model: Map<number, ModelItem>, op: Op, exact: boolean): void {
+  const now = clock.now();
+  for (const [k, it] of model) if (it.exptime !== 0 && it.exptime <= now) model.delete(k);
+  const key = op.op === "flush" || op.op === "advance" ? Buffer.alloc(0) : keyOf(op.key);
+  const m = op.op === "flush" || op.op === "advance" ? undefined : model.get(op.key);
+  switch (op.op) {
+    case "store": {
+      const value = Buffer.alloc(op.size, op.fill);
+      const exptime = cache.absoluteExptime(op.ttl);
+      const h = cache.beginStore(op.mode, key, 0, key.length, op.flags, exptime, op.size);
+      if (h < 0) {
+        assert.ok(!exact, `allocation failed (${h}) without eviction pressure`);
+        if (op.mode === StoreMode.set) model.delete(op.key);
+        return;
+      }
+      cache.engine.valueBuffer(h).set(value, cache.engine.valueStart(h));
+      const r = cache.commitStore(h, op.mode, 0, false);
+      const present = m !== undefined;
+      if (op.mode === StoreMode.set || (op.mode === StoreMode.add && !present)) {
+        assert.equal(r, StoreResult.stored);
+        model.set(op.key, { value, flags: op.flags, exptime });
+      } else if (op.mode === StoreMode.add) {
+        // An add over a present item succeeds only if the cache evicted it.
+        if (exact) assert.equal(r, StoreResult.notStored);
+        if (r === StoreResult.stored) model.set(op.key, { value, flags: op.flags, exptime });
+      } else if (!present) {
+        assert.notEqual(r, StoreResult.stored, "replaced or appended to an item the model does not have");
+      } else if (op.mode === StoreMode.replace) {
+        if (exact) assert.equal(r, StoreResult.stored);
+        if (r === StoreResult.stored) model.set(op.key, { value, flags: op.flags, exptime });
+        else model.delete(op.key);
+      } else {
+        if (r === StoreResult.stored) {
+          const joined = op.mode === StoreMode.append ? Buffer.concat([m.value, value]) : Buffer.concat([value, m.value]);
+          model.set(op.key, { value: joined, flags: m.flags, exptime: m.exptime });
+        } else {
+          assert.ok(!exact, "append/prepend failed without eviction pressure");
+          model.delete(op.key);
+        }
+      }
+      return;
+    }
+    case "get": {
+      const h = cache.get(key, 0, key.length, false, 0);
+      if (h < 0) {
+        if (exact) assert.equal(m, undefined, `key ${op.key} missing`);
+        model.delete(op.key);
+        return;
+      }
+      assert.ok(m !== undefined, `key ${op.key} present in cache but not in model`);
+      assert.deepEqual(valueOf(cache, h), m.value);
+      assert.equal(cache.engine.flags(h), m.flags);
+      return;
+    }
+    case "delete": {
+      const found = cache.delete(key, 0, key.length);
+      if (exact) assert.equal(found, m !== undefined);
+      else if (found) assert.ok(m !== undefined);
+      model.delete(op.key);
+      return;
+    }
+    case "touch": {
+      const exptime = cache.absoluteExptime(op.ttl);
+      const found = cache.touch(key, 0, key.length, exptime);
+      if (exact) assert.equal(found, m !== undefined);
+      if (found && m !== undefined) m.exptime = exptime;
+      if (!found) model.delete(op.key);
+      return;
+    }
+    case "arith": {
+      const r = cache.arith(key, 0, key.length, op.incr, BigInt(op.delta), 0);
+      if (r === ArithResult.notFound) {
+        if (exact) assert.equal(m, undefined);
+        model.delete(op.key);
+        return;
+      }
+      assert.ok(m !== undefined);
+      const text = m.value.toString("latin1");
+      if (!/^\s*\d+\s*$/.test(text) || m.value.length === 0 || BigInt(text.trim()) > 0xffff_ffff_ffff_ffffn) {
+        assert.equal(r, ArithResult.nonNumeric);
+        return;
+      }
+      assert.equal(r, ArithResult.ok);
+      const cur = BigInt(text.trim());
+      const next = op.incr ? (cur + BigInt(op.delta)) & 0xffff_ffff_ffff_ffffn : cur < BigInt(op.delta) ? 0n : cur - BigInt(op.delta);
+      const digits = next.toString();
+      m.value = Buffer.from(digits.length < m.value.length ? digits.padEnd(m.value.length, " ") : digits, "latin1");
+      return;
+    }
+    case "flush":
+      cache.flushAll(0);
+      model.clear();
+      return;
+    case "advance":
+      clock.advance(op.seconds);
+      return;
+  }
+}
+
+/** Stores digits under some keys so incr/decr have numbers to work on. */
+function seedNumbers(cache: Cache, model: Map<number, ModelItem>): void {
+  for (let k = 0; k < KEYS; k += 3) {
+    const key = keyOf(k);
+    const value = Buffer.from(String(k * 37));
+    const h = cache.beginStore(StoreMode.set, key, 0, key.length, 0, 0, value.length);
+    cache.engine.valueBuffer(h).set(value, cache.engine.valueStart(h));
+    cache.commitStore(h, StoreMode.set, 0, false);
+    model.set(k, { value, flags: 0, exptime: 0 });
+  }
+}
+
+test("model: with room for everything, the cache behaves exactly like a map with expiry", () => {
+  fc.assert(
+    fc.property(fc.array(opsArb(KEYS, fc.nat(3000)), { minLength: 1, maxLength: 120 }), (ops) => {
+      const { cache, engine, clock } = setup(64);
+      const model = new Map<number, ModelItem>();
+      seedNumbers(cache, model);
+      for (const op of ops) {
+        apply(cache, clock, model, op, true);
+        assert.deepEqual(checkIntegrity(engine), []);
+      }
+      assert.equal(engine.stats.evictions, 0);
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test("model: under eviction pressure the cache may forget but never returns wrong data, and stays within its limit", () => {
+  let evictions = 0;
+  fc.assert(
+    fc.property(fc.array(opsArb(400, fc.integer({ min: 20_000, max: 30_000 })), { minLength: 100, maxLength: 300 }), (ops) => {
+      const { cache, engine, clock } = setup(2);
+      const model = new Map<number, ModelItem>();
+      seedNumbers(cache, model);
+      for (const op of ops) {
+        apply(cache, clock, model, op, false);
+        engine.maintain(clock.now());
+        assert.deepEqual(checkIntegrity(engine), []);
+      }
+      evictions += engine.stats.evictions;
+    }),
+    { numRuns: 60 },
+  );
+  assert.ok(evictions > 0, "the runs never put the engine under pressure");
+});

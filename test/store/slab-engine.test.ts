@@ -1,0 +1,170 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { test } from "node:test";
+import { Counters } from "../../src/stats/counters.ts";
+import { ALLOC_NO_MEMORY } from "../../src/store/engine.ts";
+import { Cache, StoreMode, StoreResult } from "../../src/store/cache.ts";
+import { ManualClock } from "../../src/store/clock.ts";
+import { checkIntegrity } from "../../src/store/integrity.ts";
+import { Seg } from "../../src/store/arena.ts";
+import { C } from "../../src/store/class-stats.ts";
+import { slabClasses } from "../../src/store/slab-classes.ts";
+import { SlabEngine, type SlabEngineOptions } from "../../src/store/slab-engine.ts";
+
+function setup(opts: Partial<SlabEngineOptions> = {}): { cache: Cache; engine: SlabEngine; clock: ManualClock } {
+  const clock = new ManualClock();
+  const engine: SlabEngine = new SlabEngine({
+    limitBytes: 8 * 1024 * 1024,
+    maxItemSize: 1024 * 1024,
+    noEvict: false,
+    growthFactor: 1.25,
+    minChunkSize: 48,
+    slabChunkMax: 512 * 1024,
+    hotLruPct: 20,
+    warmLruPct: 40,
+    hotMaxFactor: 0.2,
+    warmMaxFactor: 2,
+    temporaryTtl: 0,
+    isDead: (h) => cache.isDead(h),
+    ...opts,
+  });
+  const cache = new Cache(engine, clock, new Counters());
+  return { cache, engine, clock };
+}
+
+function set(cache: Cache, key: string, size: number, ttl = 0): StoreResult | number {
+  const k = Buffer.from(key);
+  const h = cache.beginStore(StoreMode.set, k, 0, k.length, 0, cache.absoluteExptime(ttl), size);
+  if (h < 0) return h;
+  cache.engine.valueBuffer(h).fill(0x61, cache.engine.valueStart(h), cache.engine.valueStart(h) + size);
+  return cache.commitStore(h, StoreMode.set, 0, false);
+}
+
+function get(cache: Cache, key: string): number {
+  const k = Buffer.from(key);
+  return cache.get(k, 0, k.length, false, 0);
+}
+
+test("slab classes are exactly memcached's (its -vv table), for default and custom -n/-f", () => {
+  for (const [n, f] of [[48, 1.25], [100, 1.5], [48, 2], [10, 1.08]]) {
+    // memcached prints its class table on stderr at start-up; the timeout stops it.
+    const run = spawnSync("memcached", ["-u", "nobody", "-U", "0", "-l", "127.0.0.1", "-p", "0", "-vv", "-n", String(n), "-f", String(f)], {
+      encoding: "utf8",
+      timeout: 300,
+    });
+    const table = [...run.stderr.matchAll(/slab class\s+(\d+): chunk size\s+(\d+) perslab\s+(\d+)/g)].map((m) => [Number(m[1]), Number(m[2]), Number(m[3])]);
+    assert.ok(table.length > 5, `memcached printed its classes: ${run.stderr.slice(0, 200)}`);
+    const ours = slabClasses(n, f, 512 * 1024);
+    assert.deepEqual(
+      ours.size.slice(1).map((size, i) => [i + 1, size, ours.perSlab[i + 1]]),
+      table,
+      `-n ${n} -f ${f}`,
+    );
+  }
+});
+
+test("hash index finds every item while it grows, and after", () => {
+  const { cache, engine } = setup({ limitBytes: 64 * 1024 * 1024 });
+  const n = 150_000;
+  for (let i = 0; i < n; i++) assert.equal(set(cache, `k${i}`, 10), StoreResult.stored);
+  assert.equal(engine.count(), n);
+  assert.ok(engine.index.power > 16, "the table grew");
+  for (let i = 0; i < n; i += 7) assert.ok(get(cache, `k${i}`) >= 0, `k${i} found`);
+  for (let i = 0; i < 1000; i++) engine.maintain(0); // hash growth only: the time does not matter
+  assert.equal(engine.index.expanding, false);
+  for (let i = 0; i < n; i += 3) assert.ok(get(cache, `k${i}`) >= 0, `k${i} found after growth`);
+  assert.deepEqual(checkIntegrity(engine), []);
+});
+
+test("a scan of one-hit keys does not flush the hot working set", () => {
+  const { cache, engine } = setup({ limitBytes: 4 * 1024 * 1024 });
+  // 1000 items of ~1 KB: about a quarter of memory, fetched twice so they are active.
+  const hot = Array.from({ length: 1000 }, (_, i) => `hot${i}`);
+  for (const k of hot) set(cache, k, 1000);
+  for (let round = 0; round < 2; round++) for (const k of hot) assert.ok(get(cache, k) >= 0);
+  // 40 000 one-hit items of the same size: ten times the memory.
+  for (let i = 0; i < 40_000; i++) {
+    set(cache, `scan${i}`, 1000);
+    if (i % 1000 === 0) for (const k of hot) get(cache, k);
+  }
+  assert.ok(engine.stats.evictions > 30_000, `the scan evicted (${engine.stats.evictions})`);
+  const survivors = hot.filter((k) => get(cache, k) >= 0).length;
+  assert.ok(survivors >= 990, `${survivors}/1000 hot items survived the scan`);
+  assert.deepEqual(checkIntegrity(engine), []);
+});
+
+test("without the working set being fetched, the same scan evicts it (the test above can fail)", () => {
+  const { cache } = setup({ limitBytes: 4 * 1024 * 1024 });
+  for (let i = 0; i < 1000; i++) set(cache, `hot${i}`, 1000);
+  for (let i = 0; i < 40_000; i++) set(cache, `scan${i}`, 1000);
+  const survivors = Array.from({ length: 1000 }, (_, i) => get(cache, `hot${i}`)).filter((h) => h >= 0).length;
+  assert.ok(survivors < 10, `${survivors} survived`);
+});
+
+test("active items move HOT -> WARM, idle ones HOT -> COLD", () => {
+  const { cache, engine, clock } = setup({ limitBytes: 4 * 1024 * 1024 });
+  for (let i = 0; i < 200; i++) set(cache, `a${i}`, 1000);
+  for (let i = 0; i < 100; i++) {
+    get(cache, `a${i}`);
+    get(cache, `a${i}`);
+  }
+  for (let i = 0; i < 10; i++) engine.maintain(clock.now());
+  const segs = Array.from({ length: 200 }, (_, i) => engine.segment(engine.find(Buffer.from(`a${i}`), 0, `a${i}`.length)));
+  assert.ok(segs.slice(0, 100).filter((s) => s === Seg.warm).length > 50, "fetched items reached WARM");
+  assert.ok(segs.slice(100).filter((s) => s === Seg.cold).length > 50, "idle items drained to COLD");
+  assert.ok(engine.classStats.get(engine.slabClass(engine.find(Buffer.from("a0"), 0, 2)), C.moves_to_warm) > 0, "moves_to_warm counted");
+});
+
+test("-M: a full cache refuses new items instead of evicting", () => {
+  const { cache, engine } = setup({ limitBytes: 2 * 1024 * 1024, noEvict: true });
+  let refused = 0;
+  for (let i = 0; i < 5000; i++) if (set(cache, `k${i}`, 1000) === ALLOC_NO_MEMORY) refused++;
+  assert.ok(refused > 0, "some stores were refused");
+  assert.equal(engine.stats.evictions, 0);
+  assert.ok(get(cache, "k0") >= 0, "the first items are still there");
+  assert.deepEqual(checkIntegrity(engine), []);
+});
+
+test("automove: pages follow a change of value sizes", () => {
+  const { cache, engine, clock } = setup({ limitBytes: 8 * 1024 * 1024 });
+  for (let i = 0; i < 20_000; i++) set(cache, `small${i}`, 300);
+  const small = engine.slabClass(engine.find(Buffer.from("small19999"), 0, 10));
+  const before = engine.classPages[small].length;
+  assert.ok(before >= 6, `small items took the memory (${before} pages)`);
+  clock.advance(100);
+  for (let round = 0; round < 40; round++) {
+    for (let i = 0; i < 300; i++) set(cache, `big${round}-${i}`, 3000);
+    for (let t = 0; t < 10; t++) engine.maintain(clock.now());
+  }
+  const big = engine.slabClass(engine.find(Buffer.from("big39-0"), 0, 7));
+  assert.ok(engine.classPages[small].length < before / 2, `small class gave pages back (${engine.classPages[small].length} left)`);
+  assert.ok(engine.classPages[big].length > 3, `big class gained pages (${engine.classPages[big].length})`);
+  assert.ok(engine.pagesCharged() <= engine.pageLimit + 2);
+  assert.deepEqual(checkIntegrity(engine), []);
+});
+
+test("large values get pages back from small items when memory is full", () => {
+  const { cache, engine } = setup({ limitBytes: 4 * 1024 * 1024 });
+  for (let i = 0; i < 20_000; i++) set(cache, `s${i}`, 200);
+  assert.equal(set(cache, "large", 900_000), StoreResult.stored);
+  const h = get(cache, "large");
+  assert.ok(h >= 0);
+  assert.equal(engine.valueLength(h), 900_000);
+  assert.equal(engine.valueBuffer(h)[899_999], 0x61);
+  assert.deepEqual(checkIntegrity(engine), []);
+});
+
+test("relocated items keep their key, value, flags, cas and LRU place", () => {
+  const { cache, engine } = setup({ limitBytes: 8 * 1024 * 1024 });
+  for (let i = 0; i < 3000; i++) set(cache, `k${i}`, 500);
+  // Free most of the first page, so its survivors can move into chunks elsewhere.
+  for (let i = 0; i < 1500; i += 2) cache.delete(Buffer.from(`k${i}`), 0, `k${i}`.length);
+  const cls = engine.slabClass(engine.find(Buffer.from("k1"), 0, 2));
+  const casBefore = engine.cas(engine.find(Buffer.from("k1"), 0, 2));
+  assert.ok(engine.releasePage(cls));
+  const h = engine.find(Buffer.from("k1"), 0, 2);
+  assert.ok(h >= 0);
+  assert.equal(engine.cas(h), casBefore);
+  assert.equal(engine.valueLength(h), 500);
+  assert.deepEqual(checkIntegrity(engine), []);
+});
