@@ -15,6 +15,7 @@ const L = {
   notStarted: reply("NOTSTARTED no items to crawl\r\n"),
   startFailed: reply("ERROR failed to start lru crawler thread\r\n"),
   sleepTooLong: reply("CLIENT_ERROR sleep must be one second or less\r\n"),
+  unknownError: reply("ERROR an unknown error happened\r\n"),
 } as const;
 
 const num: ParsedNumber = { ok: false, value: 0 };
@@ -49,9 +50,11 @@ export function lruCrawlerCommand(s: TextSession, buf: Uint8Array): void {
     const dump = t.is(buf, 1, "metadump");
     if (!crawler.enabled) return s.send(L.disabled);
     // "hash" walks the hash table in memcached, in an order nobody can rely on: dump everything.
-    const all = t.is(buf, 2, "all") || (dump && t.is(buf, 2, "hash"));
-    if (!parseClasses(buf, t.start[2], t.end[2], all)) return s.send(L.badClass);
+    // memcached accepts it for crawl as well, then fails to start the crawl.
+    const hash = t.is(buf, 2, "hash");
+    if (!parseClasses(buf, t.start[2], t.end[2], hash || t.is(buf, 2, "all"))) return s.send(L.badClass);
     if (crawler.running) return s.send(L.busy);
+    if (hash && !dump) return s.send(L.unknownError);
     if (!classes.includes(1)) return s.send(L.notStarted);
     const now = s.cache.now();
     if (!dump) {
