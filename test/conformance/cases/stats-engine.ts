@@ -12,6 +12,8 @@ const v200 = "v".repeat(200);
  * thread, which moves new items from HOT to COLD within a second (ours does it at once).
  * LRU ages and metadump times are normalized in conversation.ts.
  */
+/** memcached crawls every class once at start-up; a crawl command during that one is BUSY. */
+const afterStartupCrawl = { sleep: 200 };
 const threeItems = ["set a 0 0 1\r\nx\r\n", "set b 5 100 10\r\n0123456789\r\n", `set c 0 0 200\r\n${v200}\r\n`];
 
 export const statsEngine: Case[] = [
@@ -44,6 +46,7 @@ export const statsEngine: Case[] = [
   {
     name: "lru_crawler argument errors",
     steps: [
+      afterStartupCrawl,
       "lru_crawler\r\n",
       "lru_crawler foo\r\n",
       "lru_crawler crawl\r\n",
@@ -69,12 +72,12 @@ export const statsEngine: Case[] = [
       "lru_crawler tocrawl 0\r\n",
     ],
   },
-  { name: "lru_crawler crawl lists", steps: ["lru_crawler crawl all\r\n", "lru_crawler crawl 1,2\r\n", "lru_crawler crawl 63\r\n", "lru_crawler crawl 1,\r\n", "lru_crawler crawl ,1\r\n", "lru_crawler crawl 01\r\n"] },
+  { name: "lru_crawler crawl lists", steps: [afterStartupCrawl, "lru_crawler crawl all\r\n", "lru_crawler crawl 1,2\r\n", "lru_crawler crawl 63\r\n", "lru_crawler crawl 1,\r\n", "lru_crawler crawl ,1\r\n", "lru_crawler crawl 01\r\n"] },
   // memcached's crawler thread is still busy with the first crawl when the second one is read.
-  { name: "lru_crawler crawl twice in one packet is busy", steps: ["lru_crawler crawl 1\r\nlru_crawler crawl 1\r\n"] },
+  { name: "lru_crawler crawl twice in one packet is busy", steps: [afterStartupCrawl, "lru_crawler crawl 1\r\nlru_crawler crawl 1\r\n"] },
   {
     name: "lru_crawler disable and enable",
-    steps: ["lru_crawler enable\r\n", "lru_crawler disable\r\n", "lru_crawler disable\r\n", "lru_crawler crawl all\r\n", "lru_crawler metadump all\r\n", "lru_crawler metadump 99\r\n", "lru_crawler enable\r\n", "lru_crawler crawl 1\r\n"],
+    steps: [afterStartupCrawl, "lru_crawler enable\r\n", "lru_crawler disable\r\n", "lru_crawler disable\r\n", "lru_crawler crawl all\r\n", "lru_crawler metadump all\r\n", "lru_crawler metadump 99\r\n", "lru_crawler enable\r\n", "lru_crawler crawl 1\r\n"],
   },
   // Whether the crawler or memcached's LRU maintainer (at a segment's tail) reclaims an
   // expired item is a race there, so the counters are checked by the unit tests instead.
