@@ -226,6 +226,13 @@ export class Cache {
     this.engine.discard(h);
   }
 
+  /** A store whose data block was malformed: memcached still counts it as a set, on its class. */
+  rejectStore(h: number): void {
+    this.counters.cmdSet++;
+    this.countClass(h, S.cmdSet);
+    this.engine.discard(h);
+  }
+
   /**
    * memcached's do_store_item: links the item from `beginStore` according to `mode`.
    * `casIn` 0 means no CAS given. With `invalidate` (meta's I flag) a CAS older than the

@@ -427,8 +427,7 @@ const classicStore: ValueSink = {
   complete(s: TextSession, h: number, valid: boolean): void {
     const cache = s.cache;
     if (!valid) {
-      cache.counters.cmdSet++;
-      cache.abortStore(h);
+      cache.rejectStore(h);
       return s.send(R.badDataChunk);
     }
     switch (cache.commitStore(h, s.mode, s.casIn, false)) {

@@ -24,6 +24,7 @@ export const statsEngine: Case[] = [
     steps: [
       ...threeItems,
       "set n 0 0 1\r\n5\r\n",
+      "set bad 0 0 1\r\nxy\r\n",
       "get a b c nope\r\n",
       "gets n\r\n",
       "incr n 3\r\n",
