@@ -231,24 +231,29 @@ export class Crawler {
   }
 
   /**
-   * Visits the live items of the given classes in the order memcached's metadump prints
-   * them: its crawler takes one item per LRU in turn (HOT of every class, then WARM, COLD,
-   * TEMP), each from its tail (oldest) towards its head. Done in one go, so the dump is a
-   * snapshot; checks count towards crawler_items_checked as in memcached.
+   * The items of the given classes in the order memcached's metadump prints them: its
+   * crawler takes one item per LRU in turn (HOT of every class, then WARM, COLD, TEMP), each
+   * from its tail (oldest) towards its head. Taken in one go (4 bytes per item, a pointer
+   * walk), so the dump is a consistent order; the items may go before they are printed, which
+   * `isLive` tells. Every item counts towards crawler_items_checked, as in memcached.
    */
-  dump(classes: Uint8Array, now: number, fn: (h: number) => void): void {
+  dump(classes: Uint8Array): Int32Array {
     const e = this.engine;
     const i32 = e.arena.i32;
     const cursors = new Int32Array(MAX_CLASSES * SEGMENTS);
+    let total = 0;
     let left = 0;
     for (let seg = 0; seg < SEGMENTS; seg++) {
       for (let cls = 1; cls < MAX_CLASSES && cls <= e.classes.largest; cls++) {
         if (classes[cls] === 0) continue;
         const h = e.tail(cls, seg);
         cursors[seg * MAX_CLASSES + cls] = h;
+        total += e.lruCount[cls * SEGMENTS + seg];
         if (h !== 0) left++;
       }
     }
+    const order = new Int32Array(total);
+    let n = 0;
     while (left > 0) {
       for (let l = 0; l < cursors.length; l++) {
         const h = cursors[l];
@@ -257,8 +262,26 @@ export class Crawler {
         cursors[l] = prev;
         if (prev === 0) left--;
         e.classStats.add(l % MAX_CLASSES, C.crawler_items_checked);
-        if (!this.cache.isExpired(h, now) && !this.cache.isFlushed(h, now)) fn(h);
+        order[n++] = h;
       }
     }
+    return order;
+  }
+
+  /**
+   * Whether a handle from `dump` still holds a live item: a chunk start in its page's current
+   * class (automove may have given the page to another one), linked, neither expired nor flushed.
+   */
+  isLive(h: number, now: number): boolean {
+    const e = this.engine;
+    const a = e.arena;
+    const page = Arena.pageOf(h);
+    const cls = a.pageClass[page];
+    if (cls === 0) return false;
+    const offset = h - Arena.firstHandle(page);
+    const size8 = e.classes.size[cls] / 8;
+    if (offset % size8 !== 0 || offset / size8 >= e.classes.perSlab[cls]) return false;
+    if ((a.u8[h * 8 + H.state] & STATE_LINKED) === 0) return false;
+    return !this.cache.isExpired(h, now) && !this.cache.isFlushed(h, now);
   }
 }

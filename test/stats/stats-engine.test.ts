@@ -2,9 +2,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { OutBuffer } from "../../src/protocol/out-buffer.ts";
 import { TextSession } from "../../src/protocol/text/session.ts";
-import type { RunningServer } from "../../src/server/server.ts";
+import { silentLogger } from "../../src/log.ts";
+import { type RunningServer, startServer } from "../../src/server/server.ts";
+import { parseCli } from "../../src/settings/cli.ts";
 import { ManualClock } from "../../src/store/clock.ts";
 import { SlabEngine } from "../../src/store/slab-engine.ts";
+import { RawClient } from "../oracle/client.ts";
 import { startOurs } from "../oracle/servers.ts";
 
 /**
@@ -185,5 +188,33 @@ test("metadump prints absolute times, CAS, fetch state, class and size; keys URI
     assert.equal(t.send("lru_crawler disable\r\nlru_crawler metadump all\r\n"), "OK\r\nCLIENT_ERROR lru crawler disabled\r\n");
   } finally {
     await t.stop();
+  }
+});
+
+test("a long metadump is written in batches, then the commands after it run", async () => {
+  for (const readMode of ["onread", "data"] as const) {
+    const parsed = parseCli(["-p", "0", "-l", "127.0.0.1"]);
+    assert.equal(parsed.kind, "run");
+    const server = await startServer(parsed.settings, silentLogger(), { readMode });
+    const client = new RawClient(server.port);
+    try {
+      let sets = "";
+      for (let i = 0; i < 2500; i++) sets += `set key${i} 0 0 1\r\nx\r\n`;
+      await client.send(sets);
+      await client.waitBytes(2500 * "STORED\r\n".length);
+      client.take();
+      // The start-up autocrawl may still be going through the new items (a dump would be BUSY).
+      while (server.ctx.crawler.running) await new Promise((r) => setTimeout(r, 10));
+      await client.send("lru_crawler metadump all\r\nget key7\r\nversion\r\n");
+      await client.settle(100, 10000);
+      const reply = client.take().toString("latin1");
+      const lines = reply.split("\n");
+      assert.equal(lines.filter((l) => l.startsWith("key=")).length, 2500, readMode);
+      assert.equal(new Set(lines.filter((l) => l.startsWith("key=")).map((l) => l.split(" ")[0])).size, 2500);
+      assert.match(reply, /\nEND\r\nVALUE key7 0 1\r\nx\r\nEND\r\nVERSION \S+\r\n$/);
+    } finally {
+      client.close();
+      await server.close();
+    }
   }
 });

@@ -223,7 +223,7 @@ test("disable abandons a running crawl", () => {
   assert.equal(t.engine.count(), 4);
 });
 
-test("dump visits live items one LRU at a time in turn, oldest first, skipping dead ones", () => {
+test("dump lists items one LRU at a time in turn, oldest first; dead ones are not live", () => {
   const t = setup();
   for (const k of ["a", "b", "c", "d"]) t.set(k, "v");
   t.set("x", "v".repeat(200));
@@ -244,12 +244,29 @@ test("dump visits live items one LRU at a time in turn, oldest first, skipping d
       cursors[i] = t.engine.arena.i32[h * 2];
     }
   }
-  const seen: string[] = [];
-  t.crawler.dump(t.all, t.clock.now(), (h) => seen.push(keyOf(h)));
+  const order = t.crawler.dump(t.all);
+  assert.equal(order.length, 7);
+  const seen = [...order].filter((h) => t.crawler.isLive(h, t.clock.now())).map(keyOf);
   assert.deepEqual(seen, expected);
   assert.deepEqual([...seen].sort(), ["a", "b", "c", "d", "x", "y"]);
   // Interleaved: the two classes alternate while both have items left.
   assert.notDeepEqual(seen.slice(0, 4), ["a", "b", "c", "d"]);
   assert.equal(t.has("gone"), true, "dump does not reclaim");
   assert.equal(t.checked(1) + t.checked(t.engine.slabClass(t.engine.find(Buffer.from("x"), 0, 1))), 7);
+});
+
+test("a dumped handle is not live once its item is gone or its page changed class", () => {
+  const t = setup();
+  t.set("a", "v");
+  t.set("b", "v");
+  const order = t.crawler.dump(t.all);
+  const now = t.clock.now();
+  assert.ok(order.every((h) => t.crawler.isLive(h, now)));
+  t.cache.delete(Buffer.from("a"), 0, 1);
+  assert.deepEqual([...order].map((h) => t.crawler.isLive(h, now)), [false, true]);
+  // A page reassigned to a class of 120-byte chunks: the old 96-byte boundaries mostly fall inside chunks.
+  const page = Math.floor((order[1] * 8) / (1024 * 1024));
+  t.engine.arena.pageClass[page] = 2;
+  assert.equal(t.crawler.isLive(order[1] + 12, now), false);
+  assert.equal(t.crawler.isLive(0, now), false);
 });

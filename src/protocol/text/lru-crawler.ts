@@ -1,4 +1,5 @@
-import { ItemBits } from "../../store/engine.ts";
+import type { Crawler } from "../../store/crawler.ts";
+import { type Engine, ItemBits } from "../../store/engine.ts";
 import { type ParsedNumber, parseU32 } from "../numbers.ts";
 import type { OutBuffer } from "../out-buffer.ts";
 import { reply } from "../out-buffer.ts";
@@ -7,6 +8,8 @@ import type { TextSession } from "./session.ts";
 
 /** memcached's MAX_NUMBER_OF_SLAB_CLASSES: class ids a crawl may name are 1..63. */
 const MAX_CLASSES = 64;
+/** Metadump lines written per turn of the event loop. */
+const DUMP_BATCH = 1000;
 
 const L = {
   disabled: reply("CLIENT_ERROR lru crawler disabled\r\n"),
@@ -56,13 +59,9 @@ export function lruCrawlerCommand(s: TextSession, buf: Uint8Array): void {
     if (crawler.running) return s.send(L.busy);
     if (hash && !dump) return s.send(L.unknownError);
     if (!classes.includes(1)) return s.send(L.notStarted);
-    const now = s.cache.now();
-    if (!dump) {
-      crawler.start(classes, now);
-      return s.send(R.ok);
-    }
-    crawler.dump(classes, now, (h) => dumpLine(s, h));
-    return s.send(R.end);
+    if (dump) return metadump(s, crawler);
+    crawler.start(classes, s.cache.now());
+    return s.send(R.ok);
   }
   if (t.is(buf, 1, "tocrawl") || t.is(buf, 1, "sleep")) {
     if (!parseU32(buf, t.start[2], t.end[2], num).ok) return s.send(R.badFormat);
@@ -96,10 +95,28 @@ function parseClasses(buf: Uint8Array, start: number, end: number, all: boolean)
   return true;
 }
 
-/** One metadump line, as memcached's crawler_metadump_eval prints it (ending in a bare \n). */
-function dumpLine(s: TextSession, h: number): void {
+/**
+ * Prints the items in memcached's order, DUMP_BATCH lines per turn of the event loop (the
+ * session's producer), so a dump of millions of items neither stalls other clients nor
+ * builds one huge reply. Items gone since the order was taken are left out.
+ */
+function metadump(s: TextSession, crawler: Crawler): void {
+  const order = crawler.dump(classes);
   const e = s.cache.engine;
-  const out: OutBuffer = s.out;
+  let next = 0;
+  const produce = (out: OutBuffer): boolean => {
+    const now = s.cache.now();
+    const end = Math.min(order.length, next + DUMP_BATCH);
+    for (; next < end; next++) if (crawler.isLive(order[next], now)) dumpLine(e, out, order[next]);
+    if (next < order.length) return false;
+    out.bytes(R.end);
+    return true;
+  };
+  if (!produce(s.out)) s.producer = produce;
+}
+
+/** One metadump line, as memcached's crawler_metadump_eval prints it (ending in a bare \n). */
+function dumpLine(e: Engine, out: OutBuffer, h: number): void {
   const kb = e.keyBuffer(h);
   const ks = e.keyStart(h);
   const kl = e.keyLength(h);

@@ -48,6 +48,11 @@ export class TextSession {
   private valueLength = 0;
   private readonly crlf = new Uint8Array(2);
   private sink: ValueSink = classicStore;
+  /**
+   * A reply too long to build at once (metadump): the connection calls it again after each
+   * write until it returns true, and no further command is read meanwhile.
+   */
+  producer: ((out: OutBuffer) => boolean) | null = null;
   /** Meta protocol hook: handles two-letter `m?` commands. */
   meta: ((s: TextSession, buf: Uint8Array, lineStart: number, lineEnd: number) => void) | null = null;
 
@@ -64,7 +69,7 @@ export class TextSession {
   /** Consumes bytes of buf[start..end); returns how far it got (the rest is an incomplete line). */
   consume(buf: Uint8Array, start: number, end: number): number {
     let pos = start;
-    while (pos < end && !this.closing) {
+    while (pos < end && !this.closing && this.producer === null) {
       if (this.state === State.value) {
         pos = this.readValue(buf, pos, end);
         continue;
