@@ -36,9 +36,18 @@ export class RawClient {
     await new Promise<void>((resolve) => this.socket.write(data, () => resolve()));
   }
 
-  /** Waits until nothing has arrived for `quietMs` (or the peer closed), at most `maxMs`. */
-  async settle(quietMs = 40, maxMs = 3000): Promise<void> {
+  /**
+   * Waits until the reply to what was sent since the last take() seems complete: first up to `firstByteMs` for
+   * any byte at all (a loaded machine can delay a reply far beyond `quietMs`; steps that expect
+   * no reply pay this wait), then until nothing has arrived for `quietMs` (or the peer closed),
+   * at most `maxMs` in all.
+   */
+  async settle(quietMs = 40, maxMs = 3000, firstByteMs = 400): Promise<void> {
     const start = Date.now();
+    // `size` counts what arrived since the last take(), i.e. for the current step.
+    while (!this.closed && this.size === 0 && Date.now() - start < firstByteMs) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
     this.lastData = Math.max(this.lastData, start);
     while (!this.closed && Date.now() - this.lastData < quietMs && Date.now() - start < maxMs) {
       await new Promise((r) => setTimeout(r, 5));
