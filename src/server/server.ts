@@ -52,6 +52,9 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   });
   const cache = new Cache(engine, clock, counters);
   const crawler = new Crawler(engine, cache);
+  crawler.enabled = settings.lruCrawler;
+  crawler.sleep = settings.lruCrawlerSleep;
+  crawler.tocrawl = settings.lruCrawlerTocrawl;
   const connections = new Set<Connection>();
   const readMode = options.readMode ?? "onread";
   const readBuffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);

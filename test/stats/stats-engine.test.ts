@@ -218,3 +218,25 @@ test("a long metadump is written in batches, then the commands after it run", as
     }
   }
 });
+
+test("-o no_lru_crawler, lru_crawler_sleep and lru_crawler_tocrawl set the crawler's start state", async () => {
+  const t = await startOurs(["-o", "no_lru_crawler,lru_crawler_sleep=50,lru_crawler_tocrawl=9"]);
+  try {
+    const session = new TextSession(t.server.ctx, new OutBuffer());
+    const send = (line: string): string => {
+      const b = Buffer.from(line, "latin1");
+      session.consume(b, 0, b.length);
+      const r = session.out.buf.subarray(0, session.out.len).toString("latin1");
+      session.out.len = 0;
+      return r;
+    };
+    const s = stats(send("stats settings\r\n"));
+    assert.deepEqual([s.get("lru_crawler"), s.get("lru_crawler_sleep"), s.get("lru_crawler_tocrawl")], ["no", "50", "9"]);
+    assert.equal(send("lru_crawler crawl all\r\n"), "CLIENT_ERROR lru crawler disabled\r\n");
+    assert.equal(send("lru_crawler enable\r\nlru_crawler crawl all\r\n"), "OK\r\nOK\r\n");
+  } finally {
+    await t.stop();
+  }
+  assert.throws(() => parseCli(["-o", "lru_crawler_sleep=1000001"]), /lru_crawler_sleep/);
+  assert.throws(() => parseCli(["-o", "lru_crawler_tocrawl=x"]), /lru_crawler_tocrawl/);
+});
