@@ -311,15 +311,8 @@ export class Cache {
     const addLen = e.valueLength(add);
     const h = e.alloc(e.keyBuffer(old), e.keyStart(old), e.keyStart(old) + e.keyLength(old), e.flags(old), oldLen + addLen);
     if (h < 0) return -1;
-    const dst = e.valueBuffer(h);
-    const at = e.valueStart(h);
-    const first = append ? old : add;
-    const second = append ? add : old;
-    dst.set(e.valueBuffer(first).subarray(e.valueStart(first), e.valueStart(first) + e.valueLength(first)), at);
-    dst.set(
-      e.valueBuffer(second).subarray(e.valueStart(second), e.valueStart(second) + e.valueLength(second)),
-      at + e.valueLength(first),
-    );
+    e.copyValue(append ? old : add, h, 0);
+    e.copyValue(append ? add : old, h, append ? oldLen : addLen);
     e.setExptime(h, e.exptime(old));
     return h;
   }
@@ -352,7 +345,8 @@ export class Cache {
       return ArithResult.notFound;
     }
     const len = e.valueLength(h);
-    if (len === 0) return ArithResult.nonNumeric;
+    // As memcached: empty and chunked values are never numbers.
+    if (len === 0 || e.chunked(h)) return ArithResult.nonNumeric;
     if (casIn !== 0 && e.cas(h) !== casIn) return ArithResult.casMismatch;
     const current = parseStoredNumber(e.valueBuffer(h), e.valueStart(h), e.valueStart(h) + len);
     if (current < 0n) return ArithResult.nonNumeric;

@@ -1,6 +1,6 @@
-import { Arena, H, HEADER_BYTES, SEG_MASK, Seg, STATE_FREE, STATE_LARGE, STATE_LINKED } from "./arena.ts";
+import { Arena, H, HEADER_BYTES, SEG_MASK, Seg, STATE_CHUNKED, STATE_DATA, STATE_FREE, STATE_LINKED } from "./arena.ts";
 import { C, ClassStats } from "./class-stats.ts";
-import { ALLOC_NO_MEMORY, ALLOC_TOO_LARGE, type DeadCheck, type Engine, type EngineStats, ItemBits } from "./engine.ts";
+import { ALLOC_NO_MEMORY, ALLOC_TOO_LARGE, type ByteSink, type DeadCheck, type Engine, type EngineStats, ItemBits } from "./engine.ts";
 import { murmur3, randomSeed } from "./hash.ts";
 import { HashIndex } from "./hash-index.ts";
 import { itemTotalSize } from "./item-size.ts";
@@ -47,8 +47,8 @@ const AUTOMOVE_AGE_RATIO = 0.8;
  *
  * Memory is counted as memcached counts it: whole 1 MiB pages handed to classes against `-m`,
  * where a class with no page yet may always take its first one. Values larger than
- * slab_chunk_max get a buffer of their own, charged in whole pages; memcached chains chunks
- * instead, to avoid fragmenting its pages, which separate buffers cannot do.
+ * slab_chunk_max are chunked as in memcached: data chunks of the largest class, listed in a
+ * table in the item's header chunk.
  */
 export class SlabEngine implements Engine {
   readonly arena: Arena;
@@ -65,7 +65,7 @@ export class SlabEngine implements Engine {
   };
   limitBytes: number;
   private limitPages: number;
-  /** Pages charged against the limit: class pages plus large values. */
+  /** Pages charged against the limit. */
   private pagesUsed = 0;
   /** Pages each class owns, oldest first (automove takes the oldest, as memcached does). */
   readonly classPages: number[][];
@@ -78,12 +78,13 @@ export class SlabEngine implements Engine {
   readonly lruBytes = new Float64Array(64 * SEGMENTS);
   /** Bytes requested by items of each class (memcached's mem_requested). */
   readonly requested = new Float64Array(64);
-  private readonly large = new Map<number, Uint8Array>();
   private linkedCount = 0;
   private linkedBytes = 0;
   private readonly seed: number;
   private readonly opts: SlabEngineOptions;
   private readonly maxChunk: number;
+  /** Value bytes one data chunk of a chunked item holds. */
+  private readonly dataPerChunk: number;
   /** The engine's idea of now, from the last link or maintenance tick (for LRU ages). */
   private now = 0;
 
@@ -91,6 +92,7 @@ export class SlabEngine implements Engine {
     this.opts = opts;
     this.classes = slabClasses(opts.minChunkSize, opts.growthFactor, opts.slabChunkMax);
     this.maxChunk = this.classes.size[this.classes.largest];
+    this.dataPerChunk = this.maxChunk - HEADER_BYTES;
     this.limitBytes = opts.limitBytes;
     this.limitPages = Math.floor(opts.limitBytes / PAGE_SIZE);
     // Every class may take a first page beyond the limit, so the arena has room for those too.
@@ -112,26 +114,33 @@ export class SlabEngine implements Engine {
   alloc(key: Uint8Array, start: number, end: number, flags: number, valueLength: number): number {
     const klen = end - start;
     if (itemTotalSize(klen, flags, valueLength) > this.opts.maxItemSize) return ALLOC_TOO_LARGE;
-    const isLarge = HEADER_BYTES + klen + valueLength > this.maxChunk;
-    const cls = classFor(this.classes, HEADER_BYTES + klen + (isLarge ? 0 : valueLength));
+    const chunked = HEADER_BYTES + klen + valueLength > this.maxChunk;
+    const dataChunks = chunked ? Math.ceil(valueLength / this.dataPerChunk) : 0;
+    const cls = classFor(this.classes, chunked ? tableOffset(klen) + 4 * dataChunks : HEADER_BYTES + klen + valueLength);
     if (cls === 0) return ALLOC_TOO_LARGE;
-    const lruClass = isLarge ? this.classes.largest : cls;
-    let value: Uint8Array | null = null;
-    if (isLarge) {
-      if (!this.chargeLarge(valueLength)) {
-        this.classStats.add(lruClass, C.outofmemory);
-        return ALLOC_NO_MEMORY;
-      }
-      value = new Uint8Array(new SharedArrayBuffer(valueLength));
-    }
+    const lruClass = chunked ? this.classes.largest : cls;
     const h = this.allocChunk(cls);
     if (h === 0) {
-      if (isLarge) this.pagesUsed -= largePages(valueLength);
       this.classStats.add(lruClass, C.outofmemory);
       return ALLOC_NO_MEMORY;
     }
     const a = this.arena;
     const i = h * 2;
+    const b = h * 8;
+    // Marked busy (state 0, not free) before data chunks are taken, so no page move touches it.
+    a.u8[b + H.state] = 0;
+    for (let c = 0; c < dataChunks; c++) {
+      const d = this.allocChunk(this.classes.largest);
+      if (d === 0) {
+        for (let j = 0; j < c; j++) this.pushFree(this.classes.largest, a.i32[(b + tableOffset(klen)) / 4 + j]);
+        this.pushFree(cls, h);
+        this.classStats.add(lruClass, C.outofmemory);
+        return ALLOC_NO_MEMORY;
+      }
+      a.i32[d * 2 + H.prev] = h;
+      a.u8[d * 8 + H.state] = STATE_DATA;
+      a.i32[(b + tableOffset(klen)) / 4 + c] = d;
+    }
     a.i32[i + H.prev] = 0;
     a.i32[i + H.next] = 0;
     a.i32[i + H.hnext] = 0;
@@ -141,36 +150,19 @@ export class SlabEngine implements Engine {
     a.u32[i + H.flags] = flags;
     a.u32[i + H.valueLength] = valueLength;
     a.f64[h + H.cas] = 0;
-    const b = h * 8;
     a.u8[b + H.keyLength] = klen;
     a.u8[b + H.bits] = 0;
     a.u8[b + H.lruClass] = lruClass;
-    a.u8[b + H.state] = isLarge ? STATE_LARGE : 0;
+    a.u8[b + H.state] = chunked ? STATE_CHUNKED : 0;
     a.u8.set(key.subarray(start, end), b + H.key);
-    if (value !== null) this.large.set(h, value);
     return h;
   }
 
   /**
-   * Charges a large value's pages: evicts other large items first, then takes pages back from
-   * the class whose oldest items are oldest, so large values are not starved by small ones.
+   * memcached's do_item_alloc_pull: a free chunk, a new page, or room made by the LRU. When
+   * the class has nothing to evict (a first large value, say), a page is taken back from the
+   * class with the oldest items rather than failing.
    */
-  private chargeLarge(valueLength: number): boolean {
-    const pages = largePages(valueLength);
-    const cls = this.classes.largest;
-    for (let i = 0; i < ALLOC_TRIES * 10 && this.pagesUsed + pages > this.limitPages; i++) {
-      if (this.pullTail(cls, Seg.cold, PULL_EVICT, 0) > 0 || this.pullTail(cls, Seg.hot, 0, 0) > 0 || this.pullTail(cls, Seg.warm, 0, 0) > 0) {
-        continue;
-      }
-      const src = this.oldestClass(-1);
-      if (src === 0 || !this.releasePage(src)) break;
-    }
-    if (this.pagesUsed + pages > this.limitPages) return false;
-    this.pagesUsed += pages;
-    return true;
-  }
-
-  /** memcached's do_item_alloc_pull: a free chunk, a new page, or room made by the LRU. */
   private allocChunk(cls: number): number {
     for (let i = 0; i < ALLOC_TRIES; i++) {
       const h = this.freeHead[cls];
@@ -179,7 +171,10 @@ export class SlabEngine implements Engine {
         return h;
       }
       if (this.newPage(cls)) continue;
-      if (this.pullTail(cls, Seg.cold, PULL_EVICT, 0) <= 0) this.pullTail(cls, Seg.hot, 0, 0);
+      if (this.pullTail(cls, Seg.cold, PULL_EVICT, 0) > 0 || this.pullTail(cls, Seg.hot, 0, 0) > 0) continue;
+      if (this.opts.noEvict || this.pullTail(cls, Seg.warm, 0, 0) > 0) continue;
+      const src = this.oldestClass(cls);
+      if (src === 0 || !this.releasePage(src)) break;
     }
     return 0;
   }
@@ -221,14 +216,23 @@ export class SlabEngine implements Engine {
     this.freeCount[cls]--;
   }
 
-  /** Returns an unlinked item's memory: its chunk to its class, a large value's pages to the limit. */
+  /** Returns an unlinked item's chunks to their classes. */
   private free(h: number): void {
     const a = this.arena;
-    if ((a.u8[h * 8 + H.state] & STATE_LARGE) !== 0) {
-      this.large.delete(h);
-      this.pagesUsed -= largePages(a.u32[h * 2 + H.valueLength]);
+    if ((a.u8[h * 8 + H.state] & STATE_CHUNKED) !== 0) {
+      const table = this.tableIndex(h);
+      for (let c = 0, n = this.dataChunks(h); c < n; c++) this.pushFree(this.classes.largest, a.i32[table + c]);
     }
     this.pushFree(a.pageClass[Arena.pageOf(h)], h);
+  }
+
+  /** Int32 index of a chunked item's data chunk table. */
+  private tableIndex(h: number): number {
+    return (h * 8 + tableOffset(this.arena.u8[h * 8 + H.keyLength])) / 4;
+  }
+
+  private dataChunks(h: number): number {
+    return Math.ceil(this.arena.u32[h * 2 + H.valueLength] / this.dataPerChunk);
   }
 
   // ---- linking ----------------------------------------------------------------------
@@ -243,7 +247,7 @@ export class SlabEngine implements Engine {
     const exp = a.u32[h * 2 + H.exptime];
     const ttl = this.opts.temporaryTtl;
     const seg = ttl > 0 && exp !== 0 && exp - now <= ttl ? Seg.temp : Seg.hot;
-    a.u8[b + H.state] = (a.u8[b + H.state] & STATE_LARGE) | STATE_LINKED | seg;
+    a.u8[b + H.state] = (a.u8[b + H.state] & STATE_CHUNKED) | STATE_LINKED | seg;
     this.index.insert(h);
     this.lruPush(h, a.u8[b + H.lruClass], seg);
     const size = this.totalSize(h);
@@ -505,9 +509,9 @@ export class SlabEngine implements Engine {
   }
 
   /**
-   * Takes a class's oldest page back: its live items move to free chunks elsewhere in the
-   * class when there are some, otherwise they are evicted (never with -M). Fails if an item
-   * in the page is being written (allocated, not yet linked).
+   * Takes a class's oldest page back: its live items and data chunks move to free chunks
+   * elsewhere in the class when there are some, otherwise their items are evicted (never
+   * with -M). Fails if an item using the page is being written (allocated, not yet linked).
    */
   releasePage(cls: number): boolean {
     const pages = this.classPages[cls];
@@ -515,38 +519,61 @@ export class SlabEngine implements Engine {
     const page = pages[0];
     const a = this.arena;
     const u8 = a.u8;
-    const size = this.classes.size[cls];
+    const size8 = this.classes.size[cls] / 8;
     const first = Arena.firstHandle(page);
     const n = this.classes.perSlab[cls];
-    let live = 0;
+    let used = 0;
     for (let c = 0; c < n; c++) {
-      const state = u8[(first + (c * size) / 8) * 8 + H.state];
-      if ((state & (STATE_FREE | STATE_LINKED)) === 0) return false;
-      if ((state & STATE_LINKED) !== 0) live++;
+      const h = first + c * size8;
+      const state = u8[h * 8 + H.state];
+      if ((state & STATE_FREE) !== 0) continue;
+      const owner = (state & STATE_DATA) !== 0 ? a.i32[h * 2 + H.prev] : h;
+      if ((u8[owner * 8 + H.state] & STATE_LINKED) === 0) return false;
+      used++;
     }
-    if (live > 0 && this.opts.noEvict && live > this.freeCount[cls] - (n - live)) return false;
+    if (used > 0 && this.opts.noEvict && used > this.freeCount[cls] - (n - used)) return false;
     for (let c = 0; c < n; c++) {
-      const h = first + (c * size) / 8;
+      const h = first + c * size8;
       if ((u8[h * 8 + H.state] & STATE_FREE) !== 0) this.popFree(cls, h);
     }
     for (let c = 0; c < n; c++) {
-      const h = first + (c * size) / 8;
-      if ((u8[h * 8 + H.state] & STATE_LINKED) === 0) continue;
+      const h = first + c * size8;
+      const state = u8[h * 8 + H.state];
+      if ((state & (STATE_LINKED | STATE_DATA)) === 0) continue;
       const to = this.freeHead[cls];
       if (to !== 0) {
         this.popFree(cls, to);
-        this.relocate(h, to, size);
-      } else {
-        this.classStats.add(u8[h * 8 + H.lruClass], C.evicted);
-        this.stats.evictions++;
-        this.unlink(h);
-        this.popFree(cls, h);
+        if ((state & STATE_DATA) !== 0) this.relocateData(h, to, size8 * 8);
+        else this.relocate(h, to, size8 * 8);
+        continue;
       }
+      // No room elsewhere in the class: the item goes, and its chunks in this page are taken back.
+      const owner = (state & STATE_DATA) !== 0 ? a.i32[h * 2 + H.prev] : h;
+      this.classStats.add(u8[owner * 8 + H.lruClass], C.evicted);
+      this.stats.evictions++;
+      const wasChunked = (u8[owner * 8 + H.state] & STATE_CHUNKED) !== 0;
+      this.unlink(owner);
+      this.reclaimFreedInPage(owner, wasChunked, page);
     }
     pages.shift();
     a.releasePage(page);
     this.pagesUsed--;
     return true;
+  }
+
+  /**
+   * After `owner` was unlinked during a page release, takes the chunks it freed inside that
+   * page off the free lists again (its table is still readable: freeing writes only links).
+   */
+  private reclaimFreedInPage(owner: number, chunked: boolean, page: number): void {
+    const a = this.arena;
+    const takeBack = (x: number): void => {
+      if (Arena.pageOf(x) === page && (a.u8[x * 8 + H.state] & STATE_FREE) !== 0) this.popFree(a.pageClass[page], x);
+    };
+    takeBack(owner);
+    if (!chunked) return;
+    const table = this.tableIndex(owner);
+    for (let c = 0, k = this.dataChunks(owner); c < k; c++) takeBack(a.i32[table + c]);
   }
 
   /** Moves a linked item to another chunk of its class, fixing every link that points at it. */
@@ -562,28 +589,85 @@ export class SlabEngine implements Engine {
     if (n !== 0) i32[n * 2 + H.prev] = to;
     else this.tails[l] = to;
     this.index.replace(from, to);
-    const value = this.large.get(from);
-    if (value !== undefined) {
-      this.large.delete(from);
-      this.large.set(to, value);
+    if ((a.u8[from * 8 + H.state] & STATE_CHUNKED) !== 0) {
+      const table = this.tableIndex(to);
+      for (let c = 0, k = this.dataChunks(to); c < k; c++) i32[i32[table + c] * 2 + H.prev] = to;
+    }
+    a.u8[from * 8 + H.state] = 0;
+  }
+
+  /** Moves a data chunk, updating its owner's table. */
+  private relocateData(from: number, to: number, size: number): void {
+    const a = this.arena;
+    a.u8.copyWithin(to * 8, from * 8, from * 8 + size);
+    const owner = a.i32[from * 2 + H.prev];
+    const table = this.tableIndex(owner);
+    for (let c = 0, k = this.dataChunks(owner); c < k; c++) {
+      if (a.i32[table + c] === from) a.i32[table + c] = to;
     }
     a.u8[from * 8 + H.state] = 0;
   }
 
   // ---- fields -----------------------------------------------------------------------
 
-  valueBuffer(h: number): Uint8Array {
-    if ((this.arena.u8[h * 8 + H.state] & STATE_LARGE) !== 0) return this.large.get(h) as Uint8Array;
+  valueBuffer(_h: number): Uint8Array {
     return this.arena.u8;
   }
   valueStart(h: number): number {
-    if ((this.arena.u8[h * 8 + H.state] & STATE_LARGE) !== 0) return 0;
     return h * 8 + H.key + this.arena.u8[h * 8 + H.keyLength];
   }
+  chunked(h: number): boolean {
+    return (this.arena.u8[h * 8 + H.state] & STATE_CHUNKED) !== 0;
+  }
+  writeValue(h: number, offset: number, src: Uint8Array, start: number, end: number): void {
+    const a = this.arena;
+    if ((a.u8[h * 8 + H.state] & STATE_CHUNKED) === 0) {
+      a.u8.set(src.subarray(start, end), this.valueStart(h) + offset);
+      return;
+    }
+    const table = this.tableIndex(h);
+    const per = this.dataPerChunk;
+    while (start < end) {
+      const within = offset % per;
+      const n = Math.min(per - within, end - start);
+      a.u8.set(src.subarray(start, start + n), a.i32[table + Math.floor(offset / per)] * 8 + HEADER_BYTES + within);
+      start += n;
+      offset += n;
+    }
+  }
+  readValue(h: number, sink: ByteSink): void {
+    const a = this.arena;
+    const len = a.u32[h * 2 + H.valueLength];
+    if ((a.u8[h * 8 + H.state] & STATE_CHUNKED) === 0) {
+      const at = this.valueStart(h);
+      sink.bytes(a.u8, at, at + len);
+      return;
+    }
+    const table = this.tableIndex(h);
+    const per = this.dataPerChunk;
+    for (let c = 0, off = 0; off < len; c++, off += per) {
+      const at = a.i32[table + c] * 8 + HEADER_BYTES;
+      sink.bytes(a.u8, at, at + Math.min(per, len - off));
+    }
+  }
+  copyValue(from: number, to: number, offset: number): void {
+    this.copier.to = to;
+    this.copier.offset = offset;
+    this.readValue(from, this.copier);
+  }
+  private readonly copier = {
+    engine: this as SlabEngine,
+    to: 0,
+    offset: 0,
+    bytes(src: Uint8Array, start: number, end: number): void {
+      this.engine.writeValue(this.to, this.offset, src, start, end);
+      this.offset += end - start;
+    },
+  };
   valueLength(h: number): number {
     return this.arena.u32[h * 2 + H.valueLength];
   }
-  keyBuffer(): Uint8Array {
+  keyBuffer(_h: number): Uint8Array {
     return this.arena.u8;
   }
   keyStart(h: number): number {
@@ -680,6 +764,7 @@ export class SlabEngine implements Engine {
   }
 }
 
-function largePages(valueLength: number): number {
-  return Math.ceil(valueLength / PAGE_SIZE);
+/** Byte offset, from the chunk start, of a chunked item's table: after the key, 4-aligned. */
+function tableOffset(keyLength: number): number {
+  return (HEADER_BYTES + keyLength + 3) & ~3;
 }

@@ -117,8 +117,7 @@ export class TextSession {
     const dataLeft = this.remaining - 2;
     if (dataLeft > 0) {
       const n = Math.min(dataLeft, end - pos);
-      const at = e.valueStart(this.handle) + (this.valueLength - dataLeft);
-      e.valueBuffer(this.handle).set(buf.subarray(pos, pos + n), at);
+      e.writeValue(this.handle, this.valueLength - dataLeft, buf, pos, pos + n);
       this.remaining -= n;
       return pos + n;
     }
@@ -265,8 +264,7 @@ export class TextSession {
           out.decimal(e.cas(h));
         }
         out.crlf();
-        const vs = e.valueStart(h);
-        out.bytes(e.valueBuffer(h), vs, vs + vlen);
+        e.readValue(h, out);
         out.crlf();
       }
       if (t.rest < 0) break;
