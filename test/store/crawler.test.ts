@@ -231,7 +231,7 @@ test("dump lists items one LRU at a time in turn, oldest first; dead ones are no
   t.set("gone", "v", 1);
   t.engine.maintain(t.clock.now());
   t.clock.advance(2);
-  const keyOf = (h: number): string => Buffer.from(t.engine.keyBuffer().subarray(t.engine.keyStart(h), t.engine.keyStart(h) + t.engine.keyLength(h))).toString();
+  const keyOf = (h: number): string => Buffer.from(t.engine.keyBuffer(h).subarray(t.engine.keyStart(h), t.engine.keyStart(h) + t.engine.keyLength(h))).toString();
   // The expected order, derived from the LRU lists as memcached's crawler walks them.
   const expected: string[] = [];
   const cursors: number[] = [];
@@ -269,4 +269,18 @@ test("a dumped handle is not live once its item is gone or its page changed clas
   t.engine.arena.pageClass[page] = 2;
   assert.equal(t.crawler.isLive(order[1] + 12, now), false);
   assert.equal(t.crawler.isLive(0, now), false);
+});
+
+test("a chunked value is crawled with the largest class, whose LRU it is on", () => {
+  const t = setup();
+  t.set("big", "v".repeat(600 * 1024), 1);
+  t.set("small", "v", 1);
+  t.clock.advance(2);
+  const only = new Uint8Array(64);
+  only[t.engine.classes.largest] = 1;
+  t.crawler.start(only, t.clock.now());
+  t.runOut();
+  assert.equal(t.has("big"), false);
+  assert.equal(t.has("small"), true);
+  assert.equal(t.reclaimed(t.engine.classes.largest), 1);
 });
