@@ -126,11 +126,19 @@ export class Cache {
     return exp !== 0 && exp <= now;
   }
 
-  /** True if the item is expired or flushed; used by engines to reclaim before evicting. */
-  readonly isDead = (h: number): boolean => {
-    const now = this.now();
-    return this.isExpired(h, now) || this.isFlushed(h, now);
-  };
+  /**
+   * memcached's test for reclaiming an item nobody asked for (LRU tail, crawler, metadump):
+   * flushed, or expired strictly before now. A fetch already misses when exptime == now; the
+   * background waits one second more, as memcached's does, so `stats` right after a `touch k 1`
+   * still counts the item in both servers.
+   */
+  isReclaimable(h: number, now: number): boolean {
+    const exp = this.engine.exptime(h);
+    return (exp !== 0 && exp < now) || this.isFlushed(h, now);
+  }
+
+  /** `isReclaimable` now; engines call it to reclaim before evicting. */
+  readonly isDead = (h: number): boolean => this.isReclaimable(h, this.now());
 
   /**
    * memcached's do_item_get: the live item for a key or -1. Dead items found on the way are

@@ -184,10 +184,9 @@ export class Crawler {
     const st = e.classStats;
     st.add(cls, C.crawler_items_checked);
     if (this.tocrawl !== 0 && ++this.passChecked[cls] >= this.tocrawl) this.pass[cls] = 0;
-    const flushed = cache.isFlushed(h, now);
-    if (flushed || cache.isExpired(h, now)) {
+    if (cache.isReclaimable(h, now)) {
       st.add(cls, C.crawler_reclaimed);
-      if (!flushed && (e.bits(h) & ItemBits.fetched) === 0) {
+      if ((e.bits(h) & ItemBits.fetched) === 0 && !cache.isFlushed(h, now)) {
         st.add(cls, C.expired_unfetched);
         e.stats.expiredUnfetched++;
       }
@@ -282,6 +281,6 @@ export class Crawler {
     const size8 = e.classes.size[cls] / 8;
     if (offset % size8 !== 0 || offset / size8 >= e.classes.perSlab[cls]) return false;
     if ((a.u8[h * 8 + H.state] & STATE_LINKED) === 0) return false;
-    return !this.cache.isExpired(h, now) && !this.cache.isFlushed(h, now);
+    return !this.cache.isReclaimable(h, now);
   }
 }

@@ -284,3 +284,18 @@ test("a chunked value is crawled with the largest class, whose LRU it is on", ()
   assert.equal(t.has("small"), true);
   assert.equal(t.reclaimed(t.engine.classes.largest), 1);
 });
+
+test("like memcached's, the crawler leaves an item expiring this very second to the next one", () => {
+  const t = setup();
+  t.set("a", "v", 5);
+  t.clock.advance(5);
+  t.crawler.start(t.all, t.clock.now());
+  t.runOut();
+  assert.equal(t.has("a"), true);
+  assert.equal(t.cache.lookup(Buffer.from("a"), 0, 1, false), -1, "a fetch misses it already");
+  t.set("b", "v", 5);
+  t.clock.advance(6);
+  t.crawler.start(t.all, t.clock.now());
+  t.runOut();
+  assert.equal(t.has("b"), false);
+});
