@@ -110,10 +110,10 @@ function general(ctx: ServerContext): Stat[] {
     ["crawler_reclaimed", classTotal(ctx, C.crawler_reclaimed)],
     ["crawler_items_checked", classTotal(ctx, C.crawler_items_checked)],
     ["lrutail_reflocked", 0],
-    ["moves_to_cold", 0],
-    ["moves_to_warm", 0],
+    ["moves_to_cold", e.stats.movesToCold],
+    ["moves_to_warm", e.stats.movesToWarm],
     ["moves_within_lru", 0],
-    ["direct_reclaims", 0],
+    ["direct_reclaims", e.stats.directReclaims],
     ["lru_bumps_dropped", 0],
     ...ctx.loopDelay.stats(),
   ];

@@ -90,6 +90,10 @@ export interface EngineStats {
   evictedUnfetched: number;
   evictedActive: number;
   totalItems: number;
+  movesToCold: number;
+  movesToWarm: number;
+  /** Allocation attempts that had to make room first (memcached's direct_reclaims). */
+  directReclaims: number;
 }
 
 /** Receives bytes; OutBuffer is one. */

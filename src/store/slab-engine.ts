@@ -62,6 +62,9 @@ export class SlabEngine implements Engine {
     evictedUnfetched: 0,
     evictedActive: 0,
     totalItems: 0,
+    movesToCold: 0,
+    movesToWarm: 0,
+    directReclaims: 0,
   };
   limitBytes: number;
   private limitPages: number;
@@ -164,19 +167,27 @@ export class SlabEngine implements Engine {
    * class with the oldest items rather than failing.
    */
   private allocChunk(cls: number): number {
-    for (let i = 0; i < ALLOC_TRIES; i++) {
-      const h = this.freeHead[cls];
-      if (h !== 0) {
-        this.popFree(cls, h);
-        return h;
-      }
-      if (this.newPage(cls)) continue;
+    let h = 0;
+    let i = 0;
+    for (; i < ALLOC_TRIES; i++) {
+      h = this.freeHead[cls];
+      if (h === 0 && this.newPage(cls)) h = this.freeHead[cls];
+      if (h !== 0) break;
       if (this.pullTail(cls, Seg.cold, PULL_EVICT, 0) > 0 || this.pullTail(cls, Seg.hot, 0, 0) > 0) continue;
       if (this.opts.noEvict || this.pullTail(cls, Seg.warm, 0, 0) > 0) continue;
       const src = this.oldestClass(cls);
-      if (src === 0 || !this.releasePage(src)) break;
+      if (src === 0 || !this.releasePage(src)) {
+        i++;
+        break;
+      }
     }
-    return 0;
+    // memcached counts every allocation attempt that had to make room, successful or not.
+    if (i > 0) {
+      this.classStats.add(cls, C.direct_reclaims, i);
+      this.stats.directReclaims += i;
+    }
+    if (h !== 0) this.popFree(cls, h);
+    return h;
   }
 
   /** Gives `cls` a page if the limit allows (or if it has none yet, as memcached allows). */
@@ -353,14 +364,15 @@ export class SlabEngine implements Engine {
           // Active items are rescued to WARM's head; in WARM the scan goes on past them.
           a.u8[h * 8 + H.bits] = bits & ~ItemBits.active;
           removed++;
-          st.add(cls, seg === Seg.warm ? C.moves_within_lru : C.moves_to_warm);
+          if (seg === Seg.warm) st.add(cls, C.moves_within_lru);
+          else this.countMove(cls, C.moves_to_warm);
           this.moveTo(h, Seg.warm);
           if (seg === Seg.warm) {
             h = prev;
             continue;
           }
         } else if (this.lruBytes[l] > limit || this.now - a.u32[h * 2 + H.time] > maxAge) {
-          st.add(cls, C.moves_to_cold);
+          this.countMove(cls, C.moves_to_cold);
           this.moveTo(h, Seg.cold);
           removed++;
         }
@@ -384,7 +396,7 @@ export class SlabEngine implements Engine {
           this.unlink(h);
           removed++;
         } else if ((bits & ItemBits.active) !== 0) {
-          st.add(cls, C.moves_to_warm);
+          this.countMove(cls, C.moves_to_warm);
           a.u8[h * 8 + H.bits] = bits & ~ItemBits.active;
           this.moveTo(h, Seg.warm);
           removed++;
@@ -393,6 +405,12 @@ export class SlabEngine implements Engine {
       break;
     }
     return removed;
+  }
+
+  private countMove(cls: number, counter: number): void {
+    this.classStats.add(cls, counter);
+    if (counter === C.moves_to_cold) this.stats.movesToCold++;
+    else this.stats.movesToWarm++;
   }
 
   /**
@@ -433,7 +451,7 @@ export class SlabEngine implements Engine {
     a.u32[h * 2 + H.time] = now;
     if (seg === Seg.cold) {
       // memcached hands this move to its maintainer thread; here it happens at once.
-      this.classStats.add(cls, C.moves_to_warm);
+      this.countMove(cls, C.moves_to_warm);
       this.moveTo(h, Seg.warm);
     }
   }
