@@ -74,6 +74,44 @@ export class Connection implements ConnectionInfo {
     }
     this.flush();
     if (this.session.closing) this.close();
+    else if (this.session.producer !== null) this.produce();
+  }
+
+  private producing = false;
+
+  /**
+   * Runs the session's producer (a metadump) one batch per turn of the event loop, waiting
+   * whenever the client has not read what was written, then goes on with the commands that
+   * came after it. Reading pauses meanwhile, so other clients are served and input does not
+   * pile up.
+   */
+  private produce(): void {
+    if (this.producing) return;
+    this.producing = true;
+    this.socket.pause();
+    const s = this.session;
+    const step = (): void => {
+      const producer = s.producer;
+      if (this.finished || producer === null) return;
+      if (this.socket.writableNeedDrain) {
+        this.socket.once("drain", step);
+        return;
+      }
+      if (producer(this.out)) s.producer = null;
+      this.flush();
+      if (s.producer !== null) {
+        setImmediate(step);
+        return;
+      }
+      this.producing = false;
+      this.socket.resume();
+      const used = s.consume(this.tail, 0, this.tailLength);
+      this.keepTail(this.tail, used, this.tailLength);
+      this.flush();
+      if (s.closing) this.close();
+      else if (s.producer !== null) this.produce();
+    };
+    setImmediate(step);
   }
 
   /** Keeps `src[from..end)` as the tail (src may be the tail itself). */

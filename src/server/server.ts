@@ -6,6 +6,7 @@ import { Counters } from "../stats/counters.ts";
 import { LoopDelay } from "../stats/loop-delay.ts";
 import { Cache } from "../store/cache.ts";
 import { type Clock, systemClock } from "../store/clock.ts";
+import { Crawler } from "../store/crawler.ts";
 import { PAGE_SIZE } from "../store/slab-classes.ts";
 import { SlabEngine } from "../store/slab-engine.ts";
 import { Connection } from "./connection.ts";
@@ -50,6 +51,10 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     isDead: (h) => cache.isDead(h),
   });
   const cache = new Cache(engine, clock, counters);
+  const crawler = new Crawler(engine, cache);
+  crawler.enabled = settings.lruCrawler;
+  crawler.sleep = settings.lruCrawlerSleep;
+  crawler.tocrawl = settings.lruCrawlerTocrawl;
   const connections = new Set<Connection>();
   const readMode = options.readMode ?? "onread";
   const readBuffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
@@ -62,6 +67,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     settings,
     cache,
     counters,
+    crawler,
     loopDelay: new LoopDelay(),
     startedAt: clock.now(),
     verbosity: settings.verbosity,
@@ -107,7 +113,11 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     });
 
   // LRU maintenance, hash growth and expiry crawling, in small slices between requests.
-  const maintenance = setInterval(() => engine.maintain(clock.now()), MAINTENANCE_MS);
+  const maintenance = setInterval(() => {
+    const now = clock.now();
+    engine.maintain(now);
+    crawler.tick(now);
+  }, MAINTENANCE_MS);
   maintenance.unref();
 
   let port = 0;

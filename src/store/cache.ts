@@ -1,6 +1,7 @@
 import type { Counters } from "../stats/counters.ts";
 import type { Clock } from "./clock.ts";
 import { ALLOC_TOO_LARGE, type Engine, ItemBits } from "./engine.ts";
+import { SlabEngine } from "./slab-engine.ts";
 
 /** How a store treats an existing item (memcached's NREAD_* commands; meta's ms modes). */
 export const StoreMode = {
@@ -32,6 +33,11 @@ export const ArithResult = {
 } as const;
 export type ArithResult = (typeof ArithResult)[keyof typeof ArithResult];
 
+/** Per-class command counters memcached prints in `stats slabs`, in its order. */
+export const SLAB_COUNTERS = ["get_hits", "cmd_set", "delete_hits", "incr_hits", "decr_hits", "cas_hits", "cas_badval", "touch_hits"] as const;
+const S = { getHits: 0, cmdSet: 1, deleteHits: 2, incrHits: 3, decrHits: 4, casHits: 5, casBadval: 6, touchHits: 7 } as const;
+const MAX_CLASSES = 64;
+
 /** Exptimes up to this many seconds are relative to now; larger ones are unix times. */
 export const REALTIME_MAXDELTA = 60 * 60 * 24 * 30;
 /** An absolute time already in the past: what memcached stores for negative exptimes. */
@@ -56,6 +62,10 @@ export class Cache {
   arithValue = 0n;
   /** CAS of the item the last successful store or arith produced. */
   lastCas = 0;
+  /** `stats sizes` counts items with at least this CAS; -1 while sizes tracking is off. */
+  sizesCasMin = -1;
+  /** `SLAB_COUNTERS` per slab class: row `cls`, column `S.*`. */
+  readonly slabCounters = new Float64Array(MAX_CLASSES * SLAB_COUNTERS.length);
 
   constructor(engine: Engine, clock: Clock, counters: Counters) {
     this.engine = engine;
@@ -72,6 +82,22 @@ export class Cache {
     this.counters.reset();
     const es = this.engine.stats;
     for (const k of Object.keys(es) as (keyof typeof es)[]) es[k] = 0;
+    this.slabCounters.fill(0);
+    if (this.engine instanceof SlabEngine) this.engine.classStats.reset();
+  }
+
+  /**
+   * `stats sizes_enable|disable`. Enabling takes a CAS id, as memcached's does, so items
+   * stored from now on (and only those) are counted.
+   */
+  trackSizes(on: boolean): void {
+    if (!on) this.sizesCasMin = -1;
+    else if (this.sizesCasMin < 0) this.sizesCasMin = this.nextCas();
+  }
+
+  /** Counts a command on the class of item `h`, as memcached's per-thread slab_stats. */
+  private countClass(h: number, counter: number): void {
+    this.slabCounters[this.engine.slabClass(h) * SLAB_COUNTERS.length + counter]++;
   }
 
   nextCas(): number {
@@ -100,11 +126,19 @@ export class Cache {
     return exp !== 0 && exp <= now;
   }
 
-  /** True if the item is expired or flushed; used by engines to reclaim before evicting. */
-  readonly isDead = (h: number): boolean => {
-    const now = this.now();
-    return this.isExpired(h, now) || this.isFlushed(h, now);
-  };
+  /**
+   * memcached's test for reclaiming an item nobody asked for (LRU tail, crawler, metadump):
+   * flushed, or expired strictly before now. A fetch already misses when exptime == now; the
+   * background waits one second more, as memcached's does, so `stats` right after a `touch k 1`
+   * still counts the item in both servers.
+   */
+  isReclaimable(h: number, now: number): boolean {
+    const exp = this.engine.exptime(h);
+    return (exp !== 0 && exp < now) || this.isFlushed(h, now);
+  }
+
+  /** `isReclaimable` now; engines call it to reclaim before evicting. */
+  readonly isDead = (h: number): boolean => this.isReclaimable(h, this.now());
 
   /**
    * memcached's do_item_get: the live item for a key or -1. Dead items found on the way are
@@ -139,10 +173,14 @@ export class Cache {
       if (h < 0) c.touchMisses++;
       else {
         c.touchHits++;
+        this.countClass(h, S.touchHits);
         this.engine.setExptime(h, exptime);
       }
     } else if (h < 0) c.getMisses++;
-    else c.getHits++;
+    else {
+      c.getHits++;
+      this.countClass(h, S.getHits);
+    }
     return h;
   }
 
@@ -156,6 +194,7 @@ export class Cache {
       return false;
     }
     c.touchHits++;
+    this.countClass(h, S.touchHits);
     this.engine.setExptime(h, exptime);
     return true;
   }
@@ -195,6 +234,13 @@ export class Cache {
     this.engine.discard(h);
   }
 
+  /** A store whose data block was malformed: memcached still counts it as a set, on its class. */
+  rejectStore(h: number): void {
+    this.counters.cmdSet++;
+    this.countClass(h, S.cmdSet);
+    this.engine.discard(h);
+  }
+
   /**
    * memcached's do_store_item: links the item from `beginStore` according to `mode`.
    * `casIn` 0 means no CAS given. With `invalidate` (meta's I flag) a CAS older than the
@@ -204,6 +250,7 @@ export class Cache {
     const e = this.engine;
     const c = this.counters;
     c.cmdSet++;
+    this.countClass(h, S.cmdSet);
     const old = this.lookup(e.keyBuffer(h), e.keyStart(h), e.keyStart(h) + e.keyLength(h), false);
     const now = this.now();
     if (old < 0) {
@@ -228,12 +275,15 @@ export class Cache {
       case StoreMode.cas:
         if (casMatch === 1) {
           c.casHits++;
+          this.countClass(old, S.casHits);
         } else if (casMatch === 2) {
           c.casHits++;
+          this.countClass(old, S.casHits);
           e.setExptime(h, e.exptime(old));
           e.setBits(h, e.bits(h) | ItemBits.stale | (e.bits(old) & ItemBits.tokenSent));
         } else {
           c.casBadval++;
+          this.countClass(old, S.casBadval);
           e.discard(h);
           return StoreResult.exists;
         }
@@ -283,6 +333,7 @@ export class Cache {
       return false;
     }
     this.counters.deleteHits++;
+    this.countClass(h, S.deleteHits);
     this.engine.unlink(h);
     return true;
   }
@@ -310,6 +361,7 @@ export class Cache {
     const value = incr ? (current + delta) & U64_MASK : delta > current ? 0n : current - delta;
     if (incr) c.incrHits++;
     else c.decrHits++;
+    this.countClass(h, incr ? S.incrHits : S.decrHits);
     const digits = value.toString();
     const now = this.now();
     this.arithValue = value;

@@ -60,7 +60,19 @@ export function normalize(transcript: string): string {
       return m === null || !OUR_STATS.has(m[1]);
     })
     .map((line) => line.replace(/^((?:\[\d+\] << )?)STAT (\S+) (.*)\\r\\n$/, (all, pre: string, name: string) => (VOLATILE_STATS.has(name) ? `${pre}STAT ${name} *\\r\\n` : all)))
+    .map(normalizeTimes)
     .join("\n");
+}
+
+/**
+ * Times two servers read from their own clocks: LRU ages in `stats items` (whole seconds
+ * since an item's last access) are shown as `*`; metadump's absolute `la` as `*` and its
+ * `exp` relative to `la` (the TTL left at the last access), which is exact in both servers.
+ */
+function normalizeTimes(line: string): string {
+  return line
+    .replace(/^((?:\[\d+\] << )?STAT items:\d+:age(?:_hot|_warm)?) \d+/, "$1 *")
+    .replace(/exp=(-1|\d+) la=(\d+) /, (_all, exp: string, la: string) => `exp=${exp === "-1" ? exp : `+${Number(exp) - Number(la)}`} la=* `);
 }
 
 /** Plays a conversation against a server and returns the transcript of what came back. */
