@@ -18,13 +18,32 @@ export class Connection implements ConnectionInfo {
   private readonly ctx: ServerContext;
   private readonly out = new OutBuffer();
   private readonly session: TextSession;
-  /** Unconsumed bytes (an incomplete line) carried to the next read. */
-  private pending: Buffer = EMPTY;
+  /**
+   * Unconsumed bytes (an incomplete line) carried to the next read, in `tail[0..tailLength)`.
+   * The read buffer is shared and reused, so the tail is copied here; the buffer grows only
+   * as long as the longest partial line and is kept for the next one.
+   */
+  private tail: Buffer = EMPTY;
+  private tailLength = 0;
+  /** How this connection reads: into the shared buffer (`onread`) or Node's per-read buffers. */
+  readonly readMode: "onread" | "data";
   private closed = false;
   private readonly onClose: (c: Connection) => void;
   private readonly log: Logger;
 
-  constructor(id: number, socket: Socket, ctx: ServerContext, log: Logger, onClose: (c: Connection) => void) {
+  /**
+   * `socket` already delivers its reads to `receive` when `readMode` is "onread"; otherwise the
+   * connection listens for 'data' itself.
+   */
+  constructor(
+    id: number,
+    socket: Socket,
+    readMode: "onread" | "data",
+    ctx: ServerContext,
+    log: Logger,
+    onClose: (c: Connection) => void,
+  ) {
+    this.readMode = readMode;
     this.id = id;
     this.socket = socket;
     this.ctx = ctx;
@@ -35,7 +54,7 @@ export class Connection implements ConnectionInfo {
     this.session = new TextSession(ctx, this.out);
     this.session.meta = new MetaProtocol().handle;
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    if (readMode === "data") socket.on("data", (chunk: Buffer) => this.receive(chunk, chunk.length));
     socket.on("drain", () => socket.resume());
     socket.on("error", (err) => this.log.debug({ conn: id, err: err.message }, "connection error"));
     socket.on("close", () => this.finish());
@@ -45,15 +64,84 @@ export class Connection implements ConnectionInfo {
     return this.closed ? "closing" : "conn_parse_cmd";
   }
 
-  private onData(chunk: Buffer): void {
-    this.ctx.counters.bytesRead += chunk.length;
-    let buf = chunk;
-    if (this.pending.length > 0) buf = Buffer.concat([this.pending, chunk]);
-    const used = this.session.consume(buf, 0, buf.length);
-    // Copy the tail: `buf` may be reused by the next read.
-    this.pending = used === buf.length ? EMPTY : Buffer.from(buf.subarray(used));
+  /** Handles the bytes of one read, `buf[0..n)`, which are only valid during this call. */
+  receive(buf: Buffer, n: number): void {
+    this.ctx.counters.bytesRead += n;
+    if (this.tailLength === 0) {
+      this.keepTail(buf, this.session.consume(buf, 0, n), n);
+    } else {
+      this.appendTail(buf, n);
+      const used = this.session.consume(this.tail, 0, this.tailLength);
+      this.keepTail(this.tail, used, this.tailLength);
+    }
     this.flush();
     if (this.session.closing) this.close();
+    else if (this.session.producer !== null) this.produce();
+  }
+
+  private producing = false;
+
+  /**
+   * Runs the session's producer (a metadump) one batch per turn of the event loop, waiting
+   * whenever the client has not read what was written, then goes on with the commands that
+   * came after it. Reading pauses meanwhile, so other clients are served and input does not
+   * pile up.
+   */
+  private produce(): void {
+    if (this.producing) return;
+    this.producing = true;
+    this.socket.pause();
+    const s = this.session;
+    const step = (): void => {
+      const producer = s.producer;
+      if (this.finished || producer === null) return;
+      if (this.socket.writableNeedDrain) {
+        this.socket.once("drain", step);
+        return;
+      }
+      if (producer(this.out)) s.producer = null;
+      this.flush();
+      if (s.producer !== null) {
+        setImmediate(step);
+        return;
+      }
+      this.producing = false;
+      this.socket.resume();
+      const used = s.consume(this.tail, 0, this.tailLength);
+      this.keepTail(this.tail, used, this.tailLength);
+      this.flush();
+      if (s.closing) this.close();
+      else if (s.producer !== null) this.produce();
+    };
+    setImmediate(step);
+  }
+
+  /** Keeps `src[from..end)` as the tail (src may be the tail itself). */
+  private keepTail(src: Buffer, from: number, end: number): void {
+    const n = end - from;
+    if (n === 0) {
+      this.tailLength = 0;
+      if (this.tail.length > TAIL_KEEP) this.tail = EMPTY;
+      return;
+    }
+    if (src !== this.tail) {
+      this.tailLength = 0;
+      this.appendTail(src.subarray(from, end), n);
+    } else if (from > 0) {
+      this.tail.copyWithin(0, from, end);
+      this.tailLength = n;
+    }
+  }
+
+  private appendTail(src: Buffer, n: number): void {
+    const need = this.tailLength + n;
+    if (need > this.tail.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, this.tail.length * 2, 256));
+      this.tail.copy(grown, 0, 0, this.tailLength);
+      this.tail = grown;
+    }
+    src.copy(this.tail, this.tailLength, 0, n);
+    this.tailLength = need;
   }
 
   private flush(): void {
@@ -90,3 +178,5 @@ export class Connection implements ConnectionInfo {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** A tail buffer grown beyond this (a huge multi-get line) is dropped once empty. */
+const TAIL_KEEP = 64 * 1024;

@@ -1,5 +1,6 @@
 import type { Settings } from "../settings/settings.ts";
 import type { Cache } from "../store/cache.ts";
+import type { Crawler } from "../store/crawler.ts";
 import type { Counters } from "../stats/counters.ts";
 import type { LoopDelay } from "../stats/loop-delay.ts";
 
@@ -8,6 +9,8 @@ export interface ServerContext {
   readonly settings: Settings;
   readonly cache: Cache;
   readonly counters: Counters;
+  /** The LRU crawler (`lru_crawler` commands, crawler stats). */
+  readonly crawler: Crawler;
   readonly loopDelay: LoopDelay;
   /** Unix seconds when the server started. */
   readonly startedAt: number;
@@ -24,4 +27,6 @@ export interface ConnectionInfo {
   readonly address: string;
   readonly startedAt: number;
   readonly state: string;
+  /** "onread": reads land in the thread's shared buffer; "data": Node allocates per read. */
+  readonly readMode: "onread" | "data";
 }

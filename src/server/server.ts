@@ -6,10 +6,12 @@ import { Counters } from "../stats/counters.ts";
 import { LoopDelay } from "../stats/loop-delay.ts";
 import { Cache } from "../store/cache.ts";
 import { type Clock, systemClock } from "../store/clock.ts";
+import { Crawler } from "../store/crawler.ts";
 import { PAGE_SIZE } from "../store/slab-classes.ts";
 import { SlabEngine } from "../store/slab-engine.ts";
 import { Connection } from "./connection.ts";
 import type { ServerContext } from "./context.ts";
+import { READ_BUFFER_SIZE, adoptWithReusedBuffer } from "./reused-read.ts";
 
 const MAINTENANCE_MS = 10;
 const TOO_MANY = Buffer.from("ERROR Too many open connections\r\n");
@@ -26,6 +28,8 @@ export interface RunningServer {
 
 export interface ServerOptions {
   clock?: Clock;
+  /** Read path for new connections; "onread" (the default) falls back to "data" if Node's internals differ. */
+  readMode?: "onread" | "data";
 }
 
 /** Builds the store and listeners the settings describe and starts serving. */
@@ -47,7 +51,13 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     isDead: (h) => cache.isDead(h),
   });
   const cache = new Cache(engine, clock, counters);
+  const crawler = new Crawler(engine, cache);
+  crawler.enabled = settings.lruCrawler;
+  crawler.sleep = settings.lruCrawlerSleep;
+  crawler.tocrawl = settings.lruCrawlerTocrawl;
   const connections = new Set<Connection>();
+  const readMode = options.readMode ?? "onread";
+  const readBuffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
   const listeners: Server[] = [];
   let stopping: Promise<void> | null = null;
   let resolveStopped: () => void = () => {};
@@ -57,6 +67,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     settings,
     cache,
     counters,
+    crawler,
     loopDelay: new LoopDelay(),
     startedAt: clock.now(),
     verbosity: settings.verbosity,
@@ -71,14 +82,22 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   const onSocket = (socket: Socket): void => {
     if (counters.currConnections >= settings.maxConnections) {
       counters.rejectedConnections++;
+      socket.resume();
       socket.end(TOO_MANY);
       return;
     }
     counters.currConnections++;
     counters.totalConnections++;
-    const conn = new Connection(nextId++, socket, ctx, log, (c) => {
+    const onClose = (c: Connection): void => {
       if (connections.delete(c)) counters.currConnections--;
-    });
+    };
+    let conn: Connection;
+    const adopted = readMode === "onread" ? adoptWithReusedBuffer(socket, readBuffer, (buf, n) => conn.receive(buf, n)) : null;
+    if (adopted !== null) conn = new Connection(nextId++, adopted, "onread", ctx, log, onClose);
+    else {
+      conn = new Connection(nextId++, socket, "data", ctx, log, onClose);
+      socket.resume();
+    }
     connections.add(conn);
     log.debug({ conn: conn.id, from: conn.address }, "new client connection");
   };
@@ -94,7 +113,11 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     });
 
   // LRU maintenance, hash growth and expiry crawling, in small slices between requests.
-  const maintenance = setInterval(() => engine.maintain(clock.now()), MAINTENANCE_MS);
+  const maintenance = setInterval(() => {
+    const now = clock.now();
+    engine.maintain(now);
+    crawler.tick(now);
+  }, MAINTENANCE_MS);
   maintenance.unref();
 
   let port = 0;
@@ -104,7 +127,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     } catch {
       // no stale socket to remove
     }
-    const server = createServer({ noDelay: true }, onSocket);
+    const server = createServer({ noDelay: true, pauseOnConnect: true }, onSocket);
     await listen(server, { path: settings.socketPath });
     // memcached sets umask(~mask): -a is the permission the socket gets (0700 = owner only).
     chmodSync(settings.socketPath, settings.socketMask & 0o777);
@@ -112,7 +135,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   } else {
     const hosts = settings.listen.length === 0 ? [undefined] : settings.listen;
     for (const host of hosts) {
-      const server = createServer({ noDelay: true }, onSocket);
+      const server = createServer({ noDelay: true, pauseOnConnect: true }, onSocket);
       await listen(server, { port: port !== 0 ? port : settings.port, host: host?.replace(/^\[|\]$/g, "") });
       port = (server.address() as AddressInfo).port;
       listeners.push(server);

@@ -61,8 +61,6 @@ function extended(d: Draft, v: string): void {
       case "relaxed_privileges":
       case "modern":
       case "no_modern":
-      case "lru_crawler":
-      case "no_lru_crawler":
       case "lru_maintainer":
       case "no_lru_maintainer":
       case "slab_reassign":
@@ -77,13 +75,21 @@ function extended(d: Draft, v: string): void {
       case "temporary_ttl":
         d.temporaryTtl = int(key, val, 0);
         break;
+      case "lru_crawler":
+      case "no_lru_crawler":
+        d.lruCrawler = key === "lru_crawler";
+        break;
+      case "lru_crawler_sleep":
+        d.lruCrawlerSleep = int(key, val, 0, 1_000_000);
+        break;
+      case "lru_crawler_tocrawl":
+        d.lruCrawlerTocrawl = int(key, val, 0, 0xffff_ffff);
+        break;
       case "slab_chunk_max":
       case "hash_algorithm":
       case "idle_timeout":
       case "tail_repair_time":
       case "hashpower":
-      case "lru_crawler_sleep":
-      case "lru_crawler_tocrawl":
       case "slab_automove":
         if (val === "") throw new SettingsError(`extended option ${key} needs a value`);
         break;

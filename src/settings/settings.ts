@@ -26,6 +26,10 @@ export interface Settings {
   readonly hotLruPct: number;
   readonly warmLruPct: number;
   readonly temporaryTtl: number;
+  /** -o lru_crawler / no_lru_crawler, lru_crawler_sleep (µs), lru_crawler_tocrawl (0 = all). */
+  readonly lruCrawler: boolean;
+  readonly lruCrawlerSleep: number;
+  readonly lruCrawlerTocrawl: number;
   readonly logLevel: LogLevel;
   /** "stderr" or a file path. */
   readonly logDestination: string;
@@ -55,6 +59,9 @@ export const DEFAULTS: Settings = Object.freeze({
   hotLruPct: 20,
   warmLruPct: 40,
   temporaryTtl: 61,
+  lruCrawler: true,
+  lruCrawlerSleep: 100,
+  lruCrawlerTocrawl: 0,
   logLevel: "warn",
   logDestination: "stderr",
 });

@@ -1,6 +1,11 @@
 import type { ServerContext } from "../server/context.ts";
 import type { OutBuffer } from "../protocol/out-buffer.ts";
 import { MEMCACHED_VERSION, VERSION } from "../version.ts";
+import { Seg } from "../store/arena.ts";
+import { SLAB_COUNTERS } from "../store/cache.ts";
+import { C, CLASS_COUNTERS } from "../store/class-stats.ts";
+import { PAGE_SIZE } from "../store/slab-classes.ts";
+import { SlabEngine } from "../store/slab-engine.ts";
 
 type Stat = readonly [name: string, value: string | number];
 
@@ -82,8 +87,8 @@ function general(ctx: ServerContext): Stat[] {
     ["slab_reassign_busy_deletes", 0],
     ["slab_reassign_running", 0],
     ["slabs_moved", 0],
-    ["lru_crawler_running", 0],
-    ["lru_crawler_starts", 0],
+    ["lru_crawler_running", ctx.crawler.running ? 1 : 0],
+    ["lru_crawler_starts", ctx.crawler.starts],
     ["lru_maintainer_juggles", 0],
     ["malloc_fails", 0],
     ["log_worker_dropped", 0],
@@ -102,13 +107,13 @@ function general(ctx: ServerContext): Stat[] {
     ["evicted_active", e.stats.evictedActive],
     ["evictions", e.stats.evictions],
     ["reclaimed", e.stats.reclaimed],
-    ["crawler_reclaimed", 0],
-    ["crawler_items_checked", 0],
+    ["crawler_reclaimed", classTotal(ctx, C.crawler_reclaimed)],
+    ["crawler_items_checked", classTotal(ctx, C.crawler_items_checked)],
     ["lrutail_reflocked", 0],
-    ["moves_to_cold", 0],
-    ["moves_to_warm", 0],
+    ["moves_to_cold", e.stats.movesToCold],
+    ["moves_to_warm", e.stats.movesToWarm],
     ["moves_within_lru", 0],
-    ["direct_reclaims", 0],
+    ["direct_reclaims", e.stats.directReclaims],
     ["lru_bumps_dropped", 0],
     ...ctx.loopDelay.stats(),
   ];
@@ -150,9 +155,9 @@ function settings(ctx: ServerContext): Stat[] {
     ["slab_automove_ratio", "0.80"],
     ["slab_automove_window", 30],
     ["slab_chunk_max", s.maxItemSize / 2],
-    ["lru_crawler", "yes"],
-    ["lru_crawler_sleep", 100],
-    ["lru_crawler_tocrawl", 0],
+    ["lru_crawler", yes(ctx.crawler.enabled)],
+    ["lru_crawler_sleep", ctx.crawler.sleep],
+    ["lru_crawler_tocrawl", ctx.crawler.tocrawl],
     ["tail_repair_time", 0],
     ["flush_enabled", yes(!s.disableFlush)],
     ["dump_enabled", "yes"],
@@ -176,33 +181,98 @@ function settings(ctx: ServerContext): Stat[] {
   ];
 }
 
-/** `stats items`: per slab class item counts, from the engine. */
+/** A class-stats counter summed over every class, for the general `stats`. */
+function classTotal(ctx: ServerContext, counter: number): number {
+  const e = ctx.cache.engine;
+  if (!(e instanceof SlabEngine)) return 0;
+  let sum = 0;
+  for (let cls = 1; cls <= e.classes.largest; cls++) sum += e.classStats.get(cls, counter);
+  return sum;
+}
+
+const SEGMENTS = 4;
+
+/**
+ * `stats items`: memcached's item_stats, for every class holding items. Ages are those of
+ * each segment's oldest item; temp_lru is off, so no number_temp line.
+ */
 function items(ctx: ServerContext): Stat[] {
   const e = ctx.cache.engine;
+  if (!(e instanceof SlabEngine)) return [];
   const now = ctx.cache.now();
-  const classes = new Map<number, { number: number; oldest: number }>();
-  e.forEach((h) => {
-    const cls = e.slabClass(h);
-    const entry = classes.get(cls) ?? { number: 0, oldest: 0 };
-    entry.number++;
-    entry.oldest = Math.max(entry.oldest, now - e.time(h));
-    classes.set(cls, entry);
-  });
+  const age = (cls: number, seg: number): number => {
+    const h = e.tail(cls, seg);
+    return h === 0 ? 0 : now - e.time(h);
+  };
   const out: Stat[] = [];
-  for (const cls of [...classes.keys()].sort((a, b) => a - b)) {
-    const c = classes.get(cls) as { number: number; oldest: number };
-    out.push([`items:${cls}:number`, c.number], [`items:${cls}:age`, c.oldest], [`items:${cls}:evicted`, 0]);
+  for (let cls = 1; cls <= e.classes.largest; cls++) {
+    const l = cls * SEGMENTS;
+    const n = e.lruCount[l + Seg.hot] + e.lruCount[l + Seg.warm] + e.lruCount[l + Seg.cold] + e.lruCount[l + Seg.temp];
+    if (n === 0) continue;
+    const p = `items:${cls}:`;
+    out.push(
+      [`${p}number`, n],
+      [`${p}number_hot`, e.lruCount[l + Seg.hot]],
+      [`${p}number_warm`, e.lruCount[l + Seg.warm]],
+      [`${p}number_cold`, e.lruCount[l + Seg.cold]],
+      [`${p}age_hot`, age(cls, Seg.hot)],
+      [`${p}age_warm`, age(cls, Seg.warm)],
+      [`${p}age`, age(cls, Seg.cold)],
+      [`${p}mem_requested`, e.requested[cls]],
+    );
+    for (let i = 0; i < CLASS_COUNTERS.length; i++) out.push([p + CLASS_COUNTERS[i], e.classStats.get(cls, i)]);
   }
   return out;
 }
 
-/** `stats slabs`: the totals memcached prints after the per-class lines. */
+/** `stats slabs`: memcached's slabs_stats, for every class owning pages, then the totals. */
 function slabs(ctx: ServerContext): Stat[] {
   const e = ctx.cache.engine;
-  return [
-    ["active_slabs", 0],
-    ["total_malloced", e.bytes()],
-  ];
+  if (!(e instanceof SlabEngine)) return [];
+  const counters = ctx.cache.slabCounters;
+  const out: Stat[] = [];
+  let active = 0;
+  for (let cls = 1; cls <= e.classes.largest; cls++) {
+    const pages = e.classPages[cls].length;
+    if (pages === 0) continue;
+    active++;
+    const perPage = e.classes.perSlab[cls];
+    const free = e.freeCount[cls];
+    out.push(
+      [`${cls}:chunk_size`, e.classes.size[cls]],
+      [`${cls}:chunks_per_page`, perPage],
+      [`${cls}:total_pages`, pages],
+      [`${cls}:total_chunks`, pages * perPage],
+      [`${cls}:used_chunks`, pages * perPage - free],
+      [`${cls}:free_chunks`, free],
+      [`${cls}:free_chunks_end`, 0],
+    );
+    for (let i = 0; i < SLAB_COUNTERS.length; i++) out.push([`${cls}:${SLAB_COUNTERS[i]}`, counters[cls * SLAB_COUNTERS.length + i]]);
+  }
+  out.push(["active_slabs", active], ["total_malloced", e.pagesCharged() * PAGE_SIZE]);
+  return out;
+}
+
+/** memcached's stats_sizes bucket width. */
+const SIZE_BUCKET = 32;
+
+/**
+ * `stats sizes`: items by total size in 32-byte buckets, counting only items stored since
+ * `stats sizes_enable` (memcached ignores items whose CAS predates it). memcached keeps the
+ * histogram up to date on every link; it is computed here by a walk when asked, instead.
+ */
+function sizes(ctx: ServerContext): Stat[] {
+  const cache = ctx.cache;
+  if (cache.sizesCasMin < 0) return [["sizes_status", "disabled"]];
+  const e = cache.engine;
+  const buckets = new Map<number, number>();
+  const limit = Math.floor(ctx.settings.maxItemSize / SIZE_BUCKET) + 1;
+  e.forEach((h) => {
+    if (e.cas(h) < cache.sizesCasMin) return;
+    const b = Math.ceil(e.totalSize(h) / SIZE_BUCKET);
+    if (b < limit) buckets.set(b, (buckets.get(b) ?? 0) + 1);
+  });
+  return [...buckets.keys()].sort((a, b) => a - b).map((b) => [String(b * SIZE_BUCKET), buckets.get(b) as number]);
 }
 
 const FAMILIES: Record<string, (ctx: ServerContext) => Stat[]> = {
@@ -210,11 +280,17 @@ const FAMILIES: Record<string, (ctx: ServerContext) => Stat[]> = {
   settings,
   items,
   slabs,
-  sizes: () => [["sizes_status", "disabled"]],
+  sizes,
 };
 
 /** Writes a stats family followed by END; false when the family does not exist. */
 export function writeStats(ctx: ServerContext, family: string, out: OutBuffer): boolean {
+  // memcached answers these two with one line and no END.
+  if (family === "sizes_enable" || family === "sizes_disable") {
+    ctx.cache.trackSizes(family === "sizes_enable");
+    out.ascii(`STAT sizes_status ${family === "sizes_enable" ? "enabled" : "disabled"}\r\n`);
+    return true;
+  }
   const f = FAMILIES[family];
   if (f === undefined) return false;
   for (const [name, value] of f(ctx)) out.ascii(`STAT ${name} ${value}\r\n`);

@@ -36,10 +36,18 @@ export const Seg = { hot: 0, warm: 1, cold: 2, temp: 3 } as const;
 export const SEG_MASK = 3;
 /** The item is in the hash index and an LRU list. */
 export const STATE_LINKED = 4;
-/** The value lives in its own buffer (items larger than slab_chunk_max). */
-export const STATE_LARGE = 8;
+/**
+ * The value is chunked (items larger than slab_chunk_max): after the key, 4-aligned, comes a
+ * table of the handles of data chunks from the largest class, each holding up to
+ * chunk size - HEADER_BYTES bytes of the value at offset HEADER_BYTES.
+ */
+export const STATE_CHUNKED = 8;
 /** The chunk is on its class's free list. */
 export const STATE_FREE = 16;
+/** The chunk holds part of a chunked value; its `prev` field names the owning item. */
+export const STATE_DATA = 32;
+/** The chunk is in a page being emptied for another class and will not be handed out again. */
+export const STATE_DRAINED = 64;
 
 /** Largest arena a 31-bit handle of 8-byte units can address. */
 export const MAX_ARENA_BYTES = 2 ** 34;

@@ -1,6 +1,7 @@
 import type { Counters } from "../stats/counters.ts";
 import type { Clock } from "./clock.ts";
 import { ALLOC_TOO_LARGE, type Engine, ItemBits } from "./engine.ts";
+import { SlabEngine } from "./slab-engine.ts";
 
 /** How a store treats an existing item (memcached's NREAD_* commands; meta's ms modes). */
 export const StoreMode = {
@@ -51,6 +52,10 @@ export const WinToken = {
   stale: 2,
   won: 4,
 } as const;
+/** Per-class command counters memcached prints in `stats slabs`, in its order. */
+export const SLAB_COUNTERS = ["get_hits", "cmd_set", "delete_hits", "incr_hits", "decr_hits", "cas_hits", "cas_badval", "touch_hits"] as const;
+const S = { getHits: 0, cmdSet: 1, deleteHits: 2, incrHits: 3, decrHits: 4, casHits: 5, casBadval: 6, touchHits: 7 } as const;
+const MAX_CLASSES = 64;
 
 /** Exptimes up to this many seconds are relative to now; larger ones are unix times. */
 export const REALTIME_MAXDELTA = 60 * 60 * 24 * 30;
@@ -83,6 +88,10 @@ export class Cache {
    * hands meta's ma the old, unlinked item, so a `T` in the same command changes nothing.
    */
   arithInPlace = false;
+  /** `stats sizes` counts items with at least this CAS; -1 while sizes tracking is off. */
+  sizesCasMin = -1;
+  /** `SLAB_COUNTERS` per slab class: row `cls`, column `S.*`. */
+  readonly slabCounters = new Float64Array(MAX_CLASSES * SLAB_COUNTERS.length);
 
   constructor(engine: Engine, clock: Clock, counters: Counters) {
     this.engine = engine;
@@ -99,6 +108,22 @@ export class Cache {
     this.counters.reset();
     const es = this.engine.stats;
     for (const k of Object.keys(es) as (keyof typeof es)[]) es[k] = 0;
+    this.slabCounters.fill(0);
+    if (this.engine instanceof SlabEngine) this.engine.classStats.reset();
+  }
+
+  /**
+   * `stats sizes_enable|disable`. Enabling takes a CAS id, as memcached's does, so items
+   * stored from now on (and only those) are counted.
+   */
+  trackSizes(on: boolean): void {
+    if (!on) this.sizesCasMin = -1;
+    else if (this.sizesCasMin < 0) this.sizesCasMin = this.nextCas();
+  }
+
+  /** Counts a command on the class of item `h`, as memcached's per-thread slab_stats. */
+  private countClass(h: number, counter: number): void {
+    this.slabCounters[this.engine.slabClass(h) * SLAB_COUNTERS.length + counter]++;
   }
 
   nextCas(): number {
@@ -127,11 +152,19 @@ export class Cache {
     return exp !== 0 && exp <= now;
   }
 
-  /** True if the item is expired or flushed; used by engines to reclaim before evicting. */
-  readonly isDead = (h: number): boolean => {
-    const now = this.now();
-    return this.isExpired(h, now) || this.isFlushed(h, now);
-  };
+  /**
+   * memcached's test for reclaiming an item nobody asked for (LRU tail, crawler, metadump):
+   * flushed, or expired strictly before now. A fetch already misses when exptime == now; the
+   * background waits one second more, as memcached's does, so `stats` right after a `touch k 1`
+   * still counts the item in both servers.
+   */
+  isReclaimable(h: number, now: number): boolean {
+    const exp = this.engine.exptime(h);
+    return (exp !== 0 && exp < now) || this.isFlushed(h, now);
+  }
+
+  /** `isReclaimable` now; engines call it to reclaim before evicting. */
+  readonly isDead = (h: number): boolean => this.isReclaimable(h, this.now());
 
   /**
    * memcached's do_item_get: the live item for a key or -1. Dead items found on the way are
@@ -166,10 +199,14 @@ export class Cache {
       if (h < 0) c.touchMisses++;
       else {
         c.touchHits++;
+        this.countClass(h, S.touchHits);
         this.engine.setExptime(h, exptime);
       }
     } else if (h < 0) c.getMisses++;
-    else c.getHits++;
+    else {
+      c.getHits++;
+      this.countClass(h, S.getHits);
+    }
     return h;
   }
 
@@ -183,6 +220,7 @@ export class Cache {
       return false;
     }
     c.touchHits++;
+    this.countClass(h, S.touchHits);
     this.engine.setExptime(h, exptime);
     return true;
   }
@@ -229,6 +267,13 @@ export class Cache {
     this.engine.discard(h);
   }
 
+  /** A store whose data block was malformed: memcached still counts it as a set, on its class. */
+  rejectStore(h: number): void {
+    this.counters.cmdSet++;
+    this.countClass(h, S.cmdSet);
+    this.engine.discard(h);
+  }
+
   /**
    * memcached's do_store_item: links the item from `beginStore` according to `mode`.
    * `casIn` 0 means no CAS given. With `invalidate` (meta's I flag) a CAS older than the
@@ -238,6 +283,7 @@ export class Cache {
     const e = this.engine;
     const c = this.counters;
     c.cmdSet++;
+    this.countClass(h, S.cmdSet);
     const old = this.lookup(e.keyBuffer(h), e.keyStart(h), e.keyStart(h) + e.keyLength(h), false);
     const now = this.now();
     if (old < 0) {
@@ -262,12 +308,15 @@ export class Cache {
       case StoreMode.cas:
         if (casMatch === 1) {
           c.casHits++;
+          this.countClass(old, S.casHits);
         } else if (casMatch === 2) {
           c.casHits++;
+          this.countClass(old, S.casHits);
           e.setExptime(h, e.exptime(old));
           e.setBits(h, e.bits(h) | ItemBits.stale | (e.bits(old) & ItemBits.tokenSent));
         } else {
           c.casBadval++;
+          this.countClass(old, S.casBadval);
           e.discard(h);
           return StoreResult.exists;
         }
@@ -303,15 +352,8 @@ export class Cache {
     const addLen = e.valueLength(add);
     const h = e.alloc(e.keyBuffer(old), e.keyStart(old), e.keyStart(old) + e.keyLength(old), e.flags(old), oldLen + addLen);
     if (h < 0) return -1;
-    const dst = e.valueBuffer(h);
-    const at = e.valueStart(h);
-    const first = append ? old : add;
-    const second = append ? add : old;
-    dst.set(e.valueBuffer(first).subarray(e.valueStart(first), e.valueStart(first) + e.valueLength(first)), at);
-    dst.set(
-      e.valueBuffer(second).subarray(e.valueStart(second), e.valueStart(second) + e.valueLength(second)),
-      at + e.valueLength(first),
-    );
+    e.copyValue(append ? old : add, h, 0);
+    e.copyValue(append ? add : old, h, append ? oldLen : addLen);
     e.setExptime(h, e.exptime(old));
     return h;
   }
@@ -324,6 +366,7 @@ export class Cache {
       return false;
     }
     this.counters.deleteHits++;
+    this.countClass(h, S.deleteHits);
     this.engine.unlink(h);
     return true;
   }
@@ -353,13 +396,15 @@ export class Cache {
       return ArithResult.notFound;
     }
     const len = e.valueLength(h);
-    if (len === 0) return ArithResult.nonNumeric;
+    // As memcached: empty and chunked values are never numbers.
+    if (len === 0 || e.chunked(h)) return ArithResult.nonNumeric;
     if (casIn !== 0 && e.cas(h) !== casIn) return ArithResult.casMismatch;
     const current = parseStoredNumber(e.valueBuffer(h), e.valueStart(h), e.valueStart(h) + len);
     if (current < 0n) return ArithResult.nonNumeric;
     const value = incr ? (current + delta) & U64_MASK : delta > current ? 0n : current - delta;
     if (incr) c.incrHits++;
     else c.decrHits++;
+    this.countClass(h, incr ? S.incrHits : S.decrHits);
     const digits = value.toString();
     const now = this.now();
     this.arithValue = value;
@@ -397,17 +442,21 @@ export class Cache {
     this.engine.bump(h, this.now());
   }
 
-  /** The get/touch counters of one mg, as memcached counts them. */
-  countMetaGet(hit: boolean, touched: boolean): void {
+  /** The get/touch counters of one mg that found item `h` (-1: a miss), as memcached counts them. */
+  countMetaGet(h: number, touched: boolean): void {
     const c = this.counters;
-    if (hit && touched) {
+    if (h < 0) {
+      c.cmdGet++;
+      c.getMisses++;
+    } else if (touched) {
       c.cmdTouch++;
       c.touchHits++;
-      return;
+      this.countClass(h, S.touchHits);
+    } else {
+      c.cmdGet++;
+      c.getHits++;
+      this.countClass(h, S.getHits);
     }
-    c.cmdGet++;
-    if (hit) c.getHits++;
-    else c.getMisses++;
   }
 
   /**
@@ -483,6 +532,7 @@ export class Cache {
       return DeleteResult.deleted;
     }
     c.deleteHits++;
+    this.countClass(h, S.deleteHits);
     e.unlink(h);
     return DeleteResult.deleted;
   }

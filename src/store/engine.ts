@@ -32,9 +32,21 @@ export interface Engine {
   /** A write-like access (memcached's `do_item_update`): refreshes the access time. */
   update(h: number, now: number): void;
 
+  /**
+   * Where an unchunked item's value lies: `valueBuffer(h)[valueStart(h)..+valueLength(h))`.
+   * Items larger than a slab chunk are chunked (`chunked(h)`); use readValue/writeValue,
+   * which work for every item.
+   */
   valueBuffer(h: number): Uint8Array;
   valueStart(h: number): number;
   valueLength(h: number): number;
+  chunked(h: number): boolean;
+  /** Copies src[start..end) into the value at `offset`. */
+  writeValue(h: number, offset: number, src: Uint8Array, start: number, end: number): void;
+  /** Hands the value to `sink` in one or more contiguous pieces, in order. */
+  readValue(h: number, sink: ByteSink): void;
+  /** Copies the whole value of `from` into the value of `to` at `offset`. */
+  copyValue(from: number, to: number, offset: number): void;
   keyBuffer(h: number): Uint8Array;
   keyStart(h: number): number;
   keyLength(h: number): number;
@@ -78,6 +90,15 @@ export interface EngineStats {
   evictedUnfetched: number;
   evictedActive: number;
   totalItems: number;
+  movesToCold: number;
+  movesToWarm: number;
+  /** Allocation attempts that had to make room first (memcached's direct_reclaims). */
+  directReclaims: number;
+}
+
+/** Receives bytes; OutBuffer is one. */
+export interface ByteSink {
+  bytes(src: Uint8Array, start: number, end: number): void;
 }
 
 export const ALLOC_TOO_LARGE = -2;

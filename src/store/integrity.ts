@@ -1,4 +1,4 @@
-import { Arena, H, SEG_MASK, STATE_FREE, STATE_LINKED } from "./arena.ts";
+import { Arena, H, HEADER_BYTES, SEG_MASK, STATE_CHUNKED, STATE_DATA, STATE_DRAINED, STATE_FREE, STATE_LINKED } from "./arena.ts";
 import { SEGMENTS, type SlabEngine } from "./slab-engine.ts";
 
 /**
@@ -44,6 +44,7 @@ export function checkIntegrity(e: SlabEngine): string[] {
       if (a.pageClass[Arena.pageOf(h)] !== cls) problems.push(`free chunk ${h} of class ${cls} lies in a page of class ${a.pageClass[Arena.pageOf(h)]}`);
     }
     if (free !== e.freeCount[cls]) problems.push(`class ${cls} counts ${e.freeCount[cls]} free chunks, list holds ${free}`);
+    checkPages(e, cls, problems);
   }
   if (items !== e.count()) problems.push(`engine counts ${e.count()} items, LRUs hold ${items}`);
   if (bytes !== e.bytes()) problems.push(`engine charges ${e.bytes()} bytes, LRUs hold ${bytes}`);
@@ -55,4 +56,35 @@ export function checkIntegrity(e: SlabEngine): string[] {
     problems.push(`${e.pagesCharged()} pages charged, limit ${e.pageLimit} (+${classesWithPages} first pages)`);
   }
   return problems;
+}
+
+/** Every chunk of a class's pages is free, an item, or data of a linked chunked item that lists it. */
+function checkPages(e: SlabEngine, cls: number, problems: string[]): void {
+  const a = e.arena;
+  const size8 = e.classes.size[cls] / 8;
+  for (const page of e.classPages[cls]) {
+    if (a.pageClass[page] !== cls) problems.push(`page ${page} of class ${cls} is marked for class ${a.pageClass[page]}`);
+    const first = Arena.firstHandle(page);
+    for (let c = 0; c < e.classes.perSlab[cls]; c++) {
+      const h = first + c * size8;
+      const state = a.u8[h * 8 + H.state];
+      if (state === STATE_DRAINED) {
+        if (page !== e.drainingPage) problems.push(`chunk ${h} is drained outside the page being emptied`);
+      } else if ((state & STATE_DATA) !== 0) {
+        const owner = a.i32[h * 2 + H.prev];
+        if ((a.u8[owner * 8 + H.state] & (STATE_LINKED | STATE_CHUNKED)) !== (STATE_LINKED | STATE_CHUNKED)) {
+          problems.push(`data chunk ${h} belongs to ${owner}, which is not a linked chunked item`);
+        }
+      } else if ((state & (STATE_FREE | STATE_LINKED)) === 0) {
+        problems.push(`chunk ${h} of class ${cls} is neither free, linked nor data`);
+      } else if ((state & STATE_CHUNKED) !== 0) {
+        const table = (h * 8 + ((HEADER_BYTES + e.keyLength(h) + 3) & ~3)) / 4;
+        const per = e.classes.size[e.classes.largest] - HEADER_BYTES;
+        for (let k = 0; k < Math.ceil(e.valueLength(h) / per); k++) {
+          const d = a.i32[table + k];
+          if ((a.u8[d * 8 + H.state] & STATE_DATA) === 0 || a.i32[d * 2 + H.prev] !== h) problems.push(`item ${h} lists chunk ${d}, which is not its data`);
+        }
+      }
+    }
+  }
 }

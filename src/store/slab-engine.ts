@@ -1,6 +1,6 @@
-import { Arena, H, HEADER_BYTES, SEG_MASK, Seg, STATE_FREE, STATE_LARGE, STATE_LINKED } from "./arena.ts";
+import { Arena, H, HEADER_BYTES, SEG_MASK, Seg, STATE_CHUNKED, STATE_DATA, STATE_DRAINED, STATE_FREE, STATE_LINKED } from "./arena.ts";
 import { C, ClassStats } from "./class-stats.ts";
-import { ALLOC_NO_MEMORY, ALLOC_TOO_LARGE, type DeadCheck, type Engine, type EngineStats, ItemBits } from "./engine.ts";
+import { ALLOC_NO_MEMORY, ALLOC_TOO_LARGE, type ByteSink, type DeadCheck, type Engine, type EngineStats, ItemBits } from "./engine.ts";
 import { murmur3, randomSeed } from "./hash.ts";
 import { HashIndex } from "./hash-index.ts";
 import { itemTotalSize } from "./item-size.ts";
@@ -32,6 +32,10 @@ const PULL_TRIES = 5;
 /** Attempts to find memory for one allocation, as memcached's do_item_alloc_pull. */
 const ALLOC_TRIES = 10;
 const PULL_EVICT = 1;
+/** Hash buckets moved per maintenance tick while the index grows: ~1.5 ms of random memory access. */
+const MIGRATE_PER_TICK = 2048;
+/** Chunks a page move handles per maintenance tick: about a millisecond of relocations. */
+const DRAIN_PER_TICK = 1024;
 /** Maintenance ticks between automove decisions (memcached decides about once a second). */
 const AUTOMOVE_EVERY_TICKS = 10;
 /** A class with more free chunks than this many pages' worth gives a page away first. */
@@ -47,8 +51,8 @@ const AUTOMOVE_AGE_RATIO = 0.8;
  *
  * Memory is counted as memcached counts it: whole 1 MiB pages handed to classes against `-m`,
  * where a class with no page yet may always take its first one. Values larger than
- * slab_chunk_max get a buffer of their own, charged in whole pages; memcached chains chunks
- * instead, to avoid fragmenting its pages, which separate buffers cannot do.
+ * slab_chunk_max are chunked as in memcached: data chunks of the largest class, listed in a
+ * table in the item's header chunk.
  */
 export class SlabEngine implements Engine {
   readonly arena: Arena;
@@ -62,10 +66,13 @@ export class SlabEngine implements Engine {
     evictedUnfetched: 0,
     evictedActive: 0,
     totalItems: 0,
+    movesToCold: 0,
+    movesToWarm: 0,
+    directReclaims: 0,
   };
   limitBytes: number;
   private limitPages: number;
-  /** Pages charged against the limit: class pages plus large values. */
+  /** Pages charged against the limit. */
   private pagesUsed = 0;
   /** Pages each class owns, oldest first (automove takes the oldest, as memcached does). */
   readonly classPages: number[][];
@@ -78,12 +85,13 @@ export class SlabEngine implements Engine {
   readonly lruBytes = new Float64Array(64 * SEGMENTS);
   /** Bytes requested by items of each class (memcached's mem_requested). */
   readonly requested = new Float64Array(64);
-  private readonly large = new Map<number, Uint8Array>();
   private linkedCount = 0;
   private linkedBytes = 0;
   private readonly seed: number;
   private readonly opts: SlabEngineOptions;
   private readonly maxChunk: number;
+  /** Value bytes one data chunk of a chunked item holds. */
+  private readonly dataPerChunk: number;
   /** The engine's idea of now, from the last link or maintenance tick (for LRU ages). */
   private now = 0;
 
@@ -91,6 +99,7 @@ export class SlabEngine implements Engine {
     this.opts = opts;
     this.classes = slabClasses(opts.minChunkSize, opts.growthFactor, opts.slabChunkMax);
     this.maxChunk = this.classes.size[this.classes.largest];
+    this.dataPerChunk = this.maxChunk - HEADER_BYTES;
     this.limitBytes = opts.limitBytes;
     this.limitPages = Math.floor(opts.limitBytes / PAGE_SIZE);
     // Every class may take a first page beyond the limit, so the arena has room for those too.
@@ -112,26 +121,33 @@ export class SlabEngine implements Engine {
   alloc(key: Uint8Array, start: number, end: number, flags: number, valueLength: number): number {
     const klen = end - start;
     if (itemTotalSize(klen, flags, valueLength) > this.opts.maxItemSize) return ALLOC_TOO_LARGE;
-    const isLarge = HEADER_BYTES + klen + valueLength > this.maxChunk;
-    const cls = classFor(this.classes, HEADER_BYTES + klen + (isLarge ? 0 : valueLength));
+    const chunked = HEADER_BYTES + klen + valueLength > this.maxChunk;
+    const dataChunks = chunked ? Math.ceil(valueLength / this.dataPerChunk) : 0;
+    const cls = classFor(this.classes, chunked ? tableOffset(klen) + 4 * dataChunks : HEADER_BYTES + klen + valueLength);
     if (cls === 0) return ALLOC_TOO_LARGE;
-    const lruClass = isLarge ? this.classes.largest : cls;
-    let value: Uint8Array | null = null;
-    if (isLarge) {
-      if (!this.chargeLarge(valueLength)) {
-        this.classStats.add(lruClass, C.outofmemory);
-        return ALLOC_NO_MEMORY;
-      }
-      value = new Uint8Array(new SharedArrayBuffer(valueLength));
-    }
+    const lruClass = chunked ? this.classes.largest : cls;
     const h = this.allocChunk(cls);
     if (h === 0) {
-      if (isLarge) this.pagesUsed -= largePages(valueLength);
       this.classStats.add(lruClass, C.outofmemory);
       return ALLOC_NO_MEMORY;
     }
     const a = this.arena;
     const i = h * 2;
+    const b = h * 8;
+    // Marked busy (state 0, not free) before data chunks are taken, so no page move touches it.
+    a.u8[b + H.state] = 0;
+    for (let c = 0; c < dataChunks; c++) {
+      const d = this.allocChunk(this.classes.largest);
+      if (d === 0) {
+        for (let j = 0; j < c; j++) this.freeChunk(a.i32[(b + tableOffset(klen)) / 4 + j]);
+        this.freeChunk(h);
+        this.classStats.add(lruClass, C.outofmemory);
+        return ALLOC_NO_MEMORY;
+      }
+      a.i32[d * 2 + H.prev] = h;
+      a.u8[d * 8 + H.state] = STATE_DATA;
+      a.i32[(b + tableOffset(klen)) / 4 + c] = d;
+    }
     a.i32[i + H.prev] = 0;
     a.i32[i + H.next] = 0;
     a.i32[i + H.hnext] = 0;
@@ -141,47 +157,41 @@ export class SlabEngine implements Engine {
     a.u32[i + H.flags] = flags;
     a.u32[i + H.valueLength] = valueLength;
     a.f64[h + H.cas] = 0;
-    const b = h * 8;
     a.u8[b + H.keyLength] = klen;
     a.u8[b + H.bits] = 0;
     a.u8[b + H.lruClass] = lruClass;
-    a.u8[b + H.state] = isLarge ? STATE_LARGE : 0;
+    a.u8[b + H.state] = chunked ? STATE_CHUNKED : 0;
     a.u8.set(key.subarray(start, end), b + H.key);
-    if (value !== null) this.large.set(h, value);
     return h;
   }
 
   /**
-   * Charges a large value's pages: evicts other large items first, then takes pages back from
-   * the class whose oldest items are oldest, so large values are not starved by small ones.
+   * memcached's do_item_alloc_pull: a free chunk, a new page, or room made by the LRU. When
+   * the class has nothing to evict (a first large value, say), a page is taken back from the
+   * class with the oldest items rather than failing.
    */
-  private chargeLarge(valueLength: number): boolean {
-    const pages = largePages(valueLength);
-    const cls = this.classes.largest;
-    for (let i = 0; i < ALLOC_TRIES * 10 && this.pagesUsed + pages > this.limitPages; i++) {
-      if (this.pullTail(cls, Seg.cold, PULL_EVICT, 0) > 0 || this.pullTail(cls, Seg.hot, 0, 0) > 0 || this.pullTail(cls, Seg.warm, 0, 0) > 0) {
-        continue;
-      }
-      const src = this.oldestClass(-1);
-      if (src === 0 || !this.releasePage(src)) break;
-    }
-    if (this.pagesUsed + pages > this.limitPages) return false;
-    this.pagesUsed += pages;
-    return true;
-  }
-
-  /** memcached's do_item_alloc_pull: a free chunk, a new page, or room made by the LRU. */
   private allocChunk(cls: number): number {
-    for (let i = 0; i < ALLOC_TRIES; i++) {
-      const h = this.freeHead[cls];
-      if (h !== 0) {
-        this.popFree(cls, h);
-        return h;
+    let h = 0;
+    let i = 0;
+    for (; i < ALLOC_TRIES; i++) {
+      h = this.freeHead[cls];
+      if (h === 0 && this.newPage(cls)) h = this.freeHead[cls];
+      if (h !== 0) break;
+      if (this.pullTail(cls, Seg.cold, PULL_EVICT, 0) > 0 || this.pullTail(cls, Seg.hot, 0, 0) > 0) continue;
+      if (this.opts.noEvict || this.pullTail(cls, Seg.warm, 0, 0) > 0) continue;
+      const src = this.oldestClass(cls);
+      if (src === 0 || !this.releasePage(src)) {
+        i++;
+        break;
       }
-      if (this.newPage(cls)) continue;
-      if (this.pullTail(cls, Seg.cold, PULL_EVICT, 0) <= 0) this.pullTail(cls, Seg.hot, 0, 0);
     }
-    return 0;
+    // memcached counts every allocation attempt that had to make room, successful or not.
+    if (i > 0) {
+      this.classStats.add(cls, C.direct_reclaims, i);
+      this.stats.directReclaims += i;
+    }
+    if (h !== 0) this.popFree(cls, h);
+    return h;
   }
 
   /** Gives `cls` a page if the limit allows (or if it has none yet, as memcached allows). */
@@ -221,14 +231,30 @@ export class SlabEngine implements Engine {
     this.freeCount[cls]--;
   }
 
-  /** Returns an unlinked item's memory: its chunk to its class, a large value's pages to the limit. */
+  /** Returns an unlinked item's chunks to their classes. */
   private free(h: number): void {
     const a = this.arena;
-    if ((a.u8[h * 8 + H.state] & STATE_LARGE) !== 0) {
-      this.large.delete(h);
-      this.pagesUsed -= largePages(a.u32[h * 2 + H.valueLength]);
+    if ((a.u8[h * 8 + H.state] & STATE_CHUNKED) !== 0) {
+      const table = this.tableIndex(h);
+      for (let c = 0, n = this.dataChunks(h); c < n; c++) this.freeChunk(a.i32[table + c]);
     }
-    this.pushFree(a.pageClass[Arena.pageOf(h)], h);
+    this.freeChunk(h);
+  }
+
+  /** A chunk back to its class's free list, unless its page is being emptied. */
+  private freeChunk(h: number): void {
+    const page = Arena.pageOf(h);
+    if (page === this.drainPage) this.arena.u8[h * 8 + H.state] = STATE_DRAINED;
+    else this.pushFree(this.arena.pageClass[page], h);
+  }
+
+  /** Int32 index of a chunked item's data chunk table. */
+  private tableIndex(h: number): number {
+    return (h * 8 + tableOffset(this.arena.u8[h * 8 + H.keyLength])) / 4;
+  }
+
+  private dataChunks(h: number): number {
+    return Math.ceil(this.arena.u32[h * 2 + H.valueLength] / this.dataPerChunk);
   }
 
   // ---- linking ----------------------------------------------------------------------
@@ -243,7 +269,7 @@ export class SlabEngine implements Engine {
     const exp = a.u32[h * 2 + H.exptime];
     const ttl = this.opts.temporaryTtl;
     const seg = ttl > 0 && exp !== 0 && exp - now <= ttl ? Seg.temp : Seg.hot;
-    a.u8[b + H.state] = (a.u8[b + H.state] & STATE_LARGE) | STATE_LINKED | seg;
+    a.u8[b + H.state] = (a.u8[b + H.state] & STATE_CHUNKED) | STATE_LINKED | seg;
     this.index.insert(h);
     this.lruPush(h, a.u8[b + H.lruClass], seg);
     const size = this.totalSize(h);
@@ -349,14 +375,15 @@ export class SlabEngine implements Engine {
           // Active items are rescued to WARM's head; in WARM the scan goes on past them.
           a.u8[h * 8 + H.bits] = bits & ~ItemBits.active;
           removed++;
-          st.add(cls, seg === Seg.warm ? C.moves_within_lru : C.moves_to_warm);
+          if (seg === Seg.warm) st.add(cls, C.moves_within_lru);
+          else this.countMove(cls, C.moves_to_warm);
           this.moveTo(h, Seg.warm);
           if (seg === Seg.warm) {
             h = prev;
             continue;
           }
         } else if (this.lruBytes[l] > limit || this.now - a.u32[h * 2 + H.time] > maxAge) {
-          st.add(cls, C.moves_to_cold);
+          this.countMove(cls, C.moves_to_cold);
           this.moveTo(h, Seg.cold);
           removed++;
         }
@@ -380,7 +407,7 @@ export class SlabEngine implements Engine {
           this.unlink(h);
           removed++;
         } else if ((bits & ItemBits.active) !== 0) {
-          st.add(cls, C.moves_to_warm);
+          this.countMove(cls, C.moves_to_warm);
           a.u8[h * 8 + H.bits] = bits & ~ItemBits.active;
           this.moveTo(h, Seg.warm);
           removed++;
@@ -389,6 +416,12 @@ export class SlabEngine implements Engine {
       break;
     }
     return removed;
+  }
+
+  private countMove(cls: number, counter: number): void {
+    this.classStats.add(cls, counter);
+    if (counter === C.moves_to_cold) this.stats.movesToCold++;
+    else this.stats.movesToWarm++;
   }
 
   /**
@@ -429,7 +462,7 @@ export class SlabEngine implements Engine {
     a.u32[h * 2 + H.time] = now;
     if (seg === Seg.cold) {
       // memcached hands this move to its maintainer thread; here it happens at once.
-      this.classStats.add(cls, C.moves_to_warm);
+      this.countMove(cls, C.moves_to_warm);
       this.moveTo(h, Seg.warm);
     }
   }
@@ -441,11 +474,12 @@ export class SlabEngine implements Engine {
   /** Background work, bounded per call: hash table growth, LRU juggling, page moves. */
   maintain(now: number): void {
     this.now = now;
-    this.index.migrate(8192);
+    this.index.migrate(MIGRATE_PER_TICK);
     for (let cls = 1; cls <= this.classes.largest; cls++) {
       if (this.classPages[cls].length > 0) this.juggle(cls, 50);
     }
-    if (++this.ticks % AUTOMOVE_EVERY_TICKS === 0) this.automove();
+    if (this.drainPage !== 0) this.drain(DRAIN_PER_TICK);
+    else if (++this.ticks % AUTOMOVE_EVERY_TICKS === 0) this.automove();
   }
   private ticks = 0;
 
@@ -480,7 +514,7 @@ export class SlabEngine implements Engine {
       const oldest = this.oldestClass(dst);
       if (oldest !== 0 && this.coldAge(dst) < this.coldAge(oldest) * AUTOMOVE_AGE_RATIO) src = oldest;
     }
-    if (src !== 0) this.releasePage(src);
+    if (src !== 0) this.releasePage(src, DRAIN_PER_TICK);
   }
 
   /** Age of a class's oldest item (COLD tail, else WARM, else HOT). */
@@ -504,49 +538,110 @@ export class SlabEngine implements Engine {
     return best;
   }
 
+  /** The page being emptied for another class (0: none), its class, and how far the emptying got. */
+  private drainPage = 0;
+  private drainClass = 0;
+  private drainCursor = 0;
+
+  get drainingPage(): number {
+    return this.drainPage;
+  }
+
   /**
-   * Takes a class's oldest page back: its live items move to free chunks elsewhere in the
-   * class when there are some, otherwise they are evicted (never with -M). Fails if an item
-   * in the page is being written (allocated, not yet linked).
+   * Takes a class's oldest page back: its live items and data chunks move to free chunks
+   * elsewhere in the class when there are some, otherwise their items are evicted (never
+   * with -M). Work is done in slices of `budget` chunks (the maintenance tick continues it);
+   * returns true once the page is free. Chunks of items still being written are skipped and
+   * revisited, so only a full release with nothing in flight completes in one call.
    */
-  releasePage(cls: number): boolean {
+  releasePage(cls: number, budget = Infinity): boolean {
+    if (this.drainPage !== 0 && this.drainClass !== cls) this.drain(Infinity);
+    if (this.drainPage === 0 && !this.startDrain(cls)) return false;
+    return this.drain(budget);
+  }
+
+  private startDrain(cls: number): boolean {
     const pages = this.classPages[cls];
     if (pages.length === 0) return false;
     const page = pages[0];
+    const u8 = this.arena.u8;
+    const size8 = this.classes.size[cls] / 8;
+    const first = Arena.firstHandle(page);
+    const n = this.classes.perSlab[cls];
+    let free = 0;
+    for (let c = 0; c < n; c++) if ((u8[(first + c * size8) * 8 + H.state] & STATE_FREE) !== 0) free++;
+    if (this.opts.noEvict && n - free > this.freeCount[cls] - free) return false;
+    for (let c = 0; c < n; c++) {
+      const h = first + c * size8;
+      if ((u8[h * 8 + H.state] & STATE_FREE) !== 0) {
+        this.popFree(cls, h);
+        u8[h * 8 + H.state] = STATE_DRAINED;
+      }
+    }
+    this.drainPage = page;
+    this.drainClass = cls;
+    this.drainCursor = 0;
+    return true;
+  }
+
+  /** Continues emptying the draining page for up to `budget` chunks; true when it was released. */
+  private drain(budget: number): boolean {
+    const cls = this.drainClass;
+    const page = this.drainPage;
     const a = this.arena;
     const u8 = a.u8;
     const size = this.classes.size[cls];
     const first = Arena.firstHandle(page);
     const n = this.classes.perSlab[cls];
-    let live = 0;
-    for (let c = 0; c < n; c++) {
-      const state = u8[(first + (c * size) / 8) * 8 + H.state];
-      if ((state & (STATE_FREE | STATE_LINKED)) === 0) return false;
-      if ((state & STATE_LINKED) !== 0) live++;
-    }
-    if (live > 0 && this.opts.noEvict && live > this.freeCount[cls] - (n - live)) return false;
-    for (let c = 0; c < n; c++) {
-      const h = first + (c * size) / 8;
-      if ((u8[h * 8 + H.state] & STATE_FREE) !== 0) this.popFree(cls, h);
-    }
-    for (let c = 0; c < n; c++) {
-      const h = first + (c * size) / 8;
-      if ((u8[h * 8 + H.state] & STATE_LINKED) === 0) continue;
+    let pending = 0;
+    for (; this.drainCursor < n && budget > 0; this.drainCursor++, budget--) {
+      const h = first + (this.drainCursor * size) / 8;
+      const state = u8[h * 8 + H.state];
+      if (state === STATE_DRAINED) continue;
+      const owner = (state & STATE_DATA) !== 0 ? a.i32[h * 2 + H.prev] : h;
+      if ((u8[owner * 8 + H.state] & STATE_LINKED) === 0) {
+        pending++; // being written: revisited on the next pass
+        continue;
+      }
       const to = this.freeHead[cls];
       if (to !== 0) {
         this.popFree(cls, to);
-        this.relocate(h, to, size);
+        if ((state & STATE_DATA) !== 0) this.relocateData(h, to, size);
+        else this.relocate(h, to, size);
+      } else if (this.opts.noEvict) {
+        this.abortDrain();
+        return false;
       } else {
-        this.classStats.add(u8[h * 8 + H.lruClass], C.evicted);
+        this.classStats.add(u8[owner * 8 + H.lruClass], C.evicted);
         this.stats.evictions++;
-        this.unlink(h);
-        this.popFree(cls, h);
+        this.unlink(owner);
       }
     }
-    pages.shift();
+    if (this.drainCursor < n) return false;
+    for (let c = 0; c < n; c++) if (u8[(first + (c * size) / 8) * 8 + H.state] !== STATE_DRAINED) pending++;
+    if (pending > 0) {
+      this.drainCursor = 0;
+      return false;
+    }
+    const pages = this.classPages[cls];
+    pages.splice(pages.indexOf(page), 1);
     a.releasePage(page);
     this.pagesUsed--;
+    this.drainPage = 0;
     return true;
+  }
+
+  /** Gives the draining page's emptied chunks back to its class (with -M, when items cannot move). */
+  private abortDrain(): void {
+    const cls = this.drainClass;
+    const page = this.drainPage;
+    this.drainPage = 0;
+    const size8 = this.classes.size[cls] / 8;
+    const first = Arena.firstHandle(page);
+    for (let c = 0; c < this.classes.perSlab[cls]; c++) {
+      const h = first + c * size8;
+      if (this.arena.u8[h * 8 + H.state] === STATE_DRAINED) this.pushFree(cls, h);
+    }
   }
 
   /** Moves a linked item to another chunk of its class, fixing every link that points at it. */
@@ -562,28 +657,85 @@ export class SlabEngine implements Engine {
     if (n !== 0) i32[n * 2 + H.prev] = to;
     else this.tails[l] = to;
     this.index.replace(from, to);
-    const value = this.large.get(from);
-    if (value !== undefined) {
-      this.large.delete(from);
-      this.large.set(to, value);
+    if ((a.u8[from * 8 + H.state] & STATE_CHUNKED) !== 0) {
+      const table = this.tableIndex(to);
+      for (let c = 0, k = this.dataChunks(to); c < k; c++) i32[i32[table + c] * 2 + H.prev] = to;
     }
-    a.u8[from * 8 + H.state] = 0;
+    a.u8[from * 8 + H.state] = STATE_DRAINED;
+  }
+
+  /** Moves a data chunk, updating its owner's table. */
+  private relocateData(from: number, to: number, size: number): void {
+    const a = this.arena;
+    a.u8.copyWithin(to * 8, from * 8, from * 8 + size);
+    const owner = a.i32[from * 2 + H.prev];
+    const table = this.tableIndex(owner);
+    for (let c = 0, k = this.dataChunks(owner); c < k; c++) {
+      if (a.i32[table + c] === from) a.i32[table + c] = to;
+    }
+    a.u8[from * 8 + H.state] = STATE_DRAINED;
   }
 
   // ---- fields -----------------------------------------------------------------------
 
-  valueBuffer(h: number): Uint8Array {
-    if ((this.arena.u8[h * 8 + H.state] & STATE_LARGE) !== 0) return this.large.get(h) as Uint8Array;
+  valueBuffer(_h: number): Uint8Array {
     return this.arena.u8;
   }
   valueStart(h: number): number {
-    if ((this.arena.u8[h * 8 + H.state] & STATE_LARGE) !== 0) return 0;
     return h * 8 + H.key + this.arena.u8[h * 8 + H.keyLength];
   }
+  chunked(h: number): boolean {
+    return (this.arena.u8[h * 8 + H.state] & STATE_CHUNKED) !== 0;
+  }
+  writeValue(h: number, offset: number, src: Uint8Array, start: number, end: number): void {
+    const a = this.arena;
+    if ((a.u8[h * 8 + H.state] & STATE_CHUNKED) === 0) {
+      a.u8.set(src.subarray(start, end), this.valueStart(h) + offset);
+      return;
+    }
+    const table = this.tableIndex(h);
+    const per = this.dataPerChunk;
+    while (start < end) {
+      const within = offset % per;
+      const n = Math.min(per - within, end - start);
+      a.u8.set(src.subarray(start, start + n), a.i32[table + Math.floor(offset / per)] * 8 + HEADER_BYTES + within);
+      start += n;
+      offset += n;
+    }
+  }
+  readValue(h: number, sink: ByteSink): void {
+    const a = this.arena;
+    const len = a.u32[h * 2 + H.valueLength];
+    if ((a.u8[h * 8 + H.state] & STATE_CHUNKED) === 0) {
+      const at = this.valueStart(h);
+      sink.bytes(a.u8, at, at + len);
+      return;
+    }
+    const table = this.tableIndex(h);
+    const per = this.dataPerChunk;
+    for (let c = 0, off = 0; off < len; c++, off += per) {
+      const at = a.i32[table + c] * 8 + HEADER_BYTES;
+      sink.bytes(a.u8, at, at + Math.min(per, len - off));
+    }
+  }
+  copyValue(from: number, to: number, offset: number): void {
+    this.copier.to = to;
+    this.copier.offset = offset;
+    this.readValue(from, this.copier);
+  }
+  private readonly copier = {
+    engine: this as SlabEngine,
+    to: 0,
+    offset: 0,
+    bytes(src: Uint8Array, start: number, end: number): void {
+      this.engine.writeValue(this.to, this.offset, src, start, end);
+      this.offset += end - start;
+    },
+  };
   valueLength(h: number): number {
     return this.arena.u32[h * 2 + H.valueLength];
   }
-  keyBuffer(): Uint8Array {
+  keyBuffer(_h: number): Uint8Array {
     return this.arena.u8;
   }
   keyStart(h: number): number {
@@ -680,6 +832,7 @@ export class SlabEngine implements Engine {
   }
 }
 
-function largePages(valueLength: number): number {
-  return Math.ceil(valueLength / PAGE_SIZE);
+/** Byte offset, from the chunk start, of a chunked item's table: after the key, 4-aligned. */
+function tableOffset(keyLength: number): number {
+  return (HEADER_BYTES + keyLength + 3) & ~3;
 }

@@ -37,14 +37,19 @@ export class RawClient {
   }
 
   /**
-   * Waits until nothing has arrived for `quietMs` (or the peer closed), at most `maxMs`. While
-   * nothing at all has arrived since the last `take` it waits `firstMs` instead, so a server
-   * slowed by a loaded machine is not mistaken for one that sends no reply.
+   * Waits until the reply to what was sent since the last take() seems complete: first up to `firstByteMs` for
+   * any byte at all (a loaded machine can delay a reply far beyond `quietMs`; steps that expect
+   * no reply pay this wait), then until nothing has arrived for `quietMs` (or the peer closed),
+   * at most `maxMs` in all.
    */
-  async settle(quietMs = 40, maxMs = 3000, firstMs = quietMs): Promise<void> {
+  async settle(quietMs = 40, maxMs = 3000, firstByteMs = 400): Promise<void> {
     const start = Date.now();
+    // `size` counts what arrived since the last take(), i.e. for the current step.
+    while (!this.closed && this.size === 0 && Date.now() - start < firstByteMs) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
     this.lastData = Math.max(this.lastData, start);
-    while (!this.closed && Date.now() - this.lastData < (this.size > 0 ? quietMs : firstMs) && Date.now() - start < maxMs) {
+    while (!this.closed && Date.now() - this.lastData < quietMs && Date.now() - start < maxMs) {
       await new Promise((r) => setTimeout(r, 5));
     }
   }

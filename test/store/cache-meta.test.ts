@@ -151,9 +151,11 @@ test("markKeyBinary sets a bit the engine keeps beside its own", () => {
 
 test("countMetaGet: a touching hit counts as a touch only", () => {
   const { cache } = setup();
-  cache.countMetaGet(true, false);
-  cache.countMetaGet(false, false);
-  cache.countMetaGet(true, true);
+  store(cache, "a", "x");
+  const h = find(cache, "a");
+  cache.countMetaGet(h, false);
+  cache.countMetaGet(-1, false);
+  cache.countMetaGet(h, true);
   const c = cache.counters;
   assert.deepEqual([c.cmdGet, c.getHits, c.getMisses, c.cmdTouch, c.touchHits], [2, 1, 1, 1, 1]);
 });

@@ -71,9 +71,9 @@ function setup(limitMb: number): { cache: Cache; engine: SlabEngine; clock: Manu
 }
 
 function valueOf(cache: Cache, h: number): Buffer {
-  const e = cache.engine;
-  const at = e.valueStart(h);
-  return Buffer.from(e.valueBuffer(h).subarray(at, at + e.valueLength(h)));
+  const parts: Buffer[] = [];
+  cache.engine.readValue(h, { bytes: (src, start, end) => parts.push(Buffer.from(src.subarray(start, end))) });
+  return Buffer.concat(parts);
 }
 
 /**
@@ -95,7 +95,7 @@ function apply(cache: Cache, clock: ManualClock, model: Map<number, ModelItem>, 
         if (op.mode === StoreMode.set) model.delete(op.key);
         return;
       }
-      cache.engine.valueBuffer(h).set(value, cache.engine.valueStart(h));
+      cache.engine.writeValue(h, 0, value, 0, value.length);
       const r = cache.commitStore(h, op.mode, 0, false);
       const present = m !== undefined;
       if (op.mode === StoreMode.set || (op.mode === StoreMode.add && !present)) {
@@ -185,7 +185,7 @@ function seedNumbers(cache: Cache, model: Map<number, ModelItem>): void {
     const key = keyOf(k);
     const value = Buffer.from(String(k * 37));
     const h = cache.beginStore(StoreMode.set, key, 0, key.length, 0, 0, value.length);
-    cache.engine.valueBuffer(h).set(value, cache.engine.valueStart(h));
+    cache.engine.writeValue(h, 0, value, 0, value.length);
     cache.commitStore(h, StoreMode.set, 0, false);
     model.set(k, { value, flags: 0, exptime: 0 });
   }

@@ -27,7 +27,7 @@ export function metaGet(s: TextSession, buf: Uint8Array, f: MetaFlags, key: Meta
   const mark = out.len;
   const last = n - 1;
   if (h < 0) {
-    cache.countMetaGet(false, false);
+    cache.countMetaGet(-1, false);
     out.bytes(M.en);
     if (!echoTokens(out, buf, t, 2, key, f.keyBinary)) {
       out.len = mark;
@@ -109,10 +109,9 @@ export function metaGet(s: TextSession, buf: Uint8Array, f: MetaFlags, key: Meta
   if ((tokens & WinToken.won) !== 0) flagChar(out, 0x57);
   out.crlf();
   if (f.value) {
-    const vs = e.valueStart(h);
-    out.bytes(e.valueBuffer(h), vs, vs + vlen);
+    e.readValue(h, out);
     out.crlf();
   }
   if (!f.noUpdate) cache.bump(h);
-  cache.countMetaGet(true, ttlSet);
+  cache.countMetaGet(h, ttlSet);
 }

@@ -112,8 +112,7 @@ export class MetaSet implements ValueSink {
     const cache = s.cache;
     const out = s.out;
     if (!valid) {
-      cache.counters.cmdSet++;
-      cache.abortStore(h);
+      cache.rejectStore(h);
       return out.bytes(R.badDataChunk);
     }
     const result = cache.commitStore(h, this.mode, this.casIn, this.invalidate);

@@ -4,6 +4,7 @@ import { ALLOC_TOO_LARGE } from "../../store/engine.ts";
 import { writeStats } from "../../stats/stats-text.ts";
 import { type ParsedNumber, parseI32, parseU32, parseU64 } from "../numbers.ts";
 import type { OutBuffer } from "../out-buffer.ts";
+import { lruCrawlerCommand } from "./lru-crawler.ts";
 import { R } from "./replies.ts";
 import { Tokens } from "./tokens.ts";
 import { MEMCACHED_VERSION } from "../../version.ts";
@@ -47,6 +48,11 @@ export class TextSession {
   private valueLength = 0;
   private readonly crlf = new Uint8Array(2);
   private sink: ValueSink = classicStore;
+  /**
+   * A reply too long to build at once (metadump): the connection calls it again after each
+   * write until it returns true, and no further command is read meanwhile.
+   */
+  producer: ((out: OutBuffer) => boolean) | null = null;
   /** Meta protocol hook: handles two-letter `m?` commands. */
   meta: ((s: TextSession, buf: Uint8Array, lineStart: number, lineEnd: number) => void) | null = null;
 
@@ -63,7 +69,7 @@ export class TextSession {
   /** Consumes bytes of buf[start..end); returns how far it got (the rest is an incomplete line). */
   consume(buf: Uint8Array, start: number, end: number): number {
     let pos = start;
-    while (pos < end && !this.closing) {
+    while (pos < end && !this.closing && this.producer === null) {
       if (this.state === State.value) {
         pos = this.readValue(buf, pos, end);
         continue;
@@ -111,8 +117,7 @@ export class TextSession {
     const dataLeft = this.remaining - 2;
     if (dataLeft > 0) {
       const n = Math.min(dataLeft, end - pos);
-      const at = e.valueStart(this.handle) + (this.valueLength - dataLeft);
-      e.valueBuffer(this.handle).set(buf.subarray(pos, pos + n), at);
+      e.writeValue(this.handle, this.valueLength - dataLeft, buf, pos, pos + n);
       this.remaining -= n;
       return pos + n;
     }
@@ -210,6 +215,7 @@ export class TextSession {
       return;
     }
     if (t.is(buf, 0, "verbosity")) return n === 3 || n === 4 ? this.verbosity(buf) : this.send(R.error);
+    if (t.is(buf, 0, "lru_crawler")) return lruCrawlerCommand(this, buf);
     // memcached drops HTTP clients without a word.
     const last = n - 2;
     if (startsWith(buf, t.start[last], t.end[last], "HTTP/")) {
@@ -258,8 +264,7 @@ export class TextSession {
           out.decimal(e.cas(h));
         }
         out.crlf();
-        const vs = e.valueStart(h);
-        out.bytes(e.valueBuffer(h), vs, vs + vlen);
+        e.readValue(h, out);
         out.crlf();
       }
       if (t.rest < 0) break;
@@ -425,8 +430,7 @@ const classicStore: ValueSink = {
   complete(s: TextSession, h: number, valid: boolean): void {
     const cache = s.cache;
     if (!valid) {
-      cache.counters.cmdSet++;
-      cache.abortStore(h);
+      cache.rejectStore(h);
       return s.send(R.badDataChunk);
     }
     switch (cache.commitStore(h, s.mode, s.casIn, false)) {

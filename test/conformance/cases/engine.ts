@@ -1,0 +1,73 @@
+import type { Case, Step } from "../conversation.ts";
+
+/**
+ * `n` pipelined sets of `size`-byte values. Value sizes are chosen so an item lands in the
+ * same slab class in both servers (ours: 44 + key + value bytes; memcached: 59 + key + value),
+ * which makes memory limits bite at the same item.
+ */
+function sets(prefix: string, n: number, size: number): Step {
+  const v = "v".repeat(size);
+  let s = "";
+  for (let i = 0; i < n; i++) s += `set ${prefix}${i} 0 0 ${size}\r\n${v}\r\n`;
+  // Thousands of replies: a loaded machine may pause mid-stream longer than the usual quiet window.
+  return { send: s, quietMs: 500 };
+}
+
+function keys(prefix: string, from: number, to: number): string {
+  return Array.from({ length: to - from }, (_, i) => `${prefix}${from + i}`).join(" ");
+}
+
+const big = (n: number, c = "v"): string => c.repeat(n);
+
+/** Memory limits, eviction, -M and large (chunked) items, against memcached. */
+export const engineCases: Case[] = [
+  {
+    name: "-M: large values until out of memory",
+    args: ["-M", "-m", "8"],
+    steps: [...Array.from({ length: 20 }, (_, i) => `set k${i} 0 0 500000\r\n${big(500000)}\r\n`), "get k0\r\n", "stats\r\n"],
+  },
+  {
+    name: "-M: small values until out of memory, errors even with noreply",
+    args: ["-M", "-m", "2"],
+    steps: [sets("k", 12000, 120), "set last 0 0 120 noreply\r\n" + big(120) + "\r\n", `get ${keys("k", 0, 5)}\r\n`, "stats\r\n"],
+  },
+  {
+    name: "eviction takes the least recently used items first",
+    args: ["-m", "2"],
+    steps: [sets("k", 15000, 120), `get ${keys("k", 0, 10)}\r\n`, `get ${keys("k", 14990, 15000)}\r\n`, "stats\r\n"],
+  },
+  {
+    name: "a fetched item is kept over colder ones",
+    args: ["-m", "2"],
+    steps: [sets("k", 5000, 120), `get ${keys("k", 0, 20)}\r\n`, `get ${keys("k", 0, 20)}\r\n`, sets("x", 9000, 120), `get ${keys("k", 0, 20)}\r\n`],
+  },
+  {
+    name: "-I 4m: chunked value set, append, prepend, get, incr refused",
+    args: ["-I", "4m"],
+    steps: [
+      `set a 0 0 3000000\r\n${big(3000000)}\r\n`,
+      "append a 0 0 3\r\nxyz\r\n",
+      "prepend a 0 0 2\r\n12\r\n",
+      "get a\r\n",
+      `set n 0 0 2000000\r\n${big(2000000, "1")}\r\n`,
+      "incr n 1\r\n",
+      `set toolarge 0 0 4200000\r\n${big(4200000)}\r\n`,
+      "get toolarge\r\n",
+    ],
+  },
+  {
+    name: "values around the largest slab chunk",
+    steps: [
+      `set a 0 0 524000\r\n${big(524000)}\r\n`,
+      `set b 0 0 524300\r\n${big(524300)}\r\n`,
+      `set c 0 0 1048000\r\n${big(1048000)}\r\n`,
+      `set d 0 0 1048576\r\n${big(1048576)}\r\n`,
+      "get a b c\r\n",
+      "get d\r\n",
+    ],
+  },
+  {
+    name: "cache_memlimit lowered then filled",
+    steps: ["cache_memlimit 2\r\n", sets("k", 15000, 120), `get ${keys("k", 0, 5)}\r\n`, `get ${keys("k", 14995, 15000)}\r\n`],
+  },
+];

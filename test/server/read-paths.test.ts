@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { connect } from "node:net";
+import { test } from "node:test";
+import { silentLogger } from "../../src/log.ts";
+import { startServer } from "../../src/server/server.ts";
+import { DEFAULTS } from "../../src/settings/settings.ts";
+
+/** A deterministic pseudo-random split of `data` into packets of 1..maxPacket bytes. */
+function split(data: Buffer, maxPacket: number, seed: number): Buffer[] {
+  const parts: Buffer[] = [];
+  let x = seed;
+  for (let i = 0; i < data.length; ) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    const n = 1 + (x % maxPacket);
+    parts.push(data.subarray(i, i + n));
+    i += n;
+  }
+  return parts;
+}
+
+/** Sends the packets one by one (each flushed before the next) and collects `expectBytes` of reply. */
+async function converse(port: number, packets: Buffer[], expectBytes: number, whileOpen: () => void): Promise<Buffer> {
+  const s = connect(port, "127.0.0.1");
+  s.setNoDelay(true);
+  const got: Buffer[] = [];
+  let n = 0;
+  const done = new Promise<void>((resolve, reject) => {
+    s.on("data", (d: Buffer) => {
+      got.push(d);
+      n += d.length;
+      if (n >= expectBytes) resolve();
+    });
+    s.on("error", reject);
+  });
+  await new Promise<void>((r) => s.once("connect", () => r()));
+  for (const p of packets) {
+    await new Promise<void>((r) => s.write(p, () => r()));
+  }
+  await done;
+  whileOpen();
+  s.destroy();
+  return Buffer.concat(got);
+}
+
+function script(): { request: Buffer; reply: Buffer } {
+  const req: Buffer[] = [];
+  const rep: Buffer[] = [];
+  const big = Buffer.alloc(100_000, "v");
+  for (let i = 0; i < 40; i++) {
+    const value = i % 10 === 7 ? big : Buffer.from(`value-${i}-${"x".repeat(i * 13)}`);
+    req.push(Buffer.from(`set key${i} ${i} 0 ${value.length}\r\n`), value, Buffer.from("\r\n"));
+    rep.push(Buffer.from("STORED\r\n"));
+    req.push(Buffer.from(`get key${i} missing${i}\r\n`));
+    rep.push(Buffer.from(`VALUE key${i} ${i} ${value.length}\r\n`), value, Buffer.from("\r\nEND\r\n"));
+  }
+  const keys = Array.from({ length: 300 }, (_, i) => `absent-key-${i}`).join(" ");
+  req.push(Buffer.from(`get ${keys}\r\n`));
+  rep.push(Buffer.from("END\r\n"));
+  return { request: Buffer.concat(req), reply: Buffer.concat(rep) };
+}
+
+for (const mode of ["onread", "data"] as const) {
+  test(`read path "${mode}": pipelined and split input, values larger than the read buffer`, async () => {
+    const server = await startServer({ ...DEFAULTS, port: 0, listen: ["127.0.0.1"] }, silentLogger(), { readMode: mode });
+    try {
+      const { request, reply } = script();
+      for (const [maxPacket, seed] of [[request.length, 1], [70_000, 2], [300, 3], [40, 4]]) {
+        const packets = split(request, maxPacket, seed);
+        let modes: string[] = [];
+        const got = await converse(server.port, packets, reply.length, () => {
+          modes = [...server.ctx.connections()].map((c) => c.readMode);
+        });
+        assert.ok(got.equals(reply), `replies differ with packets up to ${maxPacket} bytes`);
+        assert.deepEqual(modes, [mode], "the connection used the requested read path");
+      }
+    } finally {
+      await server.close();
+    }
+  });
+}
