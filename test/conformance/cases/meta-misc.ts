@@ -52,5 +52,7 @@ export const metaMisc: Case[] = [
   { name: "large value split in many packets", steps: [{ send: ["ms a 30000\r\n", "x".repeat(10000), "y".repeat(10000), "z".repeat(10000), "\r\nmg a s\r\n"] }] },
   { name: "many pipelined quiet gets", steps: [stores + gets + "mn\r\n"] },
   { name: "classic noreply and meta quiet in one packet", steps: ["set a 0 0 1 noreply\r\nx\r\nms b 1 q\r\ny\r\nget a b\r\nmg a q v\r\ndelete a noreply\r\nmd b q\r\nmg a q v\r\nmg b q v\r\nmn\r\n"] },
+  { name: "chunked value through meta", steps: [`ms a 600000\r\n${"abcdef".repeat(100000)}\r\n`, "mg a s\r\n", "ma a\r\n", "ms a 3 MA\r\nxyz\r\n", "ms a 3 MP\r\n123\r\n", "mg a s v\r\n", "me a\r\n"] },
+  { name: "meta per-class stats", steps: ["ms a 1\r\nx\r\n", "mg a\r\n", "mg a T30\r\n", "ms n 1\r\n1\r\n", "ma n\r\n", "ma n MD\r\n", "ms a 1 C99\r\ny\r\n", "ms a 1 C2 I\r\ny\r\n", "md n\r\n", "md a I\r\n", "ms a 2\r\nxyz\r\n", "stats slabs\r\n"] },
   { name: "meta with tab in key", steps: ["ms a\tb 1\r\nx\r\n", "mg a\tb v k\r\n"] },
 ];
