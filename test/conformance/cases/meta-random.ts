@@ -5,7 +5,7 @@ import type { Case, Step } from "../conversation.ts";
  * base64), with flags drawn from each command's valid, invalid and repeated ones. The seed
  * fixes every case, so a failure replays exactly.
  */
-function randomCase(seed: number): Case {
+function randomCase(seed: number, shape: "steps" | "pipelined" | "split" = "steps"): Case {
   let s = seed;
   const rnd = (n: number): number => {
     s = (s * 1103515245 + 12345) & 0x7fffffff;
@@ -48,8 +48,23 @@ function randomCase(seed: number): Case {
         return pick([`set ${k} 0 0 1\r\n5\r\n`, "mn\r\n", `touch ${k} 100\r\n`, `append ${k} 0 0 1\r\n7\r\n`]);
     }
   };
-  const steps: Step[] = Array.from({ length: 25 }, () => ({ send: command(), quietMs: 30 }));
-  return { name: `random meta conversation ${seed}`, steps };
+  const commands = Array.from({ length: 25 }, command);
+  if (shape === "steps") return { name: `random meta conversation ${seed}`, steps: commands.map((c) => ({ send: c, quietMs: 30 })) };
+  const all = commands.join("");
+  if (shape === "pipelined") return { name: `random meta pipeline ${seed}`, steps: [all] };
+  // The same bytes cut at random offsets, so lines and data blocks straddle packets.
+  const parts: string[] = [];
+  for (let at = 0; at < all.length; ) {
+    const n = 1 + rnd(40);
+    parts.push(all.slice(at, at + n));
+    at += n;
+  }
+  const steps: Step[] = [{ send: parts, gapMs: 5 }];
+  return { name: `random meta split input ${seed}`, steps };
 }
 
-export const metaRandom: Case[] = Array.from({ length: 12 }, (_, i) => randomCase(i + 1));
+export const metaRandom: Case[] = [
+  ...Array.from({ length: 12 }, (_, i) => randomCase(i + 1)),
+  ...Array.from({ length: 4 }, (_, i) => randomCase(101 + i, "pipelined")),
+  ...Array.from({ length: 4 }, (_, i) => randomCase(201 + i, "split")),
+];
