@@ -168,9 +168,9 @@ export class Cache {
 
   /**
    * memcached's do_item_get: the live item for a key or -1. Dead items found on the way are
-   * unlinked and counted. `bump` records a fetch for the LRU.
+   * unlinked and counted. `bump` records a fetch for the LRU; `getHit` marks it a plain get.
    */
-  lookup(key: Uint8Array, start: number, end: number, bump: boolean): number {
+  lookup(key: Uint8Array, start: number, end: number, bump: boolean, getHit = false): number {
     const e = this.engine;
     const h = e.find(key, start, end);
     if (h < 0) return -1;
@@ -185,14 +185,14 @@ export class Cache {
       this.counters.getExpired++;
       return -1;
     }
-    if (bump) e.bump(h, now);
+    if (bump) e.bump(h, now, getHit);
     return h;
   }
 
   /** A classic get/gat: counts the stats memcached counts and applies the touch. */
   get(key: Uint8Array, start: number, end: number, touch: boolean, exptime: number): number {
     const c = this.counters;
-    const h = this.lookup(key, start, end, true);
+    const h = this.lookup(key, start, end, true, !touch);
     c.cmdGet++;
     if (touch) {
       c.cmdTouch++;
@@ -437,9 +437,12 @@ export class Cache {
     this.engine.setExptime(h, exptime);
   }
 
-  /** Records a fetch of an item found with `lookup(..., false)`. */
-  bump(h: number): void {
-    this.engine.bump(h, this.now());
+  /**
+   * Records a fetch of an item found with `lookup(..., false)`; `getHit` counts it per LRU
+   * segment as memcached does for fetches that do not touch (see `Engine.bump`).
+   */
+  bump(h: number, getHit: boolean): void {
+    this.engine.bump(h, this.now(), getHit);
   }
 
   /** The get/touch counters of one mg that found item `h` (-1: a miss), as memcached counts them. */

@@ -26,9 +26,10 @@ export interface Engine {
   discard(h: number): void;
   /**
    * A fetch hit (memcached's `do_item_bump`): the first sets `fetched`, later ones set `active`
-   * and refresh the access time, so one-hit items never look hot.
+   * and refresh the access time, so one-hit items never look hot. `getHit`: a plain get's hit,
+   * which memcached counts per LRU segment (hits_to_hot/warm/cold/temp).
    */
-  bump(h: number, now: number): void;
+  bump(h: number, now: number, getHit: boolean): void;
   /** A write-like access (memcached's `do_item_update`): refreshes the access time. */
   update(h: number, now: number): void;
 

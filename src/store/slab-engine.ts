@@ -446,12 +446,13 @@ export class SlabEngine implements Engine {
     return moves;
   }
 
-  bump(h: number, now: number): void {
+  bump(h: number, now: number, getHit: boolean): void {
     const a = this.arena;
     const b = h * 8;
     const seg = a.u8[b + H.state] & SEG_MASK;
     const cls = a.u8[b + H.lruClass];
-    this.classStats.add(cls, C.hits_to_hot + seg);
+    // memcached counts hits per segment for plain gets only, before the hit moves the item.
+    if (getHit) this.classStats.add(cls, C.hits_to_hot + seg);
     const bits = a.u8[b + H.bits];
     if ((bits & ItemBits.active) !== 0) return;
     if ((bits & ItemBits.fetched) === 0) {

@@ -145,7 +145,7 @@ test("markKeyBinary sets a bit the engine keeps beside its own", () => {
   cache.markKeyBinary(h);
   cache.commitStore(h, StoreMode.set, 0, false);
   const l = find(cache, "a");
-  cache.bump(l);
+  cache.bump(l, true);
   assert.equal(cache.engine.bits(l) & (KEY_BINARY_BIT | ItemBits.fetched), KEY_BINARY_BIT | ItemBits.fetched);
 });
 

@@ -217,3 +217,17 @@ test("releasing a page with no room elsewhere evicts its items, chunked ones wit
   assert.ok(engine.releasePage(largest), "a data page of free chunks is released at once");
   assert.deepEqual(checkIntegrity(engine), []);
 });
+
+test("hits_to_* count plain get hits by segment, not gat or touch", () => {
+  const { cache, engine } = setup();
+  set(cache, "a", 10);
+  const k = Buffer.from("a");
+  const cls = engine.slabClass(engine.find(k, 0, 1));
+  const hits = (): number => [C.hits_to_hot, C.hits_to_warm, C.hits_to_cold, C.hits_to_temp].reduce((n, c) => n + engine.classStats.get(cls, c), 0);
+  const seg = engine.segment(engine.find(k, 0, 1));
+  cache.get(k, 0, 1, false, 0);
+  assert.equal(engine.classStats.get(cls, C.hits_to_hot + seg), 1, "counted in the segment the item was in");
+  cache.get(k, 0, 1, true, 0);
+  cache.touch(k, 0, 1, 0);
+  assert.equal(hits(), 1, "gat and touch are not counted");
+});

@@ -112,6 +112,6 @@ export function metaGet(s: TextSession, buf: Uint8Array, f: MetaFlags, key: Meta
     e.readValue(h, out);
     out.crlf();
   }
-  if (!f.noUpdate) cache.bump(h);
+  if (!f.noUpdate) cache.bump(h, !ttlSet);
   cache.countMetaGet(h, ttlSet);
 }

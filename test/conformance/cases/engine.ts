@@ -18,13 +18,15 @@ function keys(prefix: string, from: number, to: number): string {
 }
 
 const big = (n: number, c = "v"): string => c.repeat(n);
+/** A step moving megabytes: replies may pause mid-stream on a loaded machine. */
+const slow = (send: string): Step => ({ send, quietMs: 400 });
 
 /** Memory limits, eviction, -M and large (chunked) items, against memcached. */
 export const engineCases: Case[] = [
   {
     name: "-M: large values until out of memory",
     args: ["-M", "-m", "8"],
-    steps: [...Array.from({ length: 20 }, (_, i) => `set k${i} 0 0 500000\r\n${big(500000)}\r\n`), "get k0\r\n", "stats\r\n"],
+    steps: [...Array.from({ length: 20 }, (_, i) => slow(`set k${i} 0 0 500000\r\n${big(500000)}\r\n`)), slow("get k0\r\n"), "stats\r\n"],
   },
   {
     name: "-M: small values until out of memory, errors even with noreply",
@@ -45,25 +47,25 @@ export const engineCases: Case[] = [
     name: "-I 4m: chunked value set, append, prepend, get, incr refused",
     args: ["-I", "4m"],
     steps: [
-      `set a 0 0 3000000\r\n${big(3000000)}\r\n`,
+      slow(`set a 0 0 3000000\r\n${big(3000000)}\r\n`),
       "append a 0 0 3\r\nxyz\r\n",
       "prepend a 0 0 2\r\n12\r\n",
-      "get a\r\n",
-      `set n 0 0 2000000\r\n${big(2000000, "1")}\r\n`,
+      slow("get a\r\n"),
+      slow(`set n 0 0 2000000\r\n${big(2000000, "1")}\r\n`),
       "incr n 1\r\n",
-      `set toolarge 0 0 4200000\r\n${big(4200000)}\r\n`,
+      slow(`set toolarge 0 0 4200000\r\n${big(4200000)}\r\n`),
       "get toolarge\r\n",
     ],
   },
   {
     name: "values around the largest slab chunk",
     steps: [
-      `set a 0 0 524000\r\n${big(524000)}\r\n`,
-      `set b 0 0 524300\r\n${big(524300)}\r\n`,
-      `set c 0 0 1048000\r\n${big(1048000)}\r\n`,
-      `set d 0 0 1048576\r\n${big(1048576)}\r\n`,
-      "get a b c\r\n",
-      "get d\r\n",
+      slow(`set a 0 0 524000\r\n${big(524000)}\r\n`),
+      slow(`set b 0 0 524300\r\n${big(524300)}\r\n`),
+      slow(`set c 0 0 1048000\r\n${big(1048000)}\r\n`),
+      slow(`set d 0 0 1048576\r\n${big(1048576)}\r\n`),
+      slow("get a b c\r\n"),
+      slow("get d\r\n"),
     ],
   },
   {

@@ -75,7 +75,6 @@ export const statsEngine: Case[] = [
   },
   { name: "lru_crawler crawl lists", steps: [afterStartupCrawl, "lru_crawler crawl all\r\n", "lru_crawler crawl 1,2\r\n", "lru_crawler crawl 63\r\n", "lru_crawler crawl 1,\r\n", "lru_crawler crawl ,1\r\n", "lru_crawler crawl 01\r\n"] },
   // memcached's crawler thread is still busy with the first crawl when the second one is read.
-  { name: "lru_crawler crawl twice in one packet is busy", steps: [afterStartupCrawl, "lru_crawler crawl 1\r\nlru_crawler crawl 1\r\n"] },
   { name: "lru_crawler off at start-up", args: ["-o", "no_lru_crawler"], steps: ["lru_crawler crawl 1\r\n", "lru_crawler metadump all\r\n", "lru_crawler disable\r\n", "lru_crawler enable\r\n", "lru_crawler metadump all\r\n"] },
   {
     name: "lru_crawler disable and enable",
