@@ -202,3 +202,19 @@ test("hits_to_* count plain get hits by segment, not gat or touch", () => {
   cache.touch(k, 0, 1, 0);
   assert.equal(hits(), 1, "gat and touch are not counted");
 });
+
+test("TEMP LRU (-o temporary_ttl): short-lived items skip HOT/WARM/COLD and are reclaimed once dead", () => {
+  const { cache, engine, clock } = setup({ temporaryTtl: 61 });
+  set(cache, "short", 10, 30);
+  set(cache, "long", 10, 100);
+  set(cache, "forever", 10, 0);
+  const seg = (k: string): number => engine.segment(engine.find(Buffer.from(k), 0, k.length));
+  assert.equal(seg("short"), Seg.temp);
+  assert.notEqual(seg("long"), Seg.temp);
+  assert.notEqual(seg("forever"), Seg.temp);
+  clock.advance(31);
+  engine.maintain(clock.now());
+  assert.equal(engine.find(Buffer.from("short"), 0, 5), -1, "reclaimed from TEMP's tail without an access");
+  assert.ok(engine.find(Buffer.from("long"), 0, 4) >= 0);
+  assert.deepEqual(checkIntegrity(engine), []);
+});
