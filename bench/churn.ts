@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { PHASE_FLAGS, PHASE_HELP, parseBenchArgs, phaseOptions } from "./lib/cli.ts";
 import { stats, statsReset } from "./lib/client.ts";
 import { memory } from "./lib/proc.ts";
 import { ratio, table, us } from "./lib/report.ts";
@@ -15,31 +15,18 @@ memcached-ts' worst event-loop stall (its stats event_loop_delay_max_us).
   --value-size N    value bytes (100)
   --key-size N      key bytes (16)
   --memory MB       -m for both servers (1024)
-  --workers N       generator threads (2)
-  --conns N         connections per worker (8)
-  --depth N         requests in flight per connection (16)
-  --seconds S       time bound per server (300)
+${PHASE_HELP}
   --help            this text
 `;
 
-const { values: v } = parseArgs({
-  options: {
-    sets: { type: "string", default: "5000000" },
-    keys: { type: "string", default: "2000000" },
-    "value-size": { type: "string", default: "100" },
-    "key-size": { type: "string", default: "16" },
-    memory: { type: "string", default: "1024" },
-    workers: { type: "string", default: "2" },
-    conns: { type: "string", default: "8" },
-    depth: { type: "string", default: "16" },
-    seconds: { type: "string", default: "300" },
-    help: { type: "boolean", default: false },
-  },
+const v = parseBenchArgs(HELP, {
+  sets: { type: "string", default: "5000000" },
+  keys: { type: "string", default: "2000000" },
+  "value-size": { type: "string", default: "100" },
+  "key-size": { type: "string", default: "16" },
+  memory: { type: "string", default: "1024" },
+  ...PHASE_FLAGS,
 });
-if (v.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
 const sets = Number(v.sets);
 const m = ["-m", v.memory];
 
@@ -61,10 +48,7 @@ async function churn(s: BenchServer): Promise<Outcome> {
       keys: Number(v.keys),
       valueSize: Number(v["value-size"]),
       keySize: Number(v["key-size"]),
-      workers: Number(v.workers),
-      conns: Number(v.conns),
-      depth: Number(v.depth),
-      seconds: Number(v.seconds),
+      ...phaseOptions(v),
     });
     if (load.errors > 0) throw new Error(`${s.name}: ${load.errors} failed sets, first: ${load.firstError}`);
     if (load.requests < sets) process.stderr.write(`warning: ${s.name} got only ${load.requests} of ${sets} sets in --seconds ${v.seconds}\n`);

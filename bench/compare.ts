@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { parseBenchArgs } from "./lib/cli.ts";
 import { cpuSeconds } from "./lib/proc.ts";
 import { median, ratio, table, us } from "./lib/report.ts";
 import { type BenchServer, startMemcached, startOurs } from "./lib/servers.ts";
@@ -18,20 +18,13 @@ ${LOAD_HELP}
   --help            this text
 `;
 
-const { values: v } = parseArgs({
-  options: {
-    ...LOAD_FLAGS,
-    rounds: { type: "string", default: "5" },
-    seconds: { type: "string", default: "2" },
-    warmup: { type: "string", default: "1" },
-    memory: { type: "string", default: "1024" },
-    help: { type: "boolean", default: false },
-  },
+const v = parseBenchArgs(HELP, {
+  ...LOAD_FLAGS,
+  rounds: { type: "string", default: "5" },
+  seconds: { type: "string", default: "2" },
+  warmup: { type: "string", default: "1" },
+  memory: { type: "string", default: "1024" },
 });
-if (v.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
 const load = loadOptionsFrom(v);
 const rounds = Number(v.rounds);
 const seconds = Number(v.seconds);

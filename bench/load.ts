@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { Histogram } from "./lib/histogram.ts";
-import type { WorkerInput, WorkerReport } from "./lib/load-worker.ts";
+import type { Tally, WorkerInput, WorkerReport } from "./lib/load-worker.ts";
 import { latencyLine } from "./lib/report.ts";
 
 /**
@@ -52,16 +52,10 @@ export const DEFAULTS: Omit<LoadOptions, "port"> = {
   missSet: false,
 };
 
-export interface LoadResult {
+export interface LoadResult extends Tally {
   requests: number;
   seconds: number;
   opsPerSec: number;
-  gets: number;
-  sets: number;
-  hits: number;
-  misses: number;
-  errors: number;
-  firstError: string;
   /** Per-request latency in nanoseconds. */
   latency: Histogram;
   /** CPU the generator itself used, in cores (near the core count: the generator is the bottleneck). */

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseArgs } from "node:util";
+import { parseBenchArgs } from "./lib/cli.ts";
 import { stats } from "./lib/client.ts";
 import { memory } from "./lib/proc.ts";
 import { ratio, table } from "./lib/report.ts";
@@ -17,19 +17,12 @@ per item, (RSS loaded - RSS empty) / items, and the ratio ours/memcached.
   --help             this text
 `;
 
-const { values: v } = parseArgs({
-  options: {
-    items: { type: "string", default: "1000000,100000" },
-    "value-size": { type: "string", default: "100,1024" },
-    "key-size": { type: "string", default: "16" },
-    memory: { type: "string", default: "1024" },
-    help: { type: "boolean", default: false },
-  },
+const v = parseBenchArgs(HELP, {
+  items: { type: "string", default: "1000000,100000" },
+  "value-size": { type: "string", default: "100,1024" },
+  "key-size": { type: "string", default: "16" },
+  memory: { type: "string", default: "1024" },
 });
-if (v.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
 const counts = v.items.split(",").map(Number);
 const sizes = v["value-size"].split(",").map(Number);
 if (counts.length !== sizes.length) throw new Error("--items and --value-size need as many entries");

@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { PHASE_FLAGS, PHASE_HELP, parseBenchArgs, phaseOptions } from "./lib/cli.ts";
 import { stats } from "./lib/client.ts";
 import { table } from "./lib/report.ts";
 import { type BenchServer, startMemcached, startOurs } from "./lib/servers.ts";
@@ -16,33 +16,20 @@ Prints the hit ratio of each and the difference. A warm-up phase fills the cache
   --memory MB       -m for both servers (64)
   --ops N           measured requests (2000000)
   --warmup-ops N    requests before measuring (1000000)
-  --workers N       generator threads (2)
-  --conns N         connections per worker (8)
-  --depth N         requests in flight per connection (16)
-  --seconds S       time bound for each phase (300)
+${PHASE_HELP}
   --help            this text
 `;
 
-const { values: v } = parseArgs({
-  options: {
-    keys: { type: "string", default: "1000000" },
-    "zipf-s": { type: "string", default: "0.99" },
-    "value-size": { type: "string", default: "512" },
-    "key-size": { type: "string", default: "16" },
-    memory: { type: "string", default: "64" },
-    ops: { type: "string", default: "2000000" },
-    "warmup-ops": { type: "string", default: "1000000" },
-    workers: { type: "string", default: "2" },
-    conns: { type: "string", default: "8" },
-    depth: { type: "string", default: "16" },
-    seconds: { type: "string", default: "300" },
-    help: { type: "boolean", default: false },
-  },
+const v = parseBenchArgs(HELP, {
+  keys: { type: "string", default: "1000000" },
+  "zipf-s": { type: "string", default: "0.99" },
+  "value-size": { type: "string", default: "512" },
+  "key-size": { type: "string", default: "16" },
+  memory: { type: "string", default: "64" },
+  ops: { type: "string", default: "2000000" },
+  "warmup-ops": { type: "string", default: "1000000" },
+  ...PHASE_FLAGS,
 });
-if (v.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
 const m = ["-m", v.memory];
 const load: Omit<LoadOptions, "port" | "host" | "ops"> = {
   dist: "zipf",
@@ -52,10 +39,7 @@ const load: Omit<LoadOptions, "port" | "host" | "ops"> = {
   keys: Number(v.keys),
   valueSize: Number(v["value-size"]),
   keySize: Number(v["key-size"]),
-  workers: Number(v.workers),
-  conns: Number(v.conns),
-  depth: Number(v.depth),
-  seconds: Number(v.seconds),
+  ...phaseOptions(v),
 };
 
 interface Outcome {

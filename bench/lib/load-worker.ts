@@ -17,14 +17,18 @@ export interface WorkerInput {
   index: number;
 }
 
-export interface WorkerReport {
-  histogram: HistogramData;
+/** What a load counted, per worker and in total. */
+export interface Tally {
   gets: number;
   sets: number;
   hits: number;
   misses: number;
   errors: number;
   firstError: string;
+}
+
+export interface WorkerReport extends Tally {
+  histogram: HistogramData;
   /** From the start signal to the last reply. */
   elapsedMs: number;
 }

@@ -1,37 +1,19 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Counters } from "../../src/stats/counters.ts";
 import { Seg } from "../../src/store/arena.ts";
-import { Cache, StoreMode } from "../../src/store/cache.ts";
+import { StoreMode } from "../../src/store/cache.ts";
 import { C } from "../../src/store/class-stats.ts";
-import { ManualClock } from "../../src/store/clock.ts";
 import { Crawler, type CrawlerOptions } from "../../src/store/crawler.ts";
-import { SlabEngine } from "../../src/store/slab-engine.ts";
+import { testStore } from "./fixture.ts";
 
 function setup(options: CrawlerOptions = {}) {
-  const clock = new ManualClock();
-  const counters = new Counters();
-  const engine: SlabEngine = new SlabEngine({
-    limitBytes: 64 * 1024 * 1024,
-    maxItemSize: 1024 * 1024,
-    noEvict: false,
-    growthFactor: 1.25,
-    minChunkSize: 48,
-    slabChunkMax: 512 * 1024,
-    hotLruPct: 20,
-    warmLruPct: 40,
-    hotMaxFactor: 0.2,
-    warmMaxFactor: 2,
-    temporaryTtl: 0,
-    isDead: (h) => cache.isDead(h),
-    hashSeed: 1,
-  });
-  const cache = new Cache(engine, clock, counters);
+  const { cache, engine, clock } = testStore({ limitBytes: 64 * 1024 * 1024, hashSeed: 1 });
+  const counters = cache.counters;
   const crawler = new Crawler(engine, cache, options);
   const set = (key: string, value: string, ttl = 0): void => {
     const k = Buffer.from(key, "latin1");
     const h = cache.beginStore(StoreMode.set, k, 0, k.length, 0, cache.absoluteExptime(ttl), value.length);
-    engine.valueBuffer(h).set(Buffer.from(value, "latin1"), engine.valueStart(h));
+    engine.writeValue(h, 0, Buffer.from(value, "latin1"), 0, value.length);
     cache.commitStore(h, StoreMode.set, 0, false);
   };
   const has = (key: string): boolean => {

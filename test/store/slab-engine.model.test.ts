@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { Counters } from "../../src/stats/counters.ts";
 import { ArithResult, Cache, StoreMode, StoreResult } from "../../src/store/cache.ts";
-import { ManualClock } from "../../src/store/clock.ts";
+import type { ManualClock } from "../../src/store/clock.ts";
 import { checkIntegrity } from "../../src/store/integrity.ts";
-import { SlabEngine } from "../../src/store/slab-engine.ts";
+import { type TestStore, testStore, valueOf } from "./fixture.ts";
 
 interface ModelItem {
   value: Buffer;
@@ -48,32 +47,8 @@ function opsArb(keys: number, size: fc.Arbitrary<number>): fc.Arbitrary<Op> {
   );
 }
 
-function setup(limitMb: number): { cache: Cache; engine: SlabEngine; clock: ManualClock } {
-  const clock = new ManualClock();
-  const counters = new Counters();
-  const engine: SlabEngine = new SlabEngine({
-    limitBytes: limitMb * 1024 * 1024,
-    maxItemSize: 1024 * 1024,
-    noEvict: false,
-    growthFactor: 1.25,
-    minChunkSize: 48,
-    slabChunkMax: 512 * 1024,
-    hotLruPct: 20,
-    warmLruPct: 40,
-    hotMaxFactor: 0.2,
-    warmMaxFactor: 2,
-    temporaryTtl: 0,
-    isDead: (h) => cache.isDead(h),
-    hashSeed: 12345,
-  });
-  const cache = new Cache(engine, clock, counters);
-  return { cache, engine, clock };
-}
-
-function valueOf(cache: Cache, h: number): Buffer {
-  const parts: Buffer[] = [];
-  cache.engine.readValue(h, { bytes: (src, start, end) => parts.push(Buffer.from(src.subarray(start, end))) });
-  return Buffer.concat(parts);
+function setup(limitMb: number): TestStore {
+  return testStore({ limitBytes: limitMb * 1024 * 1024 });
 }
 
 /**

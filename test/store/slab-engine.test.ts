@@ -1,43 +1,18 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
-import { Counters } from "../../src/stats/counters.ts";
 import { ALLOC_NO_MEMORY } from "../../src/store/engine.ts";
 import { Cache, StoreMode, StoreResult } from "../../src/store/cache.ts";
-import { ManualClock } from "../../src/store/clock.ts";
 import { checkIntegrity } from "../../src/store/integrity.ts";
 import { Arena, Seg } from "../../src/store/arena.ts";
 import { C } from "../../src/store/class-stats.ts";
 import { slabClasses } from "../../src/store/slab-classes.ts";
-import { SlabEngine, type SlabEngineOptions } from "../../src/store/slab-engine.ts";
+import { testStore, storeValue, valueOf } from "./fixture.ts";
 
-function setup(opts: Partial<SlabEngineOptions> = {}): { cache: Cache; engine: SlabEngine; clock: ManualClock } {
-  const clock = new ManualClock();
-  const engine: SlabEngine = new SlabEngine({
-    limitBytes: 8 * 1024 * 1024,
-    maxItemSize: 1024 * 1024,
-    noEvict: false,
-    growthFactor: 1.25,
-    minChunkSize: 48,
-    slabChunkMax: 512 * 1024,
-    hotLruPct: 20,
-    warmLruPct: 40,
-    hotMaxFactor: 0.2,
-    warmMaxFactor: 2,
-    temporaryTtl: 0,
-    isDead: (h) => cache.isDead(h),
-    ...opts,
-  });
-  const cache = new Cache(engine, clock, new Counters());
-  return { cache, engine, clock };
-}
+const setup = testStore;
 
-function set(cache: Cache, key: string, size: number, ttl = 0): StoreResult | number {
-  const k = Buffer.from(key);
-  const h = cache.beginStore(StoreMode.set, k, 0, k.length, 0, cache.absoluteExptime(ttl), size);
-  if (h < 0) return h;
-  cache.engine.writeValue(h, 0, Buffer.alloc(size, 0x61), 0, size);
-  return cache.commitStore(h, StoreMode.set, 0, false);
+function set(cache: Cache, key: string, size: number, ttl = 0): number {
+  return storeValue(cache, key, Buffer.alloc(size, 0x61), ttl);
 }
 
 function get(cache: Cache, key: string): number {
@@ -150,10 +125,8 @@ test("large values get pages back from small items when memory is full", () => {
   const h = get(cache, "large");
   assert.ok(h >= 0);
   assert.equal(engine.valueLength(h), 900_000);
-  const parts: Buffer[] = [];
-  engine.readValue(h, { bytes: (src, start, end) => parts.push(Buffer.from(src.subarray(start, end))) });
-  assert.ok(parts.length > 1, "a 900 KB value is chunked");
-  assert.ok(Buffer.concat(parts).equals(Buffer.alloc(900_000, 0x61)));
+  assert.ok(engine.chunked(h), "a 900 KB value is chunked");
+  assert.ok(valueOf(cache, h).equals(Buffer.alloc(900_000, 0x61)));
   assert.deepEqual(checkIntegrity(engine), []);
 });
 
@@ -196,9 +169,7 @@ test("chunked values survive page moves of both their header and their data chun
   for (let i = 1; i < 8; i += 2) {
     const h = get(cache, `big${i}`);
     assert.ok(h >= 0, `big${i} still there`);
-    const parts: Buffer[] = [];
-    engine.readValue(h, { bytes: (src, start, end) => parts.push(Buffer.from(src.subarray(start, end))) });
-    assert.ok(Buffer.concat(parts).equals(value(i)), `big${i} intact`);
+    assert.ok(valueOf(cache, h).equals(value(i)), `big${i} intact`);
   }
 });
 
@@ -230,4 +201,20 @@ test("hits_to_* count plain get hits by segment, not gat or touch", () => {
   cache.get(k, 0, 1, true, 0);
   cache.touch(k, 0, 1, 0);
   assert.equal(hits(), 1, "gat and touch are not counted");
+});
+
+test("TEMP LRU (-o temporary_ttl): short-lived items skip HOT/WARM/COLD and are reclaimed once dead", () => {
+  const { cache, engine, clock } = setup({ temporaryTtl: 61 });
+  set(cache, "short", 10, 30);
+  set(cache, "long", 10, 100);
+  set(cache, "forever", 10, 0);
+  const seg = (k: string): number => engine.segment(engine.find(Buffer.from(k), 0, k.length));
+  assert.equal(seg("short"), Seg.temp);
+  assert.notEqual(seg("long"), Seg.temp);
+  assert.notEqual(seg("forever"), Seg.temp);
+  clock.advance(31);
+  engine.maintain(clock.now());
+  assert.equal(engine.find(Buffer.from("short"), 0, 5), -1, "reclaimed from TEMP's tail without an access");
+  assert.ok(engine.find(Buffer.from("long"), 0, 4) >= 0);
+  assert.deepEqual(checkIntegrity(engine), []);
 });
