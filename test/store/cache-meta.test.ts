@@ -1,30 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Counters } from "../../src/stats/counters.ts";
 import { ALLOC_TOO_LARGE, ItemBits } from "../../src/store/engine.ts";
-import { ArithResult, Cache, DeleteResult, KEY_BINARY_BIT, StoreMode, StoreResult, WinToken } from "../../src/store/cache.ts";
-import { ManualClock } from "../../src/store/clock.ts";
-import { SlabEngine } from "../../src/store/slab-engine.ts";
-
-function setup(): { cache: Cache; clock: ManualClock } {
-  const clock = new ManualClock();
-  const engine: SlabEngine = new SlabEngine({
-    limitBytes: 8 * 1024 * 1024,
-    maxItemSize: 1024 * 1024,
-    noEvict: false,
-    growthFactor: 1.25,
-    minChunkSize: 48,
-    slabChunkMax: 512 * 1024,
-    hotLruPct: 20,
-    warmLruPct: 40,
-    hotMaxFactor: 0.2,
-    warmMaxFactor: 2,
-    temporaryTtl: 0,
-    isDead: (h) => cache.isDead(h),
-  });
-  const cache = new Cache(engine, clock, new Counters());
-  return { cache, clock };
-}
+import { ArithResult, type Cache, DeleteResult, KEY_BINARY_BIT, StoreMode, StoreResult, WinToken } from "../../src/store/cache.ts";
+import { testStore as setup, valueOf } from "./fixture.ts";
 
 const K = (s: string): Buffer => Buffer.from(s);
 
@@ -32,7 +10,7 @@ function store(cache: Cache, key: string, value: string, ttl = 0, mode: StoreMod
   const k = K(key);
   const h = cache.beginStore(mode, k, 0, k.length, 0, cache.absoluteExptime(ttl), value.length);
   assert.ok(h >= 0);
-  cache.engine.valueBuffer(h).set(Buffer.from(value), cache.engine.valueStart(h));
+  cache.engine.writeValue(h, 0, Buffer.from(value), 0, value.length);
   return cache.commitStore(h, mode, cas, invalidate);
 }
 
@@ -41,10 +19,7 @@ function find(cache: Cache, key: string): number {
   return cache.lookup(k, 0, k.length, false);
 }
 
-function value(cache: Cache, h: number): string {
-  const e = cache.engine;
-  return Buffer.from(e.valueBuffer(h).subarray(e.valueStart(h), e.valueStart(h) + e.valueLength(h))).toString();
-}
+const value = (cache: Cache, h: number): string => valueOf(cache, h).toString("latin1");
 
 test("vivify links an empty item with a fresh CAS; the first fetch wins, later ones see Z", () => {
   const { cache } = setup();
