@@ -133,7 +133,7 @@ export class Cache {
   get(key: Uint8Array, start: number, end: number, touch: boolean, exptime: number): number {
     const c = this.counters;
     const h = this.lookup(key, start, end, true);
-    c.cmdGet++;
+    // memcached 1.6 counts gat/gats in cmd_touch only, never in cmd_get.
     if (touch) {
       c.cmdTouch++;
       if (h < 0) c.touchMisses++;
@@ -141,8 +141,11 @@ export class Cache {
         c.touchHits++;
         this.engine.setExptime(h, exptime);
       }
-    } else if (h < 0) c.getMisses++;
-    else c.getHits++;
+    } else {
+      c.cmdGet++;
+      if (h < 0) c.getMisses++;
+      else c.getHits++;
+    }
     return h;
   }
 

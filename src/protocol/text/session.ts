@@ -370,7 +370,8 @@ export class TextSession {
   private verbosity(buf: Uint8Array): void {
     const t = this.tokens;
     this.noreplyMaybe(buf);
-    if (parseU32(buf, t.start[1], t.end[1], this.num).ok) this.ctx.verbosity = Math.min(this.num.value, 3);
+    if (!parseU32(buf, t.start[1], t.end[1], this.num).ok) return this.send(R.badFormat);
+    this.ctx.verbosity = Math.min(this.num.value, 3);
     this.send(R.ok);
   }
 
