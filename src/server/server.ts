@@ -3,6 +3,7 @@ import { type AddressInfo, type Server, type Socket, createServer } from "node:n
 import type { Logger } from "../log.ts";
 import type { Settings } from "../settings/settings.ts";
 import { Counters } from "../stats/counters.ts";
+import { PrefixStats } from "../stats/prefix-stats.ts";
 import { Cache } from "../store/cache.ts";
 import { type Clock, systemClock } from "../store/clock.ts";
 import { MapEngine } from "../store/map-engine.ts";
@@ -46,6 +47,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     settings,
     cache,
     counters,
+    prefixStats: new PrefixStats(),
     startedAt: clock.now(),
     verbosity: settings.verbosity,
     connections: () => connections,

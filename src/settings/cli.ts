@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
-import { DEFAULTS, LOG_LEVELS, type LogLevel, type Settings, levelForVerbosity } from "./settings.ts";
+import { DEFAULTS, LOG_LEVELS, type LogLevel, SLAB_PAGE_SIZE, type Settings, levelForVerbosity } from "./settings.ts";
 import { parseSize } from "./size.ts";
 
 /** A bad option or value: main prints the message on one line and exits non-zero. */
@@ -76,8 +76,12 @@ function extended(d: Draft, v: string): void {
         break;
       case "temporary_ttl":
         d.temporaryTtl = int(key, val, 0);
+        d.temporaryLru = true;
         break;
       case "slab_chunk_max":
+        // Bytes, although memcached's --help says kilobytes: its parser reads a plain integer.
+        d.slabChunkMax = int(key, val, 1, SLAB_PAGE_SIZE);
+        break;
       case "hash_algorithm":
       case "idle_timeout":
       case "tail_repair_time":
@@ -109,7 +113,7 @@ const OPTIONS: OptionSpec[] = [
   { long: "cache-size", value: "SIZE", help: "alias of --memory-limit taking a size (Go original)", apply: (d, v) => (d.memoryLimit = size("--cache-size", v, 1)) },
   { long: "conn-limit", short: "c", value: "NUM", help: "maximum simultaneous connections", shows: (d) => String(d.maxConnections), apply: (d, v) => (d.maxConnections = int("--conn-limit", v, 1)) },
   { long: "threads", short: "t", value: "NUM", help: "number of threads", shows: (d) => String(d.threads), apply: (d, v) => (d.threads = int("--threads", v, 1, 1024)) },
-  { long: "max-item-size", short: "I", value: "SIZE", help: "largest item (1k..1024m)", shows: (d) => `${d.maxItemSize / 1024}k`, apply: (d, v) => {
+  { long: "max-item-size", short: "I", value: "SIZE", help: "largest item (1k..1024m); below 512k also set -o slab_chunk_max", shows: (d) => `${d.maxItemSize / 1024}k`, apply: (d, v) => {
     const n = size("--max-item-size", v, 1);
     if (n < 1024) throw new SettingsError("item max size cannot be less than 1024 bytes");
     if (n > 1024 * 1024 * 1024) throw new SettingsError("cannot set item size limit higher than 1024m");
@@ -127,7 +131,7 @@ const OPTIONS: OptionSpec[] = [
   { long: "slab-min-size", short: "n", value: "BYTES", help: "minimum space for key, value and flags", shows: (d) => String(d.minChunkSize), apply: (d, v) => (d.minChunkSize = int("--slab-min-size", v, 1)) },
   { long: "max-reqs-per-event", short: "R", value: "NUM", help: "requests handled per read event before yielding", shows: (d) => String(d.reqsPerEvent), apply: (d, v) => (d.reqsPerEvent = int("--max-reqs-per-event", v, 1)) },
   { long: "listen-backlog", short: "b", value: "NUM", help: "TCP listen backlog", shows: (d) => String(d.backlog), apply: (d, v) => (d.backlog = int("--listen-backlog", v, 1)) },
-  { long: "extended", short: "o", value: "OPTS", help: "extended options: hot_lru_pct=, warm_lru_pct=, temporary_ttl=, relaxed_privileges", apply: extended },
+  { long: "extended", short: "o", value: "OPTS", help: "extended options: hot_lru_pct=PCT, warm_lru_pct=PCT, temporary_ttl=SECONDS, slab_chunk_max=BYTES (divides 1 MiB and -I), relaxed_privileges", apply: extended },
   { long: "user", short: "u", value: "USER", help: "accepted and ignored (memcached drops root privileges)", apply: () => {} },
   { long: "log-level", value: "LEVEL", help: `log level: ${LOG_LEVELS.join(", ")}`, shows: (d) => d.logLevel, apply: (d, v) => {
     if (!(LOG_LEVELS as readonly string[]).includes(v)) throw new SettingsError(`invalid --log-level '${v}': expected one of ${LOG_LEVELS.join(", ")}`);
@@ -171,9 +175,24 @@ export function parseCli(argv: readonly string[]): CliResult {
   if (draft.maxItemSize > draft.memoryLimit / 2) {
     throw new SettingsError("cannot set item size limit higher than 1/2 of memory max");
   }
+  checkSlabChunkMax(draft);
   if (!draft.logLevelSet && draft.verbosity > 0) draft.logLevel = levelForVerbosity(draft.verbosity);
   const { logLevelSet: _unused, ...settings } = draft;
   return { kind: "run", settings: Object.freeze(settings) };
+}
+
+/** memcached's start-up checks tying slab_chunk_max to -I and the slab page. */
+function checkSlabChunkMax(d: Draft): void {
+  const chunk = d.slabChunkMax;
+  if (chunk > d.maxItemSize) {
+    throw new SettingsError(`slab_chunk_max (bytes: ${chunk}) cannot be larger than -I (item_size_max ${d.maxItemSize}); lower it with -o slab_chunk_max=BYTES`);
+  }
+  if (d.maxItemSize % chunk !== 0) {
+    throw new SettingsError(`-I (item_size_max: ${d.maxItemSize}) must be evenly divisible by slab_chunk_max (bytes: ${chunk})`);
+  }
+  if (SLAB_PAGE_SIZE % chunk !== 0) {
+    throw new SettingsError(`slab_chunk_max (bytes: ${chunk}) must divide evenly into ${SLAB_PAGE_SIZE} (slab_page_size)`);
+  }
 }
 
 function applyConfigFile(d: Draft, path: string): void {

@@ -12,6 +12,11 @@ export interface Settings {
   readonly threads: number;
   /** Largest item, in bytes, as memcached counts it (-I). */
   readonly maxItemSize: number;
+  /**
+   * -o slab_chunk_max, in bytes: items larger than this are stored as chained chunks. As in
+   * memcached it must divide the 1 MiB slab page and -I, and be no larger than -I.
+   */
+  readonly slabChunkMax: number;
   /** -M: answer out-of-memory instead of evicting. */
   readonly noEvict: boolean;
   /** -A: allow the shutdown command. */
@@ -26,6 +31,8 @@ export interface Settings {
   readonly hotLruPct: number;
   readonly warmLruPct: number;
   readonly temporaryTtl: number;
+  /** Whether items with a TTL below `temporaryTtl` get their own LRU: memcached turns it on when temporary_ttl is given. */
+  readonly temporaryLru: boolean;
   readonly logLevel: LogLevel;
   /** "stderr" or a file path. */
   readonly logDestination: string;
@@ -33,6 +40,9 @@ export interface Settings {
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
 export const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace"];
+
+/** memcached's slab page: the unit of memory handed to a slab class. */
+export const SLAB_PAGE_SIZE = 1024 * 1024;
 
 export const DEFAULTS: Settings = Object.freeze({
   port: 11211,
@@ -44,6 +54,7 @@ export const DEFAULTS: Settings = Object.freeze({
   maxConnections: 1024,
   threads: 4,
   maxItemSize: 1024 * 1024,
+  slabChunkMax: SLAB_PAGE_SIZE / 2,
   noEvict: false,
   enableShutdown: false,
   disableFlush: false,
@@ -55,6 +66,7 @@ export const DEFAULTS: Settings = Object.freeze({
   hotLruPct: 20,
   warmLruPct: 40,
   temporaryTtl: 61,
+  temporaryLru: false,
   logLevel: "warn",
   logDestination: "stderr",
 });

@@ -113,7 +113,12 @@ function general(ctx: ServerContext): Stat[] {
   ];
 }
 
-/** `stats settings`: the configuration, with memcached's names. */
+/**
+ * `stats settings`: exactly memcached 1.6.18's names in its order. Values come from our
+ * Settings where we have the setting; the rest are memcached's defaults, which describe what
+ * we do (no SASL, no TLS, no extstore, no UDP threads of its own). Options we accept and
+ * ignore (hashpower, idle_timeout, lru_crawler_sleep, ...) still show memcached's defaults.
+ */
 function settings(ctx: ServerContext): Stat[] {
   const s = ctx.settings;
   const yes = (b: boolean) => (b ? "yes" : "no");
@@ -134,7 +139,7 @@ function settings(ctx: ServerContext): Stat[] {
     ["num_threads", s.threads],
     ["num_threads_per_udp", s.threads],
     ["stat_key_prefix", ":"],
-    ["detail_enabled", "no"],
+    ["detail_enabled", yes(ctx.prefixStats.enabled)],
     ["reqs_per_event", s.reqsPerEvent],
     ["cas_enabled", "yes"],
     ["tcp_backlog", s.backlog],
@@ -148,7 +153,7 @@ function settings(ctx: ServerContext): Stat[] {
     ["slab_automove", 1],
     ["slab_automove_ratio", "0.80"],
     ["slab_automove_window", 30],
-    ["slab_chunk_max", s.maxItemSize / 2],
+    ["slab_chunk_max", s.slabChunkMax],
     ["lru_crawler", "yes"],
     ["lru_crawler_sleep", 100],
     ["lru_crawler_tocrawl", 0],
@@ -162,7 +167,7 @@ function settings(ctx: ServerContext): Stat[] {
     ["warm_lru_pct", s.warmLruPct],
     ["hot_max_factor", "0.20"],
     ["warm_max_factor", "2.00"],
-    ["temp_lru", "no"],
+    ["temp_lru", yes(s.temporaryLru)],
     ["temporary_ttl", s.temporaryTtl],
     ["idle_timeout", 0],
     ["watcher_logbuf_size", 262144],
@@ -170,7 +175,29 @@ function settings(ctx: ServerContext): Stat[] {
     ["read_buf_mem_limit", 0],
     ["track_sizes", "no"],
     ["inline_ascii_response", "no"],
+    ["ext_item_size", 512],
+    ["ext_item_age", 4294967295],
+    ["ext_low_ttl", 0],
+    ["ext_recache_rate", 2000],
+    ["ext_wbuf_size", 4194304],
+    ["ext_compact_under", 0],
+    ["ext_drop_under", 0],
+    ["ext_max_sleep", 1000000],
+    ["ext_max_frag", "0.80"],
+    ["slab_automove_freeratio", "0.010"],
+    ["ext_drop_unread", "no"],
     ["ssl_enabled", "no"],
+    ["ssl_chain_cert", "(null)"],
+    ["ssl_key", "(null)"],
+    ["ssl_verify_mode", 0],
+    ["ssl_keyformat", 1],
+    ["ssl_ciphers", "NULL"],
+    ["ssl_ca_cert", "NULL"],
+    ["ssl_wbuf_size", 16384],
+    ["ssl_session_cache", "no"],
+    ["ssl_kernel_tls", "no"],
+    ["ssl_min_version", "tlsv1.2"],
+    ["num_napi_ids", "(null)"],
     ["memory_file", "(null)"],
   ];
 }
@@ -210,6 +237,8 @@ const FAMILIES: Record<string, (ctx: ServerContext) => Stat[]> = {
   items,
   slabs,
   sizes: () => [["sizes_status", "disabled"]],
+  // memcached built with extstore answers an empty family when no external storage is set.
+  extstore: () => [],
 };
 
 /** Writes a stats family followed by END; false when the family does not exist. */

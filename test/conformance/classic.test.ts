@@ -7,6 +7,7 @@ import { classicErrors } from "./cases/classic-errors.ts";
 import { classicExpiry } from "./cases/classic-expiry.ts";
 import { classicNoreply } from "./cases/classic-noreply.ts";
 import { classicSplit } from "./cases/classic-split.ts";
+import { classicStats } from "./cases/classic-stats.ts";
 
 differential("classic text protocol vs memcached", [
   ...basics,
@@ -17,4 +18,5 @@ differential("classic text protocol vs memcached", [
   ...classicArith,
   ...classicCas,
   ...classicExpiry,
+  ...classicStats,
 ]);

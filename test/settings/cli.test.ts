@@ -82,3 +82,40 @@ test("main: --help lists every option with defaults", () => {
   }
   assert.match(r.stdout, /\[11211\]/);
 });
+
+test("-o slab_chunk_max and its memcached start-up checks", () => {
+  assert.equal(run([]).slabChunkMax, 512 * 1024);
+  assert.equal(run(["-I", "4m"]).slabChunkMax, 512 * 1024);
+  const small = run(["-I", "1k", "-o", "slab_chunk_max=512"]);
+  assert.equal(small.maxItemSize, 1024);
+  assert.equal(small.slabChunkMax, 512);
+  assert.equal(run(["-I", "2m", "-o", "slab_chunk_max=1048576"]).slabChunkMax, 1048576);
+  const refused: [string[], RegExp][] = [
+    [["-I", "100k"], /cannot be larger than -I/],
+    [["-I", "1000k"], /evenly divisible by slab_chunk_max/],
+    [["-o", "slab_chunk_max=300000"], /evenly divisible/],
+    [["-I", "4m", "-o", "slab_chunk_max=2097152"], /not in 1\.\.1048576/],
+    [["-I", "3k", "-o", "slab_chunk_max=3072"], /divide evenly into 1048576/],
+    [["-o", "slab_chunk_max=16k"], /not a number/],
+    [["-o", "slab_chunk_max"], /not a number/],
+  ];
+  for (const [argv, message] of refused) assert.throws(() => parseCli(argv), message, argv.join(" "));
+});
+
+test("-o temporary_ttl turns the temporary LRU on, as in memcached", () => {
+  assert.equal(run([]).temporaryLru, false);
+  assert.equal(run([]).temporaryTtl, 61);
+  const s = run(["-o", "temporary_ttl=100,hot_lru_pct=30,warm_lru_pct=30"]);
+  assert.equal(s.temporaryLru, true);
+  assert.equal(s.temporaryTtl, 100);
+  assert.equal(s.hotLruPct, 30);
+  assert.equal(s.warmLruPct, 30);
+  assert.throws(() => parseCli(["-o", "hot_lru_pct=50,warm_lru_pct=50"]), /80% combined/);
+  assert.throws(() => parseCli(["-o", "temporary_ttl=-1"]), SettingsError);
+});
+
+test("--help documents slab_chunk_max", () => {
+  const r = parseCli(["--help"]);
+  assert.equal(r.kind, "help");
+  if (r.kind === "help") assert.match(r.text, /slab_chunk_max=BYTES/);
+});

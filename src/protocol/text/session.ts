@@ -9,6 +9,8 @@ import { Tokens } from "./tokens.ts";
 import { MEMCACHED_VERSION } from "../../version.ts";
 
 export const KEY_MAX_LENGTH = 250;
+/** memcached's MAX_NUMBER_OF_SLAB_CLASSES: the bound on `stats cachedump`'s class id. */
+const MAX_SLAB_CLASSES = 64;
 /** memcached closes a connection whose first 2048 bytes hold no newline, unless it is a get. */
 const MAX_LINE_WITHOUT_NEWLINE = 2048;
 /**
@@ -244,6 +246,7 @@ export class TextSession {
           return this.send(R.badFormat);
         }
         const h = cache.get(buf, t.start[i], t.end[i], touch, exptime);
+        if (this.ctx.prefixStats.enabled) this.ctx.prefixStats.recordGet(buf, t.start[i], t.end[i], h >= 0);
         if (h < 0) continue;
         const vlen = e.valueLength(h);
         out.ensure(6 + KEY_MAX_LENGTH + 48 + vlen);
@@ -291,6 +294,7 @@ export class TextSession {
       casIn = Number(v);
     }
     if (vlen < 0 || vlen > 0x7fff_fffd) return this.send(R.badFormat);
+    if (this.ctx.prefixStats.enabled) this.ctx.prefixStats.recordSet(buf, t.start[1], t.end[1]);
     const h = cache.beginStore(mode, buf, t.start[1], t.end[1], flags, exptime, vlen);
     if (h < 0) {
       this.send(h === ALLOC_TOO_LARGE ? R.tooLarge : R.outOfMemoryStoring);
@@ -311,6 +315,7 @@ export class TextSession {
       if (!valid) return this.send(R.deleteUsage);
     }
     if (!this.key(1)) return this.send(R.badFormat);
+    if (this.ctx.prefixStats.enabled) this.ctx.prefixStats.recordDelete(buf, t.start[1], t.end[1]);
     this.send(this.cache.delete(buf, t.start[1], t.end[1]) ? R.deleted : R.notFound);
   }
 
@@ -407,10 +412,48 @@ export class TextSession {
     const sub = Buffer.from(buf.buffer, buf.byteOffset + t.start[1], t.length(1)).toString("latin1");
     if (sub === "reset") {
       this.cache.resetStats();
+      this.ctx.prefixStats.clear();
       return this.send(R.reset);
     }
-    if (sub === "detail") return this.send(R.badCommandLine);
+    if (sub === "detail") return this.statsDetail(t.count < 4 ? "" : this.tokenString(buf, 2));
+    if (sub === "cachedump") return this.cachedump(buf);
     if (!writeStats(this.ctx, sub, this.out)) this.send(R.error);
+  }
+
+  private tokenString(buf: Uint8Array, i: number): string {
+    return Buffer.from(buf.buffer, buf.byteOffset + this.tokens.start[i], this.tokens.length(i)).toString("latin1");
+  }
+
+  private statsDetail(sub: string): void {
+    const prefix = this.ctx.prefixStats;
+    if (sub === "on" || sub === "off") {
+      prefix.enabled = sub === "on";
+      return this.send(R.ok);
+    }
+    if (sub === "dump") return this.out.ascii(prefix.dump());
+    this.send(R.detailUsage);
+  }
+
+  /** `stats cachedump <class> <limit>`: keys of one slab class (limit 0 = all). */
+  private cachedump(buf: Uint8Array): void {
+    const t = this.tokens;
+    if (t.count < 5) return this.send(R.badCommandLine);
+    const num = this.num;
+    if (!parseU32(buf, t.start[2], t.end[2], num).ok) return this.send(R.badFormat);
+    const id = num.value;
+    if (!parseU32(buf, t.start[3], t.end[3], num).ok) return this.send(R.badFormat);
+    const limit = num.value;
+    if (id >= MAX_SLAB_CLASSES) return this.send(R.illegalSlabId);
+    const e = this.cache.engine;
+    let shown = 0;
+    e.forEach((h) => {
+      if (e.slabClass(h) !== id || (limit !== 0 && shown >= limit) || this.cache.isDead(h)) return;
+      shown++;
+      const key = Buffer.from(e.keyBuffer(h).subarray(e.keyStart(h), e.keyStart(h) + e.keyLength(h))).toString("latin1");
+      const exp = e.exptime(h);
+      this.out.ascii(`ITEM ${key} [${e.valueLength(h)} b; ${exp} s]\r\n`);
+    });
+    this.out.bytes(R.end);
   }
 }
 
