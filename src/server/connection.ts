@@ -50,7 +50,7 @@ export class Connection implements ConnectionInfo {
     const used = this.session.consume(buf, 0, buf.length);
     // Copy the tail: `buf` may be reused by the next read.
     this.pending = used === buf.length ? EMPTY : Buffer.from(buf.subarray(used));
-    this.flush();
+    if (!this.session.holding || this.session.closing) this.flush();
     if (this.session.closing) this.close();
   }
 

@@ -70,7 +70,7 @@ function general(ctx: ServerContext): Stat[] {
     ["listen_disabled_num", 0],
     ["time_in_listen_disabled_us", 0],
     ["threads", s.threads],
-    ["conn_yields", 0],
+    ["conn_yields", c.connYields],
     ["hash_power_level", 16],
     ["hash_bytes", 524288],
     ["hash_is_expanding", 0],

@@ -2,6 +2,7 @@ import { differential } from "./differential.ts";
 import { basics } from "./cases/basics.ts";
 import { classicArith } from "./cases/classic-arith.ts";
 import { classicCas } from "./cases/classic-cas.ts";
+import { classicConn } from "./cases/classic-conn.ts";
 import { classicCore } from "./cases/classic-core.ts";
 import { classicErrors } from "./cases/classic-errors.ts";
 import { classicExpiry } from "./cases/classic-expiry.ts";
@@ -19,4 +20,5 @@ differential("classic text protocol vs memcached", [
   ...classicCas,
   ...classicExpiry,
   ...classicStats,
+  ...classicConn,
 ]);

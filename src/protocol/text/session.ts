@@ -64,17 +64,29 @@ export class TextSession {
 
   /** Consumes bytes of buf[start..end); returns how far it got (the rest is an incomplete line). */
   consume(buf: Uint8Array, start: number, end: number): number {
+    if (!this.holding) this.delivered = this.out.len;
+    this.budget = this.ctx.settings.reqsPerEvent;
+    const pos = this.parse(buf, start, end);
+    this.endOfRead();
+    return pos;
+  }
+
+  private parse(buf: Uint8Array, start: number, end: number): number {
     let pos = start;
     while (pos < end && !this.closing) {
       if (this.state === State.value) {
         pos = this.readValue(buf, pos, end);
+        if ((this.state as State) === State.line) this.done(false);
         continue;
       }
       if (this.state === State.swallow) {
         const n = Math.min(this.remaining, end - pos);
         this.remaining -= n;
         pos += n;
-        if (this.remaining === 0) this.state = State.line;
+        if (this.remaining === 0) {
+          this.state = State.line;
+          this.done(false);
+        }
         continue;
       }
       let nl = (buf as Buffer).indexOf(0x0a, pos);
@@ -87,10 +99,64 @@ export class TextSession {
       if (lineEnd - pos > 1 && buf[lineEnd - 1] === 0x0d) lineEnd--;
       const nul = (buf as Buffer).indexOf(0, pos);
       if (nul >= 0 && nul < lineEnd) lineEnd = nul;
+      this.wrote = false;
       this.command(buf, pos, lineEnd);
+      if (this.state === State.line) this.done(this.wrote);
       pos = nl + 1;
     }
     return pos;
+  }
+
+  // memcached's write points, emulated because they are observable: replies queued after the
+  // last write are lost when memcached drops a connection, and every -R commands it yields
+  // (counted in conn_yields). memcached decrements a per-event budget (-R) after each command
+  // (conn_new_cmd) and after each write it makes on its own; get-family commands write at once;
+  // below zero it writes what is queued and yields, and the event that resumes the same read
+  // starts by decrementing. A new read always starts with the full budget.
+  private budget = 0;
+  /** Replies queued since memcached's last write. */
+  private pending = false;
+  /** Length of `out` at memcached's last write. */
+  private delivered = 0;
+  /**
+   * A data block is half read: memcached (in conn_nread) writes nothing until it completes,
+   * so the connection holds the replies queued before it.
+   */
+  holding = false;
+
+  /** Set by a command that memcached answers with an immediate write (the get family). */
+  private wrote = false;
+
+  /** After each completed command; `wrote` when the command itself wrote (the get family). */
+  private done(wrote: boolean): void {
+    if (wrote) {
+      this.pending = false;
+      this.delivered = this.out.len;
+    } else this.pending = true;
+    if (--this.budget >= 0) return;
+    this.pending = false;
+    this.delivered = this.out.len;
+    this.yieldEvent();
+  }
+
+  private yieldEvent(): void {
+    this.ctx.counters.connYields++;
+    this.budget = this.ctx.settings.reqsPerEvent - 1;
+  }
+
+  /** No complete command left: memcached writes what is queued, unless a data block is pending. */
+  private endOfRead(): void {
+    this.holding = this.state !== State.line && !this.closing;
+    if (this.holding || this.closing || !this.pending) return;
+    this.pending = false;
+    this.delivered = this.out.len;
+    if (--this.budget < 0) this.yieldEvent();
+  }
+
+  /** memcached's conn_closing: the connection goes without the replies not yet written. */
+  private drop(): void {
+    this.out.len = this.delivered;
+    this.closing = true;
   }
 
   /** memcached's rule for a line with no newline yet: only a (multi-key) get may be long. */
@@ -105,7 +171,7 @@ export class TextSession {
       buf[p + 1] === 0x65 &&
       buf[p + 2] === 0x74 &&
       (buf[p + 3] === 0x20 || (buf[p + 3] === 0x73 && buf[p + 4] === 0x20));
-    if (!isGet || len > MAX_GET_LINE) this.closing = true;
+    if (!isGet || len > MAX_GET_LINE) this.drop();
   }
 
   private readValue(buf: Uint8Array, pos: number, end: number): number {
@@ -214,10 +280,7 @@ export class TextSession {
     if (t.is(buf, 0, "verbosity")) return n === 3 || n === 4 ? this.verbosity(buf) : this.send(R.error);
     // memcached drops HTTP clients without a word.
     const last = n - 2;
-    if (startsWith(buf, t.start[last], t.end[last], "HTTP/")) {
-      this.closing = true;
-      return;
-    }
+    if (startsWith(buf, t.start[last], t.end[last], "HTTP/")) return this.drop();
     this.send(R.error);
   }
 
@@ -242,7 +305,7 @@ export class TextSession {
       for (let i = first; i < last; i++) {
         if (!this.key(i)) {
           // memcached culls every response not yet sent before reporting the bad key.
-          out.len = 0;
+          out.len = this.delivered;
           return this.send(R.badFormat);
         }
         const h = cache.get(buf, t.start[i], t.end[i], touch, exptime);
@@ -271,6 +334,7 @@ export class TextSession {
       first = 0;
     }
     out.bytes(R.end);
+    this.wrote = true;
   }
 
 
