@@ -50,7 +50,7 @@ export class Connection implements ConnectionInfo {
     const used = this.session.consume(buf, 0, buf.length);
     // Copy the tail: `buf` may be reused by the next read.
     this.pending = used === buf.length ? EMPTY : Buffer.from(buf.subarray(used));
-    if (!this.session.holding || this.session.closing) this.flush();
+    this.flush();
     if (this.session.closing) this.close();
   }
 
@@ -60,7 +60,7 @@ export class Connection implements ConnectionInfo {
       const accepted = this.socket.write(chunk);
       if (!accepted) this.socket.pause();
       return this.socket.writableLength === 0;
-    });
+    }, this.session.writable());
   }
 
   /** Ends the connection after pending replies are written. */

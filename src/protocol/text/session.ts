@@ -127,6 +127,14 @@ export class TextSession {
   /** Set by a command that memcached answers with an immediate write (the get family). */
   private wrote = false;
 
+  /** How much of `out` may be written now; the rest waits for the half read data block. */
+  writable(): number {
+    if (!this.holding || this.closing) return this.out.len;
+    const n = this.delivered;
+    this.delivered = 0;
+    return n;
+  }
+
   /** After each completed command; `wrote` when the command itself wrote (the get family). */
   private done(wrote: boolean): void {
     if (wrote) {

@@ -39,5 +39,6 @@ export const classicConn: Case[] = [
   { name: "yield carried into the next read", args: ["-R", "3"], steps: ["version\r\n".repeat(7), "stats reset\r\n", "get a\r\n".repeat(3), "version\r\n".repeat(3), "get a\r\n".repeat(3), "version\r\n".repeat(6), "stats\r\n"] },
   { name: "replies wait for a half sent data block", steps: ["version\r\nset b 0 0 5\r\nab", "cde\r\n", "version\r\nversion\r\nget", " a\r\n", "delete b\r\nset c 0 0 5 noreply\r\nab", "cde\r\nget c\r\n"] },
   { name: "replies wait for a swallowed too large block", args: ["-I", "1k", "-o", "slab_chunk_max=512"], steps: ["version\r\nset b 0 0 2000\r\nab", "v".repeat(1998) + "\r\nversion\r\n"] },
+  { name: "get replies go out before a half sent data block", steps: ["version\r\nget a\r\nversion\r\nset b 0 0 5\r\nab", "cde\r\n", "get b\r\nset c 0 0 1\r\n", "z\r\nget c\r\n"] },
   { name: "shutdown disabled keeps the connection", steps: ["shutdown\r\nversion\r\n", "shutdown graceful noreply\r\n", "version\r\n"] },
 ];
