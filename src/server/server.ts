@@ -1,7 +1,7 @@
 import { chmodSync, unlinkSync } from "node:fs";
 import { type AddressInfo, type Server, type Socket, createServer } from "node:net";
 import type { Logger } from "../log.ts";
-import type { Settings } from "../settings/settings.ts";
+import { type Settings, clientLimit } from "../settings/settings.ts";
 import { Counters } from "../stats/counters.ts";
 import { PrefixStats } from "../stats/prefix-stats.ts";
 import { Cache } from "../store/cache.ts";
@@ -57,11 +57,14 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     },
   };
 
+  const maxClients = clientLimit(settings);
   let nextId = 1;
   const onSocket = (socket: Socket): void => {
-    if (counters.currConnections >= settings.maxConnections) {
+    if (counters.currConnections >= maxClients) {
       counters.rejectedConnections++;
-      socket.end(TOO_MANY);
+      // memcached closes the socket outright once the line is written; an end() alone would
+      // leave a half-open socket nobody reads, and keep close() waiting on it.
+      socket.write(TOO_MANY, () => socket.destroy());
       return;
     }
     counters.currConnections++;

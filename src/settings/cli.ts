@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
-import { DEFAULTS, LOG_LEVELS, type LogLevel, SLAB_PAGE_SIZE, type Settings, levelForVerbosity } from "./settings.ts";
+import { DEFAULTS, LOG_LEVELS, type LogLevel, SLAB_PAGE_SIZE, type Settings, clientLimit, levelForVerbosity } from "./settings.ts";
 import { parseSize } from "./size.ts";
 
 /** A bad option or value: main prints the message on one line and exits non-zero. */
@@ -111,7 +111,7 @@ const OPTIONS: OptionSpec[] = [
   } },
   { long: "memory-limit", short: "m", value: "SIZE", help: "item memory in megabytes, or a size with b/k/m/g", shows: (d) => `${d.memoryLimit / 1048576}m`, apply: (d, v) => (d.memoryLimit = size("--memory-limit", v, 1024 * 1024)) },
   { long: "cache-size", value: "SIZE", help: "alias of --memory-limit taking a size (Go original)", apply: (d, v) => (d.memoryLimit = size("--cache-size", v, 1)) },
-  { long: "conn-limit", short: "c", value: "NUM", help: "maximum simultaneous connections", shows: (d) => String(d.maxConnections), apply: (d, v) => (d.maxConnections = int("--conn-limit", v, 1)) },
+  { long: "conn-limit", short: "c", value: "NUM", help: "connection limit as in memcached: 4 per thread and 8 more are reserved, the rest admit clients", shows: (d) => String(d.maxConnections), apply: (d, v) => (d.maxConnections = int("--conn-limit", v, 1)) },
   { long: "threads", short: "t", value: "NUM", help: "number of threads", shows: (d) => String(d.threads), apply: (d, v) => (d.threads = int("--threads", v, 1, 1024)) },
   { long: "max-item-size", short: "I", value: "SIZE", help: "largest item (1k..1024m); below 512k also set -o slab_chunk_max", shows: (d) => `${d.maxItemSize / 1024}k`, apply: (d, v) => {
     const n = size("--max-item-size", v, 1);
@@ -176,6 +176,9 @@ export function parseCli(argv: readonly string[]): CliResult {
     throw new SettingsError("cannot set item size limit higher than 1/2 of memory max");
   }
   checkSlabChunkMax(draft);
+  if (clientLimit(draft) < 1) {
+    throw new SettingsError(`--conn-limit ${draft.maxConnections} leaves no room for clients: like memcached, ${4 * draft.threads + 8} of it are reserved with ${draft.threads} threads`);
+  }
   if (!draft.logLevelSet && draft.verbosity > 0) draft.logLevel = levelForVerbosity(draft.verbosity);
   const { logLevelSet: _unused, ...settings } = draft;
   return { kind: "run", settings: Object.freeze(settings) };

@@ -71,6 +71,16 @@ export const DEFAULTS: Settings = Object.freeze({
   logDestination: "stderr",
 });
 
+/**
+ * How many clients -c admits. memcached's -c is its file-descriptor limit, and its own
+ * threads, listener and logger use some of it: 1.6.18 admits maxconns - 4 * threads - 8
+ * clients (measured with -t 1, 2, 3, 4 and 8) and answers the next one
+ * "ERROR Too many open connections". We admit the same number, so -c means the same.
+ */
+export function clientLimit(s: Settings): number {
+  return s.maxConnections - 4 * s.threads - 8;
+}
+
 /** memcached's verbosity levels as log levels: -v errors and warnings, -vv requests, -vvv internals. */
 export function levelForVerbosity(v: number): LogLevel {
   return v <= 0 ? "warn" : v === 1 ? "info" : v === 2 ? "debug" : "trace";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { SettingsError, parseCli } from "../../src/settings/cli.ts";
-import type { Settings } from "../../src/settings/settings.ts";
+import { type Settings, clientLimit } from "../../src/settings/settings.ts";
 
 function run(argv: string[]): Settings {
   const r = parseCli(argv);
@@ -15,20 +15,20 @@ function run(argv: string[]): Settings {
 }
 
 test("memcached short and long flags", () => {
-  const s = run(["-p", "12000", "-l", "127.0.0.1", "-m", "128", "-c", "10", "-t", "2", "-I", "2m", "-M", "-A", "-vv"]);
+  const s = run(["-p", "12000", "-l", "127.0.0.1", "-m", "128", "-c", "100", "-t", "2", "-I", "2m", "-M", "-A", "-vv"]);
   assert.equal(s.port, 12000);
   assert.deepEqual(s.listen, ["127.0.0.1"]);
   assert.equal(s.memoryLimit, 128 * 1024 * 1024);
-  assert.equal(s.maxConnections, 10);
+  assert.equal(s.maxConnections, 100);
   assert.equal(s.threads, 2);
   assert.equal(s.maxItemSize, 2 * 1024 * 1024);
   assert.equal(s.noEvict, true);
   assert.equal(s.enableShutdown, true);
   assert.equal(s.verbosity, 2);
   assert.equal(s.logLevel, "debug");
-  const l = run(["--port", "12001", "--conn-limit", "5", "--threads", "3"]);
+  const l = run(["--port", "12001", "--conn-limit", "50", "--threads", "3"]);
   assert.equal(l.port, 12001);
-  assert.equal(l.maxConnections, 5);
+  assert.equal(l.maxConnections, 50);
   assert.equal(l.threads, 3);
 });
 
@@ -55,10 +55,10 @@ test("invalid options throw SettingsError", () => {
 test("config file: defaults < file < flags", () => {
   const dir = mkdtempSync(join(tmpdir(), "mcts-cli-"));
   const file = join(dir, "c.json");
-  writeFileSync(file, JSON.stringify({ port: 13000, "conn-limit": 7, "cache-size": "32m" }));
-  const s = run(["--config", file, "-c", "9"]);
+  writeFileSync(file, JSON.stringify({ port: 13000, "conn-limit": 70, "cache-size": "32m" }));
+  const s = run(["--config", file, "-c", "90"]);
   assert.equal(s.port, 13000);
-  assert.equal(s.maxConnections, 9);
+  assert.equal(s.maxConnections, 90);
   assert.equal(s.memoryLimit, 32 * 1024 * 1024);
   assert.equal(s.threads, 4);
   writeFileSync(file, JSON.stringify({ nope: 1 }));
@@ -118,4 +118,12 @@ test("--help documents slab_chunk_max", () => {
   const r = parseCli(["--help"]);
   assert.equal(r.kind, "help");
   if (r.kind === "help") assert.match(r.text, /slab_chunk_max=BYTES/);
+});
+
+test("-c reserves file descriptors per thread as memcached does", () => {
+  assert.equal(clientLimit(run([])), 1000);
+  assert.equal(clientLimit(run(["-c", "26"])), 2);
+  assert.equal(clientLimit(run(["-c", "20", "-t", "2"])), 4);
+  assert.throws(() => parseCli(["-c", "24"]), /leaves no room for clients/);
+  assert.throws(() => parseCli(["-c", "16", "-t", "2"]), /leaves no room/);
 });

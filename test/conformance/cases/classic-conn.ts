@@ -40,5 +40,11 @@ export const classicConn: Case[] = [
   { name: "replies wait for a half sent data block", steps: ["version\r\nset b 0 0 5\r\nab", "cde\r\n", "version\r\nversion\r\nget", " a\r\n", "delete b\r\nset c 0 0 5 noreply\r\nab", "cde\r\nget c\r\n"] },
   { name: "replies wait for a swallowed too large block", args: ["-I", "1k", "-o", "slab_chunk_max=512"], steps: ["version\r\nset b 0 0 2000\r\nab", "v".repeat(1998) + "\r\nversion\r\n"] },
   { name: "get replies go out before a half sent data block", steps: ["version\r\nget a\r\nversion\r\nset b 0 0 5\r\nab", "cde\r\n", "get b\r\nset c 0 0 1\r\n", "z\r\nget c\r\n"] },
+  {
+    name: "-c 26 admits two clients and refuses the third",
+    args: ["-c", "26"],
+    // The harness's start-up probe of memcached must be closed before the first client counts.
+    steps: [{ sleep: 300 }, "version\r\n", { send: "version\r\n", conn: 1 }, { send: "version\r\n", conn: 2 }, { send: "quit\r\n", conn: 1 }, { sleep: 200 }, { send: "get a\r\n", conn: 3 }, { send: "version\r\n", conn: 4 }, "stats\r\n"],
+  },
   { name: "shutdown disabled keeps the connection", steps: ["shutdown\r\nversion\r\n", "shutdown graceful noreply\r\n", "version\r\n"] },
 ];
