@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import type { Logger } from "../log.ts";
 import { OutBuffer } from "../protocol/out-buffer.ts";
 import { TextSession } from "../protocol/text/session.ts";
-import type { ConnectionInfo, ServerContext } from "./context.ts";
+import { type ConnectionInfo, type ServerContext, socketAddress } from "./context.ts";
 
 /**
  * One client connection: feeds what arrives to the protocol session, keeps the incomplete
@@ -12,7 +12,7 @@ import type { ConnectionInfo, ServerContext } from "./context.ts";
 export class Connection implements ConnectionInfo {
   readonly id: number;
   readonly address: string;
-  readonly startedAt: number;
+  readonly listenAddress: string;
   private readonly socket: Socket;
   private readonly ctx: ServerContext;
   private readonly out = new OutBuffer();
@@ -29,8 +29,9 @@ export class Connection implements ConnectionInfo {
     this.ctx = ctx;
     this.log = log;
     this.onClose = onClose;
-    this.startedAt = ctx.cache.now();
-    this.address = socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : "unix";
+    const path = ctx.settings.socketPath;
+    this.address = socketAddress(socket.remoteFamily, socket.remoteAddress, socket.remotePort, path);
+    this.listenAddress = socketAddress(socket.remoteFamily, socket.localAddress, socket.localPort, path);
     this.session = new TextSession(ctx, this.out);
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -40,7 +41,11 @@ export class Connection implements ConnectionInfo {
   }
 
   get state(): string {
-    return this.closed ? "closing" : "conn_parse_cmd";
+    return this.closed ? "conn_closing" : this.session.connState();
+  }
+
+  get lastCommandAt(): number {
+    return this.session.lastCommandAt;
   }
 
   private onData(chunk: Buffer): void {

@@ -14,15 +14,28 @@ export interface ServerContext {
   readonly startedAt: number;
   /** Live verbosity (`verbosity` command, `-v`). */
   verbosity: number;
-  /** Number of open connections with their details, for `stats conns`. */
+  /** The listening sockets and the open client connections, for `stats conns`. */
   connections(): Iterable<ConnectionInfo>;
   /** Stops the server (the `shutdown` command); `graceful` lets connections finish. */
   shutdown(graceful: boolean): void;
 }
 
+/** One line group of `stats conns`, in memcached's terms. */
 export interface ConnectionInfo {
+  /** Orders the entries as memcached's fds do: listeners first, then the lowest free number. */
   readonly id: number;
+  /** memcached's form: "tcp:127.0.0.1:11211", "tcp6:[::1]:11211" or "unix:/path". */
   readonly address: string;
-  readonly startedAt: number;
+  /** For a client, the address of the listener that accepted it; null for a listener. */
+  readonly listenAddress: string | null;
+  /** Unix seconds of the last command (or of the accept). */
+  readonly lastCommandAt: number;
+  /** memcached's connection state name, e.g. conn_listening, conn_read, conn_nread. */
   readonly state: string;
+}
+
+/** memcached's spelling of a socket address. */
+export function socketAddress(family: string | undefined, address: string | undefined, port: number | undefined, path: string | null): string {
+  if (address === undefined) return `unix:${path ?? ""}`;
+  return family === "IPv6" ? `tcp6:[${address}]:${port}` : `tcp:${address}:${port}`;
 }

@@ -8,7 +8,7 @@ import { Cache } from "../store/cache.ts";
 import { type Clock, systemClock } from "../store/clock.ts";
 import { MapEngine } from "../store/map-engine.ts";
 import { Connection } from "./connection.ts";
-import type { ServerContext } from "./context.ts";
+import { type ConnectionInfo, type ServerContext, socketAddress } from "./context.ts";
 
 const TOO_MANY = Buffer.from("ERROR Too many open connections\r\n");
 
@@ -50,7 +50,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     prefixStats: new PrefixStats(),
     startedAt: clock.now(),
     verbosity: settings.verbosity,
-    connections: () => connections,
+    connections: () => [...listenerInfo, ...[...connections].sort((a, b) => a.id - b.id)],
     shutdown: (graceful) => {
       log.info({ graceful }, "shutdown requested");
       void close();
@@ -58,7 +58,16 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   };
 
   const maxClients = clientLimit(settings);
-  let nextId = 1;
+  // Connection ids are handed out as memcached's fds are: the lowest free one, above the listeners'.
+  const listenerInfo: ConnectionInfo[] = [];
+  const freeIds: number[] = [];
+  let nextId = 0;
+  const takeId = (): number => (freeIds.length > 0 ? (freeIds.shift() as number) : nextId++);
+  const releaseId = (id: number): void => {
+    let i = 0;
+    while (i < freeIds.length && freeIds[i] < id) i++;
+    freeIds.splice(i, 0, id);
+  };
   const onSocket = (socket: Socket): void => {
     if (counters.currConnections >= maxClients) {
       counters.rejectedConnections++;
@@ -69,8 +78,10 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     }
     counters.currConnections++;
     counters.totalConnections++;
-    const conn = new Connection(nextId++, socket, ctx, log, (c) => {
-      if (connections.delete(c)) counters.currConnections--;
+    const conn = new Connection(takeId(), socket, ctx, log, (c) => {
+      if (!connections.delete(c)) return;
+      counters.currConnections--;
+      releaseId(c.id);
     });
     connections.add(conn);
     log.debug({ conn: conn.id, from: conn.address }, "new client connection");
@@ -106,6 +117,12 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       port = (server.address() as AddressInfo).port;
       listeners.push(server);
     }
+  }
+
+  for (const server of listeners) {
+    const a = server.address();
+    const address = typeof a === "string" || a === null ? socketAddress(undefined, undefined, undefined, settings.socketPath) : socketAddress(a.family, a.address, a.port, null);
+    listenerInfo.push({ id: takeId(), address, listenAddress: null, lastCommandAt: ctx.startedAt, state: "conn_listening" });
   }
 
   function close(): Promise<void> {

@@ -231,12 +231,25 @@ function slabs(ctx: ServerContext): Stat[] {
   ];
 }
 
+/** `stats conns`: the listeners and every client, ordered as memcached's fds. */
+function conns(ctx: ServerContext): Stat[] {
+  const now = ctx.cache.now();
+  const out: Stat[] = [];
+  for (const c of ctx.connections()) {
+    out.push([`${c.id}:addr`, c.address]);
+    if (c.listenAddress !== null) out.push([`${c.id}:listen_addr`, c.listenAddress]);
+    out.push([`${c.id}:state`, c.state], [`${c.id}:secs_since_last_cmd`, now - c.lastCommandAt]);
+  }
+  return out;
+}
+
 const FAMILIES: Record<string, (ctx: ServerContext) => Stat[]> = {
   "": general,
   settings,
   items,
   slabs,
   sizes: () => [["sizes_status", "disabled"]],
+  conns,
   // memcached built with extstore answers an empty family when no external storage is set.
   extstore: () => [],
 };

@@ -20,6 +20,8 @@ export interface Case {
   /** Server arguments given to both memcached and memcached-ts. */
   args?: string[];
   steps: Step[];
+  /** Case-specific volatile text (fd numbers, ephemeral ports): every match becomes "*". */
+  mask?: RegExp[];
 }
 
 function escape(b: Buffer): string {
@@ -98,5 +100,7 @@ export async function play(port: number, c: Case, patience = 1): Promise<string>
   } finally {
     for (const cl of conns.values()) cl.close();
   }
-  return normalize(out);
+  let transcript = normalize(out);
+  for (const m of c.mask ?? []) transcript = transcript.replace(m, "*");
+  return transcript;
 }

@@ -60,15 +60,34 @@ export class TextSession {
     this.ctx = ctx;
     this.cache = ctx.cache;
     this.out = out;
+    this.lastCommandAt = ctx.cache.now();
   }
 
   /** Consumes bytes of buf[start..end); returns how far it got (the rest is an incomplete line). */
   consume(buf: Uint8Array, start: number, end: number): number {
+    this.lastCommandAt = this.cache.now();
+    this.parsing = true;
+    this.fresh = false;
     if (!this.holding) this.delivered = this.out.len;
     this.budget = this.ctx.settings.reqsPerEvent;
     const pos = this.parse(buf, start, end);
     this.endOfRead();
+    this.parsing = false;
     return pos;
+  }
+
+  /** Unix seconds of the last read with commands, for `stats conns`. */
+  lastCommandAt: number;
+  /** True while this session runs commands: the connection asking `stats conns` is conn_parse_cmd. */
+  private parsing = false;
+  private fresh = true;
+
+  /** memcached's name for the state the connection waits in. */
+  connState(): string {
+    if (this.parsing) return "conn_parse_cmd";
+    if (this.state === State.value) return "conn_nread";
+    if (this.state === State.swallow) return "conn_swallow";
+    return this.fresh ? "conn_new_cmd" : "conn_read";
   }
 
   private parse(buf: Uint8Array, start: number, end: number): number {
@@ -481,7 +500,7 @@ export class TextSession {
       writeStats(this.ctx, "", this.out);
       return;
     }
-    const sub = Buffer.from(buf.buffer, buf.byteOffset + t.start[1], t.length(1)).toString("latin1");
+    const sub = this.tokenString(buf, 1);
     if (sub === "reset") {
       this.cache.resetStats();
       this.ctx.prefixStats.clear();

@@ -19,6 +19,24 @@ export const classicStats: Case[] = [
   { name: "stats with extra arguments", steps: ["stats settings x\r\n", "stats items x\r\n", "stats reset x\r\n", "stats  settings\r\n", "stats slabs 1\r\n"] },
   { name: "stats family case and unknowns", steps: ["stats SETTINGS\r\n", "stats setting\r\n", "stats cachedump\r\n", "stats cachedump 1 1\r\n", "stats cachedump 64 0\r\n", "stats cachedump x 1\r\n", "stats cachedump 1 -1\r\n", "stats extstore\r\n"] },
   { name: "stats reset clears prefix stats", steps: ["stats detail on\r\n", "get a:b\r\n", "stats reset\r\n", "stats detail dump\r\n", "set x:y 0 0 1\r\nx\r\n", "stats detail dump\r\n"] },
+  {
+    name: "stats conns lists listener and clients in fd order",
+    // fds, ephemeral ports and second ticks differ between the two servers; the order, the
+    // addresses' form and every state must not.
+    mask: [/(?<=STAT )\d+(?=:)/g, /(?<=tcp:127\.0\.0\.1:)\d+/g, /(?<=secs_since_last_cmd )\d+/g],
+    steps: [
+      { sleep: 200 },
+      "version\r\n",
+      { send: "version\r\n", conn: 1 },
+      { send: "set x 0 0 5\r\nab", conn: 2 },
+      { send: "get a", conn: 3 },
+      { send: "", conn: 4 },
+      { send: "quit\r\n", conn: 1 },
+      { sleep: 100 },
+      { send: "", conn: 5 },
+      "stats conns\r\n",
+    ],
+  },
   { name: "stats after reset keeps totals", steps: ["set a 0 0 1\r\nx\r\n", "set b 0 0 1\r\nx\r\n", "get a\r\n", "stats reset\r\n", "delete a\r\n", "stats\r\n"] },
   { name: "stats detail on with flush and cas", steps: ["stats detail on\r\n", "cas a:b 0 0 1 1\r\nx\r\n", "add a:b 0 0 1\r\nx\r\n", "gets a:b\r\n", "gat 0 a:b\r\n", "flush_all\r\n", "stats detail dump\r\n"] },
 ];
