@@ -143,8 +143,11 @@ export class TextSession {
    */
   holding = false;
 
-  /** Set by a command that memcached answers with an immediate write (the get family). */
-  private wrote = false;
+  /**
+   * Set by a command that memcached answers with an immediate write: the classic get family
+   * and meta's `mn` (measured on 1.6.18; `mg` and `ms` do not write at once).
+   */
+  wrote = false;
 
   /** How much of `out` may be written now; the rest waits for the half read data block. */
   writable(): number {
