@@ -27,5 +27,7 @@ export const classicNoreply: Case[] = [
   { name: "noreply object too large", args: ["-I", "1k", "-o", "slab_chunk_max=512"], steps: [`set a 0 0 2000 noreply\r\n${"v".repeat(2000)}\r\n`, "get a\r\n"] },
   { name: "noreply pipeline then get", steps: ["set a 0 0 1 noreply\r\n1\r\nincr a 5 noreply\r\nappend a 0 0 1 noreply\r\n0\r\nprepend a 0 0 1 noreply\r\n9\r\ntouch a 0 noreply\r\nget a\r\n"] },
   { name: "noreply in wrong position", steps: ["set a 0 0 noreply 1\r\nx\r\n", "incr a noreply 1\r\n", "touch a noreply 1\r\n", "version\r\n"] },
+  { name: "noreply as the only argument", steps: ["delete a x noreply\r\n", "touch a noreply\r\n", "incr a noreply\r\n", "flush_all noreply noreply\r\n", "verbosity noreply noreply\r\n", "set a 0 0 noreply\r\n", "version\r\n"] },
+  { name: "noreply on cas with a bad data chunk and too large", args: ["-I", "1k", "-o", "slab_chunk_max=512"], steps: ["set a 0 0 1\r\nx\r\n", "cas a 0 0 1 1 noreply\r\nxyz\r\n", `cas a 0 0 2000 1 noreply\r\n${"v".repeat(2000)}\r\n`, "gets a\r\n"] },
   { name: "noreply on retrieval and other commands", steps: ["gat 0 noreply\r\n", "version noreply\r\n", "stats noreply\r\n", "cache_memlimit 100 noreply\r\n", "cache_memlimit 1 noreply\r\n", "quit noreply\r\n"] },
 ];
