@@ -68,11 +68,12 @@ function extended(d: Draft, v: string): void {
       case "slab_reassign":
       case "no_slab_reassign":
         break;
+      // memcached refuses 80 itself ("must be > 1 and < 80", though 1 passes).
       case "hot_lru_pct":
-        d.hotLruPct = int(key, val, 1, 80);
+        d.hotLruPct = int(key, val, 1, 79);
         break;
       case "warm_lru_pct":
-        d.warmLruPct = int(key, val, 1, 80);
+        d.warmLruPct = int(key, val, 1, 79);
         break;
       case "temporary_ttl":
         d.temporaryTtl = int(key, val, 0);

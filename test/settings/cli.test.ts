@@ -112,6 +112,9 @@ test("-o temporary_ttl turns the temporary LRU on, as in memcached", () => {
   assert.equal(s.warmLruPct, 30);
   assert.throws(() => parseCli(["-o", "hot_lru_pct=50,warm_lru_pct=50"]), /80% combined/);
   assert.throws(() => parseCli(["-o", "temporary_ttl=-1"]), SettingsError);
+  assert.throws(() => parseCli(["-o", "hot_lru_pct=80"]), /1\.\.79/);
+  assert.throws(() => parseCli(["-o", "warm_lru_pct=80"]), /1\.\.79/);
+  assert.equal(run(["-o", "hot_lru_pct=1,warm_lru_pct=79"]).hotLruPct, 1);
 });
 
 test("--help documents slab_chunk_max", () => {
