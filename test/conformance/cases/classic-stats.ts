@@ -37,6 +37,7 @@ export const classicStats: Case[] = [
       "stats conns\r\n",
     ],
   },
+  { name: "total_items counts every link", steps: ["set a 0 0 1\r\n1\r\n", "add b 0 0 1\r\n9\r\n", "append a 0 0 1\r\n2\r\n", "prepend a 0 0 1\r\n3\r\n", "incr a 1\r\n", "incr b 1\r\n", "incr b 1\r\n", "replace b 0 0 1\r\n5\r\n", "cas b 0 0 1 99\r\n6\r\n", "touch a 100\r\n", "add a 0 0 1\r\n0\r\n", "stats\r\n"] },
   { name: "stats after reset keeps totals", steps: ["set a 0 0 1\r\nx\r\n", "set b 0 0 1\r\nx\r\n", "get a\r\n", "stats reset\r\n", "delete a\r\n", "stats\r\n"] },
   { name: "stats detail on with flush and cas", steps: ["stats detail on\r\n", "cas a:b 0 0 1 1\r\nx\r\n", "add a:b 0 0 1\r\nx\r\n", "gets a:b\r\n", "gat 0 a:b\r\n", "flush_all\r\n", "stats detail dump\r\n"] },
 ];
