@@ -57,16 +57,20 @@ export class OutBuffer {
   }
 
   /**
-   * Hands the gathered bytes to `write` and starts over. `write` returns true when the bytes
+   * Hands the first `upTo` gathered bytes (all by default) to `write` and keeps the rest. `write` returns true when the bytes
    * were fully taken (so the buffer may be reused at once).
    */
-  flush(write: (chunk: Buffer) => boolean): void {
-    if (this.len === 0) return;
-    const chunk = this.buf.subarray(0, this.len);
-    const taken = write(chunk);
-    this.len = 0;
-    if (!taken) this.buf = Buffer.allocUnsafe(Math.max(this.initial, Math.min(this.buf.length, 1 << 20)));
-    else if (this.buf.length > 1 << 20) this.buf = Buffer.allocUnsafe(this.initial);
+  flush(write: (chunk: Buffer) => boolean, upTo = this.len): void {
+    if (upTo === 0) return;
+    const old = this.buf;
+    const taken = write(old.subarray(0, upTo));
+    const rest = this.len - upTo;
+    this.len = rest;
+    if (!taken) {
+      this.buf = Buffer.allocUnsafe(Math.max(this.initial, rest, Math.min(old.length, 1 << 20)));
+      old.copy(this.buf, 0, upTo, upTo + rest);
+    } else if (rest > 0) old.copyWithin(0, upTo, upTo + rest);
+    else if (old.length > 1 << 20) this.buf = Buffer.allocUnsafe(this.initial);
   }
 }
 

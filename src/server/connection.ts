@@ -3,7 +3,7 @@ import type { Logger } from "../log.ts";
 import { MetaProtocol } from "../protocol/meta/protocol.ts";
 import { OutBuffer } from "../protocol/out-buffer.ts";
 import { TextSession } from "../protocol/text/session.ts";
-import type { ConnectionInfo, ServerContext } from "./context.ts";
+import { type ConnectionInfo, type ServerContext, socketAddress } from "./context.ts";
 
 /**
  * One client connection: feeds what arrives to the protocol session, keeps the incomplete
@@ -13,7 +13,7 @@ import type { ConnectionInfo, ServerContext } from "./context.ts";
 export class Connection implements ConnectionInfo {
   readonly id: number;
   readonly address: string;
-  readonly startedAt: number;
+  readonly listenAddress: string;
   private readonly socket: Socket;
   private readonly ctx: ServerContext;
   private readonly out = new OutBuffer();
@@ -49,8 +49,9 @@ export class Connection implements ConnectionInfo {
     this.ctx = ctx;
     this.log = log;
     this.onClose = onClose;
-    this.startedAt = ctx.cache.now();
-    this.address = socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : "unix";
+    const path = ctx.settings.socketPath;
+    this.address = socketAddress(socket.remoteFamily, socket.remoteAddress, socket.remotePort, path);
+    this.listenAddress = socketAddress(socket.remoteFamily, socket.localAddress, socket.localPort, path);
     this.session = new TextSession(ctx, this.out);
     this.session.meta = new MetaProtocol().handle;
     socket.setNoDelay(true);
@@ -61,7 +62,11 @@ export class Connection implements ConnectionInfo {
   }
 
   get state(): string {
-    return this.closed ? "closing" : "conn_parse_cmd";
+    return this.closed ? "conn_closing" : this.session.connState();
+  }
+
+  get lastCommandAt(): number {
+    return this.session.lastCommandAt;
   }
 
   /** Handles the bytes of one read, `buf[0..n)`, which are only valid during this call. */
@@ -150,7 +155,7 @@ export class Connection implements ConnectionInfo {
       const accepted = this.socket.write(chunk);
       if (!accepted) this.socket.pause();
       return this.socket.writableLength === 0;
-    });
+    }, this.session.writable());
   }
 
   /** Ends the connection after pending replies are written. */

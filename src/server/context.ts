@@ -3,6 +3,7 @@ import type { Cache } from "../store/cache.ts";
 import type { Crawler } from "../store/crawler.ts";
 import type { Counters } from "../stats/counters.ts";
 import type { LoopDelay } from "../stats/loop-delay.ts";
+import type { PrefixStats } from "../stats/prefix-stats.ts";
 
 /** What protocol handlers may know of the server around them. */
 export interface ServerContext {
@@ -12,21 +13,36 @@ export interface ServerContext {
   /** The LRU crawler (`lru_crawler` commands, crawler stats). */
   readonly crawler: Crawler;
   readonly loopDelay: LoopDelay;
+  /** `stats detail`: per key-prefix counters, recorded only while enabled. */
+  readonly prefixStats: PrefixStats;
   /** Unix seconds when the server started. */
   readonly startedAt: number;
   /** Live verbosity (`verbosity` command, `-v`). */
   verbosity: number;
-  /** Number of open connections with their details, for `stats conns`. */
+  /** The listening sockets and the open client connections, for `stats conns`. */
   connections(): Iterable<ConnectionInfo>;
   /** Stops the server (the `shutdown` command); `graceful` lets connections finish. */
   shutdown(graceful: boolean): void;
 }
 
+/** One line group of `stats conns`, in memcached's terms. */
 export interface ConnectionInfo {
+  /** Orders the entries as memcached's fds do: listeners first, then the lowest free number. */
   readonly id: number;
+  /** memcached's form: "tcp:127.0.0.1:11211", "tcp6:[::1]:11211" or "unix:/path". */
   readonly address: string;
-  readonly startedAt: number;
+  /** For a client, the address of the listener that accepted it; null for a listener. */
+  readonly listenAddress: string | null;
+  /** Unix seconds of the last command (or of the accept). */
+  readonly lastCommandAt: number;
+  /** memcached's connection state name, e.g. conn_listening, conn_read, conn_nread. */
   readonly state: string;
-  /** "onread": reads land in the thread's shared buffer; "data": Node allocates per read. */
-  readonly readMode: "onread" | "data";
+  /** "onread": reads land in the thread's shared buffer; "data": Node allocates per read; null for a listener. */
+  readonly readMode: "onread" | "data" | null;
+}
+
+/** memcached's spelling of a socket address. */
+export function socketAddress(family: string | undefined, address: string | undefined, port: number | undefined, path: string | null): string {
+  if (address === undefined) return `unix:${path ?? ""}`;
+  return family === "IPv6" ? `tcp6:[${address}]:${port}` : `tcp:${address}:${port}`;
 }

@@ -1,16 +1,16 @@
 import { chmodSync, unlinkSync } from "node:fs";
 import { type AddressInfo, type Server, type Socket, createServer } from "node:net";
 import type { Logger } from "../log.ts";
-import type { Settings } from "../settings/settings.ts";
+import { type Settings, clientLimit } from "../settings/settings.ts";
 import { Counters } from "../stats/counters.ts";
 import { LoopDelay } from "../stats/loop-delay.ts";
+import { PrefixStats } from "../stats/prefix-stats.ts";
 import { Cache } from "../store/cache.ts";
 import { type Clock, systemClock } from "../store/clock.ts";
 import { Crawler } from "../store/crawler.ts";
-import { PAGE_SIZE } from "../store/slab-classes.ts";
 import { SlabEngine } from "../store/slab-engine.ts";
 import { Connection } from "./connection.ts";
-import type { ServerContext } from "./context.ts";
+import { type ConnectionInfo, type ServerContext, socketAddress } from "./context.ts";
 import { READ_BUFFER_SIZE, adoptWithReusedBuffer } from "./reused-read.ts";
 
 const MAINTENANCE_MS = 10;
@@ -42,12 +42,13 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     noEvict: settings.noEvict,
     growthFactor: settings.growthFactor,
     minChunkSize: settings.minChunkSize,
-    slabChunkMax: Math.min(PAGE_SIZE / 2, settings.maxItemSize),
+    slabChunkMax: settings.slabChunkMax,
     hotLruPct: settings.hotLruPct,
     warmLruPct: settings.warmLruPct,
-    hotMaxFactor: 0.2,
-    warmMaxFactor: 2.0,
-    temporaryTtl: 0,
+    hotMaxFactor: settings.hotMaxFactor,
+    warmMaxFactor: settings.warmMaxFactor,
+    temporaryTtl: settings.temporaryLru ? settings.temporaryTtl : 0,
+    automove: settings.slabAutomove !== 0,
     isDead: (h) => cache.isDead(h),
   });
   const cache = new Cache(engine, clock, counters);
@@ -69,33 +70,47 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     counters,
     crawler,
     loopDelay: new LoopDelay(),
+    prefixStats: new PrefixStats(),
     startedAt: clock.now(),
     verbosity: settings.verbosity,
-    connections: () => connections,
+    connections: () => [...listenerInfo, ...[...connections].sort((a, b) => a.id - b.id)],
     shutdown: (graceful) => {
       log.info({ graceful }, "shutdown requested");
       void close();
     },
   };
 
-  let nextId = 1;
+  const maxClients = clientLimit(settings);
+  // Connection ids are handed out as memcached's fds are: the lowest free one, above the listeners'.
+  const listenerInfo: ConnectionInfo[] = [];
+  const freeIds: number[] = [];
+  let nextId = 0;
+  const takeId = (): number => (freeIds.length > 0 ? (freeIds.shift() as number) : nextId++);
+  const releaseId = (id: number): void => {
+    let i = 0;
+    while (i < freeIds.length && freeIds[i] < id) i++;
+    freeIds.splice(i, 0, id);
+  };
   const onSocket = (socket: Socket): void => {
-    if (counters.currConnections >= settings.maxConnections) {
+    if (counters.currConnections >= maxClients) {
       counters.rejectedConnections++;
-      socket.resume();
-      socket.end(TOO_MANY);
+      // memcached closes the socket outright once the line is written; an end() alone would
+      // leave a half-open socket nobody reads, and keep close() waiting on it.
+      socket.write(TOO_MANY, () => socket.destroy());
       return;
     }
     counters.currConnections++;
     counters.totalConnections++;
     const onClose = (c: Connection): void => {
-      if (connections.delete(c)) counters.currConnections--;
+      if (!connections.delete(c)) return;
+      counters.currConnections--;
+      releaseId(c.id);
     };
     let conn: Connection;
     const adopted = readMode === "onread" ? adoptWithReusedBuffer(socket, readBuffer, (buf, n) => conn.receive(buf, n)) : null;
-    if (adopted !== null) conn = new Connection(nextId++, adopted, "onread", ctx, log, onClose);
+    if (adopted !== null) conn = new Connection(takeId(), adopted, "onread", ctx, log, onClose);
     else {
-      conn = new Connection(nextId++, socket, "data", ctx, log, onClose);
+      conn = new Connection(takeId(), socket, "data", ctx, log, onClose);
       socket.resume();
     }
     connections.add(conn);
@@ -140,6 +155,12 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       port = (server.address() as AddressInfo).port;
       listeners.push(server);
     }
+  }
+
+  for (const server of listeners) {
+    const a = server.address();
+    const address = typeof a === "string" || a === null ? socketAddress(undefined, undefined, undefined, settings.socketPath) : socketAddress(a.family, a.address, a.port, null);
+    listenerInfo.push({ id: takeId(), address, listenAddress: null, lastCommandAt: ctx.startedAt, state: "conn_listening", readMode: null });
   }
 
   function close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
-import { DEFAULTS, LOG_LEVELS, type LogLevel, type Settings, levelForVerbosity } from "./settings.ts";
+import { DEFAULTS, LOG_LEVELS, type LogLevel, SLAB_PAGE_SIZE, type Settings, clientLimit, levelForVerbosity } from "./settings.ts";
 import { parseSize } from "./size.ts";
 
 /** A bad option or value: main prints the message on one line and exits non-zero. */
@@ -27,6 +27,12 @@ function int(name: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER
   const n = Number(v);
   if (n < min || n > max) throw new SettingsError(`invalid value for ${name}: ${n} is not in ${min}..${max}`);
   return n;
+}
+
+function positiveFloat(name: string, v: string): number {
+  const f = Number(v);
+  if (v.trim() === "" || !(f > 0) || !Number.isFinite(f)) throw new SettingsError(`invalid value for ${name}: '${v}' must be a number above 0`);
+  return f;
 }
 
 function size(name: string, v: string, plainUnit: number): number {
@@ -66,14 +72,16 @@ function extended(d: Draft, v: string): void {
       case "slab_reassign":
       case "no_slab_reassign":
         break;
+      // memcached refuses 80 itself ("must be > 1 and < 80", though 1 passes).
       case "hot_lru_pct":
-        d.hotLruPct = int(key, val, 1, 80);
+        d.hotLruPct = int(key, val, 1, 79);
         break;
       case "warm_lru_pct":
-        d.warmLruPct = int(key, val, 1, 80);
+        d.warmLruPct = int(key, val, 1, 79);
         break;
       case "temporary_ttl":
         d.temporaryTtl = int(key, val, 0);
+        d.temporaryLru = true;
         break;
       case "lru_crawler":
       case "no_lru_crawler":
@@ -86,11 +94,22 @@ function extended(d: Draft, v: string): void {
         d.lruCrawlerTocrawl = int(key, val, 0, 0xffff_ffff);
         break;
       case "slab_chunk_max":
+        // Bytes, although memcached's --help says kilobytes: its parser reads a plain integer.
+        d.slabChunkMax = int(key, val, 1, SLAB_PAGE_SIZE);
+        break;
+      case "hot_max_factor":
+        d.hotMaxFactor = positiveFloat(key, val);
+        break;
+      case "warm_max_factor":
+        d.warmMaxFactor = positiveFloat(key, val);
+        break;
+      case "slab_automove":
+        d.slabAutomove = int(key, val, 0, 2);
+        break;
       case "hash_algorithm":
       case "idle_timeout":
       case "tail_repair_time":
       case "hashpower":
-      case "slab_automove":
         if (val === "") throw new SettingsError(`extended option ${key} needs a value`);
         break;
       default:
@@ -113,9 +132,9 @@ const OPTIONS: OptionSpec[] = [
   } },
   { long: "memory-limit", short: "m", value: "SIZE", help: "item memory in megabytes, or a size with b/k/m/g", shows: (d) => `${d.memoryLimit / 1048576}m`, apply: (d, v) => (d.memoryLimit = size("--memory-limit", v, 1024 * 1024)) },
   { long: "cache-size", value: "SIZE", help: "alias of --memory-limit taking a size (Go original)", apply: (d, v) => (d.memoryLimit = size("--cache-size", v, 1)) },
-  { long: "conn-limit", short: "c", value: "NUM", help: "maximum simultaneous connections", shows: (d) => String(d.maxConnections), apply: (d, v) => (d.maxConnections = int("--conn-limit", v, 1)) },
+  { long: "conn-limit", short: "c", value: "NUM", help: "connection limit as in memcached: 4 per thread and 8 more are reserved, the rest admit clients", shows: (d) => String(d.maxConnections), apply: (d, v) => (d.maxConnections = int("--conn-limit", v, 1)) },
   { long: "threads", short: "t", value: "NUM", help: "number of threads", shows: (d) => String(d.threads), apply: (d, v) => (d.threads = int("--threads", v, 1, 1024)) },
-  { long: "max-item-size", short: "I", value: "SIZE", help: "largest item (1k..1024m)", shows: (d) => `${d.maxItemSize / 1024}k`, apply: (d, v) => {
+  { long: "max-item-size", short: "I", value: "SIZE", help: "largest item (1k..1024m); below 512k also set -o slab_chunk_max", shows: (d) => `${d.maxItemSize / 1024}k`, apply: (d, v) => {
     const n = size("--max-item-size", v, 1);
     if (n < 1024) throw new SettingsError("item max size cannot be less than 1024 bytes");
     if (n > 1024 * 1024 * 1024) throw new SettingsError("cannot set item size limit higher than 1024m");
@@ -133,7 +152,7 @@ const OPTIONS: OptionSpec[] = [
   { long: "slab-min-size", short: "n", value: "BYTES", help: "minimum space for key, value and flags", shows: (d) => String(d.minChunkSize), apply: (d, v) => (d.minChunkSize = int("--slab-min-size", v, 1)) },
   { long: "max-reqs-per-event", short: "R", value: "NUM", help: "requests handled per read event before yielding", shows: (d) => String(d.reqsPerEvent), apply: (d, v) => (d.reqsPerEvent = int("--max-reqs-per-event", v, 1)) },
   { long: "listen-backlog", short: "b", value: "NUM", help: "TCP listen backlog", shows: (d) => String(d.backlog), apply: (d, v) => (d.backlog = int("--listen-backlog", v, 1)) },
-  { long: "extended", short: "o", value: "OPTS", help: "extended options: hot_lru_pct=, warm_lru_pct=, temporary_ttl=, relaxed_privileges", apply: extended },
+  { long: "extended", short: "o", value: "OPTS", help: "extended options: hot_lru_pct=PCT, warm_lru_pct=PCT, hot_max_factor=F, warm_max_factor=F, temporary_ttl=SECONDS (turns on the TEMP LRU), slab_chunk_max=BYTES (divides 1 MiB and -I), slab_automove=0|1|2, lru_crawler, no_lru_crawler, lru_crawler_sleep=US, lru_crawler_tocrawl=N, relaxed_privileges", apply: extended },
   { long: "user", short: "u", value: "USER", help: "accepted and ignored (memcached drops root privileges)", apply: () => {} },
   { long: "log-level", value: "LEVEL", help: `log level: ${LOG_LEVELS.join(", ")}`, shows: (d) => d.logLevel, apply: (d, v) => {
     if (!(LOG_LEVELS as readonly string[]).includes(v)) throw new SettingsError(`invalid --log-level '${v}': expected one of ${LOG_LEVELS.join(", ")}`);
@@ -177,9 +196,27 @@ export function parseCli(argv: readonly string[]): CliResult {
   if (draft.maxItemSize > draft.memoryLimit / 2) {
     throw new SettingsError("cannot set item size limit higher than 1/2 of memory max");
   }
+  checkSlabChunkMax(draft);
+  if (clientLimit(draft) < 1) {
+    throw new SettingsError(`--conn-limit ${draft.maxConnections} leaves no room for clients: like memcached, ${4 * draft.threads + 8} of it are reserved with ${draft.threads} threads`);
+  }
   if (!draft.logLevelSet && draft.verbosity > 0) draft.logLevel = levelForVerbosity(draft.verbosity);
   const { logLevelSet: _unused, ...settings } = draft;
   return { kind: "run", settings: Object.freeze(settings) };
+}
+
+/** memcached's start-up checks tying slab_chunk_max to -I and the slab page. */
+function checkSlabChunkMax(d: Draft): void {
+  const chunk = d.slabChunkMax;
+  if (chunk > d.maxItemSize) {
+    throw new SettingsError(`slab_chunk_max (bytes: ${chunk}) cannot be larger than -I (item_size_max ${d.maxItemSize}); lower it with -o slab_chunk_max=BYTES`);
+  }
+  if (d.maxItemSize % chunk !== 0) {
+    throw new SettingsError(`-I (item_size_max: ${d.maxItemSize}) must be evenly divisible by slab_chunk_max (bytes: ${chunk})`);
+  }
+  if (SLAB_PAGE_SIZE % chunk !== 0) {
+    throw new SettingsError(`slab_chunk_max (bytes: ${chunk}) must divide evenly into ${SLAB_PAGE_SIZE} (slab_page_size)`);
+  }
 }
 
 function applyConfigFile(d: Draft, path: string): void {

@@ -12,6 +12,11 @@ export interface Settings {
   readonly threads: number;
   /** Largest item, in bytes, as memcached counts it (-I). */
   readonly maxItemSize: number;
+  /**
+   * -o slab_chunk_max, in bytes: items larger than this are stored as chained chunks. As in
+   * memcached it must divide the 1 MiB slab page and -I, and be no larger than -I.
+   */
+  readonly slabChunkMax: number;
   /** -M: answer out-of-memory instead of evicting. */
   readonly noEvict: boolean;
   /** -A: allow the shutdown command. */
@@ -30,6 +35,13 @@ export interface Settings {
   readonly lruCrawler: boolean;
   readonly lruCrawlerSleep: number;
   readonly lruCrawlerTocrawl: number;
+  /** -o hot_max_factor / warm_max_factor: HOT and WARM items older than this times COLD's oldest move on. */
+  readonly hotMaxFactor: number;
+  readonly warmMaxFactor: number;
+  /** -o slab_automove: 0 off, 1 or 2 on (pages move between classes as value sizes change). */
+  readonly slabAutomove: number;
+  /** Whether items with a TTL below `temporaryTtl` get their own LRU: memcached turns it on when temporary_ttl is given. */
+  readonly temporaryLru: boolean;
   readonly logLevel: LogLevel;
   /** "stderr" or a file path. */
   readonly logDestination: string;
@@ -37,6 +49,9 @@ export interface Settings {
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
 export const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace"];
+
+/** memcached's slab page: the unit of memory handed to a slab class. */
+export const SLAB_PAGE_SIZE = 1024 * 1024;
 
 export const DEFAULTS: Settings = Object.freeze({
   port: 11211,
@@ -48,6 +63,7 @@ export const DEFAULTS: Settings = Object.freeze({
   maxConnections: 1024,
   threads: 4,
   maxItemSize: 1024 * 1024,
+  slabChunkMax: SLAB_PAGE_SIZE / 2,
   noEvict: false,
   enableShutdown: false,
   disableFlush: false,
@@ -62,9 +78,23 @@ export const DEFAULTS: Settings = Object.freeze({
   lruCrawler: true,
   lruCrawlerSleep: 100,
   lruCrawlerTocrawl: 0,
+  temporaryLru: false,
+  hotMaxFactor: 0.2,
+  warmMaxFactor: 2.0,
+  slabAutomove: 1,
   logLevel: "warn",
   logDestination: "stderr",
 });
+
+/**
+ * How many clients -c admits. memcached's -c is its file-descriptor limit, and its own
+ * threads, listener and logger use some of it: 1.6.18 admits maxconns - 4 * threads - 8
+ * clients (measured with -t 1, 2, 3, 4 and 8) and answers the next one
+ * "ERROR Too many open connections". We admit the same number, so -c means the same.
+ */
+export function clientLimit(s: Settings): number {
+  return s.maxConnections - 4 * s.threads - 8;
+}
 
 /** memcached's verbosity levels as log levels: -v errors and warnings, -vv requests, -vvv internals. */
 export function levelForVerbosity(v: number): LogLevel {

@@ -28,6 +28,7 @@ export class Counters {
   bytesWritten = 0;
   totalConnections = 0;
   rejectedConnections = 0;
+  connYields = 0;
   currConnections = 0;
 
   reset(): void {

@@ -75,7 +75,7 @@ function general(ctx: ServerContext): Stat[] {
     ["listen_disabled_num", 0],
     ["time_in_listen_disabled_us", 0],
     ["threads", s.threads],
-    ["conn_yields", 0],
+    ["conn_yields", c.connYields],
     ["hash_power_level", 16],
     ["hash_bytes", 524288],
     ["hash_is_expanding", 0],
@@ -119,7 +119,12 @@ function general(ctx: ServerContext): Stat[] {
   ];
 }
 
-/** `stats settings`: the configuration, with memcached's names. */
+/**
+ * `stats settings`: exactly memcached 1.6.18's names in its order. Values come from our
+ * Settings where we have the setting; the rest are memcached's defaults, which describe what
+ * we do (no SASL, no TLS, no extstore, no UDP threads of its own). Options we accept and
+ * ignore (hashpower, idle_timeout, lru_crawler_sleep, ...) still show memcached's defaults.
+ */
 function settings(ctx: ServerContext): Stat[] {
   const s = ctx.settings;
   const yes = (b: boolean) => (b ? "yes" : "no");
@@ -140,7 +145,7 @@ function settings(ctx: ServerContext): Stat[] {
     ["num_threads", s.threads],
     ["num_threads_per_udp", s.threads],
     ["stat_key_prefix", ":"],
-    ["detail_enabled", "no"],
+    ["detail_enabled", yes(ctx.prefixStats.enabled)],
     ["reqs_per_event", s.reqsPerEvent],
     ["cas_enabled", "yes"],
     ["tcp_backlog", s.backlog],
@@ -151,10 +156,10 @@ function settings(ctx: ServerContext): Stat[] {
     ["maxconns_fast", "yes"],
     ["hashpower_init", 0],
     ["slab_reassign", "yes"],
-    ["slab_automove", 1],
+    ["slab_automove", s.slabAutomove],
     ["slab_automove_ratio", "0.80"],
     ["slab_automove_window", 30],
-    ["slab_chunk_max", s.maxItemSize / 2],
+    ["slab_chunk_max", s.slabChunkMax],
     ["lru_crawler", yes(ctx.crawler.enabled)],
     ["lru_crawler_sleep", ctx.crawler.sleep],
     ["lru_crawler_tocrawl", ctx.crawler.tocrawl],
@@ -166,9 +171,9 @@ function settings(ctx: ServerContext): Stat[] {
     ["lru_segmented", "yes"],
     ["hot_lru_pct", s.hotLruPct],
     ["warm_lru_pct", s.warmLruPct],
-    ["hot_max_factor", "0.20"],
-    ["warm_max_factor", "2.00"],
-    ["temp_lru", "no"],
+    ["hot_max_factor", s.hotMaxFactor.toFixed(2)],
+    ["warm_max_factor", s.warmMaxFactor.toFixed(2)],
+    ["temp_lru", yes(s.temporaryLru)],
     ["temporary_ttl", s.temporaryTtl],
     ["idle_timeout", 0],
     ["watcher_logbuf_size", 262144],
@@ -176,7 +181,29 @@ function settings(ctx: ServerContext): Stat[] {
     ["read_buf_mem_limit", 0],
     ["track_sizes", "no"],
     ["inline_ascii_response", "no"],
+    ["ext_item_size", 512],
+    ["ext_item_age", 4294967295],
+    ["ext_low_ttl", 0],
+    ["ext_recache_rate", 2000],
+    ["ext_wbuf_size", 4194304],
+    ["ext_compact_under", 0],
+    ["ext_drop_under", 0],
+    ["ext_max_sleep", 1000000],
+    ["ext_max_frag", "0.80"],
+    ["slab_automove_freeratio", "0.010"],
+    ["ext_drop_unread", "no"],
     ["ssl_enabled", "no"],
+    ["ssl_chain_cert", "(null)"],
+    ["ssl_key", "(null)"],
+    ["ssl_verify_mode", 0],
+    ["ssl_keyformat", 1],
+    ["ssl_ciphers", "NULL"],
+    ["ssl_ca_cert", "NULL"],
+    ["ssl_wbuf_size", 16384],
+    ["ssl_session_cache", "no"],
+    ["ssl_kernel_tls", "no"],
+    ["ssl_min_version", "tlsv1.2"],
+    ["num_napi_ids", "(null)"],
     ["memory_file", "(null)"],
   ];
 }
@@ -275,12 +302,27 @@ function sizes(ctx: ServerContext): Stat[] {
   return [...buckets.keys()].sort((a, b) => a - b).map((b) => [String(b * SIZE_BUCKET), buckets.get(b) as number]);
 }
 
+/** `stats conns`: the listeners and every client, ordered as memcached's fds. */
+function conns(ctx: ServerContext): Stat[] {
+  const now = ctx.cache.now();
+  const out: Stat[] = [];
+  for (const c of ctx.connections()) {
+    out.push([`${c.id}:addr`, c.address]);
+    if (c.listenAddress !== null) out.push([`${c.id}:listen_addr`, c.listenAddress]);
+    out.push([`${c.id}:state`, c.state], [`${c.id}:secs_since_last_cmd`, now - c.lastCommandAt]);
+  }
+  return out;
+}
+
 const FAMILIES: Record<string, (ctx: ServerContext) => Stat[]> = {
   "": general,
   settings,
   items,
   slabs,
   sizes,
+  conns,
+  // memcached built with extstore answers an empty family when no external storage is set.
+  extstore: () => [],
 };
 
 /** Writes a stats family followed by END; false when the family does not exist. */

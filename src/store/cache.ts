@@ -193,7 +193,7 @@ export class Cache {
   get(key: Uint8Array, start: number, end: number, touch: boolean, exptime: number): number {
     const c = this.counters;
     const h = this.lookup(key, start, end, true, !touch);
-    c.cmdGet++;
+    // memcached 1.6 counts gat/gats in cmd_touch only, never in cmd_get.
     if (touch) {
       c.cmdTouch++;
       if (h < 0) c.touchMisses++;
@@ -202,10 +202,13 @@ export class Cache {
         this.countClass(h, S.touchHits);
         this.engine.setExptime(h, exptime);
       }
-    } else if (h < 0) c.getMisses++;
-    else {
-      c.getHits++;
-      this.countClass(h, S.getHits);
+    } else {
+      c.cmdGet++;
+      if (h < 0) c.getMisses++;
+      else {
+        c.getHits++;
+        this.countClass(h, S.getHits);
+      }
     }
     return h;
   }

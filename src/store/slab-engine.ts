@@ -20,6 +20,8 @@ export interface SlabEngineOptions {
   warmMaxFactor: number;
   /** TEMP LRU for items whose TTL is at most this; 0 disables it (memcached's temp_lru off). */
   temporaryTtl: number;
+  /** memcached's slab_automove: move pages between classes as value sizes change. */
+  automove?: boolean;
   /** Pages the arena reserves beyond the limit, so `cache_memlimit` can raise it later. */
   reservePages?: number;
   isDead: DeadCheck;
@@ -480,7 +482,7 @@ export class SlabEngine implements Engine {
       if (this.classPages[cls].length > 0) this.juggle(cls, 50);
     }
     if (this.drainPage !== 0) this.drain(DRAIN_PER_TICK);
-    else if (++this.ticks % AUTOMOVE_EVERY_TICKS === 0) this.automove();
+    else if (this.opts.automove !== false && ++this.ticks % AUTOMOVE_EVERY_TICKS === 0) this.automove();
   }
   private ticks = 0;
 

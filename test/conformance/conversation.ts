@@ -20,6 +20,8 @@ export interface Case {
   /** Server arguments given to both memcached and memcached-ts. */
   args?: string[];
   steps: Step[];
+  /** Case-specific volatile text (fd numbers, ephemeral ports): every match becomes "*". */
+  mask?: RegExp[];
 }
 
 function escape(b: Buffer): string {
@@ -113,8 +115,11 @@ function normalizeTimes(line: string): string {
     .replace(/exp=(-1|\d+) la=(\d+) /, (_all, exp: string, la: string) => `exp=${exp === "-1" ? exp : `+${Number(exp) - Number(la)}`} la=* `);
 }
 
-/** Plays a conversation against a server and returns the transcript of what came back. */
-export async function play(port: number, c: Case): Promise<string> {
+/**
+ * Plays a conversation against a server and returns the transcript of what came back.
+ * `patience` multiplies every quiet period (a retry on a loaded machine waits longer).
+ */
+export async function play(port: number, c: Case, patience = 1): Promise<string> {
   const conns = new Map<number, RawClient>();
   const get = (n: number): RawClient => {
     let cl = conns.get(n);
@@ -140,7 +145,7 @@ export async function play(port: number, c: Case): Promise<string> {
         if (i > 0) await new Promise((r) => setTimeout(r, s.gapMs ?? 15));
         await cl.send(parts[i]);
       }
-      await cl.settle(s.quietMs ?? 60);
+      await cl.settle((s.quietMs ?? 60) * patience);
       const sent = Buffer.concat(parts.map((p) => (Buffer.isBuffer(p) ? p : Buffer.from(p, "latin1"))));
       const shown = sent.length > 300 ? Buffer.concat([sent.subarray(0, 120), Buffer.from(`...(${sent.length} bytes)`)]) : sent;
       out += `[${n}] >> ${escape(shown)}\n[${n}] << ${escape(cl.take())}${cl.closed ? "\n[closed]" : ""}\n`;
@@ -148,5 +153,7 @@ export async function play(port: number, c: Case): Promise<string> {
   } finally {
     for (const cl of conns.values()) cl.close();
   }
-  return normalize(out);
+  let transcript = normalize(out);
+  for (const m of c.mask ?? []) transcript = transcript.replace(m, "*");
+  return transcript;
 }

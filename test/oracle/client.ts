@@ -49,8 +49,16 @@ export class RawClient {
       await new Promise((r) => setTimeout(r, 2));
     }
     this.lastData = Math.max(this.lastData, start);
-    while (!this.closed && Date.now() - this.lastData < quietMs && Date.now() - start < maxMs) {
-      await new Promise((r) => setTimeout(r, 5));
+    for (;;) {
+      while (!this.closed && Date.now() - this.lastData < quietMs && Date.now() - start < maxMs) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      if (this.closed || Date.now() - start >= maxMs) return;
+      // After an event-loop stall, timers run before the pending socket reads: give I/O (and a
+      // server in this very process) a few loop turns before calling the connection quiet.
+      const seen = this.lastData;
+      for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+      if (this.lastData === seen) return;
     }
   }
 

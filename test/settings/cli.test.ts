@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { SettingsError, parseCli } from "../../src/settings/cli.ts";
-import type { Settings } from "../../src/settings/settings.ts";
+import { type Settings, clientLimit } from "../../src/settings/settings.ts";
 
 function run(argv: string[]): Settings {
   const r = parseCli(argv);
@@ -15,20 +15,20 @@ function run(argv: string[]): Settings {
 }
 
 test("memcached short and long flags", () => {
-  const s = run(["-p", "12000", "-l", "127.0.0.1", "-m", "128", "-c", "10", "-t", "2", "-I", "2m", "-M", "-A", "-vv"]);
+  const s = run(["-p", "12000", "-l", "127.0.0.1", "-m", "128", "-c", "100", "-t", "2", "-I", "2m", "-M", "-A", "-vv"]);
   assert.equal(s.port, 12000);
   assert.deepEqual(s.listen, ["127.0.0.1"]);
   assert.equal(s.memoryLimit, 128 * 1024 * 1024);
-  assert.equal(s.maxConnections, 10);
+  assert.equal(s.maxConnections, 100);
   assert.equal(s.threads, 2);
   assert.equal(s.maxItemSize, 2 * 1024 * 1024);
   assert.equal(s.noEvict, true);
   assert.equal(s.enableShutdown, true);
   assert.equal(s.verbosity, 2);
   assert.equal(s.logLevel, "debug");
-  const l = run(["--port", "12001", "--conn-limit", "5", "--threads", "3"]);
+  const l = run(["--port", "12001", "--conn-limit", "50", "--threads", "3"]);
   assert.equal(l.port, 12001);
-  assert.equal(l.maxConnections, 5);
+  assert.equal(l.maxConnections, 50);
   assert.equal(l.threads, 3);
 });
 
@@ -55,10 +55,10 @@ test("invalid options throw SettingsError", () => {
 test("config file: defaults < file < flags", () => {
   const dir = mkdtempSync(join(tmpdir(), "mcts-cli-"));
   const file = join(dir, "c.json");
-  writeFileSync(file, JSON.stringify({ port: 13000, "conn-limit": 7, "cache-size": "32m" }));
-  const s = run(["--config", file, "-c", "9"]);
+  writeFileSync(file, JSON.stringify({ port: 13000, "conn-limit": 70, "cache-size": "32m" }));
+  const s = run(["--config", file, "-c", "90"]);
   assert.equal(s.port, 13000);
-  assert.equal(s.maxConnections, 9);
+  assert.equal(s.maxConnections, 90);
   assert.equal(s.memoryLimit, 32 * 1024 * 1024);
   assert.equal(s.threads, 4);
   writeFileSync(file, JSON.stringify({ nope: 1 }));
@@ -81,4 +81,64 @@ test("main: --help lists every option with defaults", () => {
     assert.ok(r.stdout.includes(opt), opt);
   }
   assert.match(r.stdout, /\[11211\]/);
+});
+
+test("-o slab_chunk_max and its memcached start-up checks", () => {
+  assert.equal(run([]).slabChunkMax, 512 * 1024);
+  assert.equal(run(["-I", "4m"]).slabChunkMax, 512 * 1024);
+  const small = run(["-I", "1k", "-o", "slab_chunk_max=512"]);
+  assert.equal(small.maxItemSize, 1024);
+  assert.equal(small.slabChunkMax, 512);
+  assert.equal(run(["-I", "2m", "-o", "slab_chunk_max=1048576"]).slabChunkMax, 1048576);
+  const refused: [string[], RegExp][] = [
+    [["-I", "100k"], /cannot be larger than -I/],
+    [["-I", "1000k"], /evenly divisible by slab_chunk_max/],
+    [["-o", "slab_chunk_max=300000"], /evenly divisible/],
+    [["-I", "4m", "-o", "slab_chunk_max=2097152"], /not in 1\.\.1048576/],
+    [["-I", "3k", "-o", "slab_chunk_max=3072"], /divide evenly into 1048576/],
+    [["-o", "slab_chunk_max=16k"], /not a number/],
+    [["-o", "slab_chunk_max"], /not a number/],
+  ];
+  for (const [argv, message] of refused) assert.throws(() => parseCli(argv), message, argv.join(" "));
+});
+
+test("-o temporary_ttl turns the temporary LRU on, as in memcached", () => {
+  assert.equal(run([]).temporaryLru, false);
+  assert.equal(run([]).temporaryTtl, 61);
+  const s = run(["-o", "temporary_ttl=100,hot_lru_pct=30,warm_lru_pct=30"]);
+  assert.equal(s.temporaryLru, true);
+  assert.equal(s.temporaryTtl, 100);
+  assert.equal(s.hotLruPct, 30);
+  assert.equal(s.warmLruPct, 30);
+  assert.throws(() => parseCli(["-o", "hot_lru_pct=50,warm_lru_pct=50"]), /80% combined/);
+  assert.throws(() => parseCli(["-o", "temporary_ttl=-1"]), SettingsError);
+  assert.throws(() => parseCli(["-o", "hot_lru_pct=80"]), /1\.\.79/);
+  assert.throws(() => parseCli(["-o", "warm_lru_pct=80"]), /1\.\.79/);
+  assert.equal(run(["-o", "hot_lru_pct=1,warm_lru_pct=79"]).hotLruPct, 1);
+});
+
+test("--help documents slab_chunk_max", () => {
+  const r = parseCli(["--help"]);
+  assert.equal(r.kind, "help");
+  if (r.kind === "help") assert.match(r.text, /slab_chunk_max=BYTES/);
+});
+
+test("-c reserves file descriptors per thread as memcached does", () => {
+  assert.equal(clientLimit(run([])), 1000);
+  assert.equal(clientLimit(run(["-c", "26"])), 2);
+  assert.equal(clientLimit(run(["-c", "20", "-t", "2"])), 4);
+  assert.throws(() => parseCli(["-c", "24"]), /leaves no room for clients/);
+  assert.throws(() => parseCli(["-c", "16", "-t", "2"]), /leaves no room/);
+});
+
+test("-o LRU tuning: hot/warm max factors and slab_automove", () => {
+  const r = parseCli(["-o", "hot_max_factor=0.5,warm_max_factor=3,slab_automove=0"]);
+  assert.equal(r.kind, "run");
+  if (r.kind !== "run") return;
+  assert.equal(r.settings.hotMaxFactor, 0.5);
+  assert.equal(r.settings.warmMaxFactor, 3);
+  assert.equal(r.settings.slabAutomove, 0);
+  assert.throws(() => parseCli(["-o", "hot_max_factor=0"]), /hot_max_factor/);
+  assert.throws(() => parseCli(["-o", "warm_max_factor=abc"]), /warm_max_factor/);
+  assert.throws(() => parseCli(["-o", "slab_automove=3"]), /slab_automove/);
 });

@@ -28,5 +28,7 @@ export const R = {
   memlimitTooSmall: reply("MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m\r\n"),
   memlimitMegabytes: reply("MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes\r\n"),
   badCommandLine: reply("CLIENT_ERROR bad command line\r\n"),
+  detailUsage: reply("CLIENT_ERROR usage: stats detail on|off|dump\r\n"),
+  illegalSlabId: reply("CLIENT_ERROR Illegal slab id\r\n"),
   crlf: reply("\r\n"),
 } as const;

@@ -10,6 +10,8 @@ import { Tokens } from "./tokens.ts";
 import { MEMCACHED_VERSION } from "../../version.ts";
 
 export const KEY_MAX_LENGTH = 250;
+/** memcached's MAX_NUMBER_OF_SLAB_CLASSES: the bound on `stats cachedump`'s class id. */
+const MAX_SLAB_CLASSES = 64;
 /** memcached closes a connection whose first 2048 bytes hold no newline, unless it is a get. */
 const MAX_LINE_WITHOUT_NEWLINE = 2048;
 /**
@@ -64,21 +66,52 @@ export class TextSession {
     this.ctx = ctx;
     this.cache = ctx.cache;
     this.out = out;
+    this.lastCommandAt = ctx.cache.now();
   }
 
   /** Consumes bytes of buf[start..end); returns how far it got (the rest is an incomplete line). */
   consume(buf: Uint8Array, start: number, end: number): number {
+    this.lastCommandAt = this.cache.now();
+    this.parsing = true;
+    this.fresh = false;
+    if (!this.holding) this.delivered = this.out.len;
+    this.budget = this.ctx.settings.reqsPerEvent;
+    const pos = this.parse(buf, start, end);
+    this.endOfRead();
+    this.parsing = false;
+    return pos;
+  }
+
+  /** Unix seconds of the last read with commands, for `stats conns`. */
+  lastCommandAt: number;
+  /** True while this session runs commands: the connection asking `stats conns` is conn_parse_cmd. */
+  private parsing = false;
+  private fresh = true;
+
+  /** memcached's name for the state the connection waits in. */
+  connState(): string {
+    if (this.parsing) return "conn_parse_cmd";
+    if (this.state === State.value) return "conn_nread";
+    if (this.state === State.swallow) return "conn_swallow";
+    return this.fresh ? "conn_new_cmd" : "conn_read";
+  }
+
+  private parse(buf: Uint8Array, start: number, end: number): number {
     let pos = start;
     while (pos < end && !this.closing && this.producer === null) {
       if (this.state === State.value) {
         pos = this.readValue(buf, pos, end);
+        if ((this.state as State) === State.line) this.done(false);
         continue;
       }
       if (this.state === State.swallow) {
         const n = Math.min(this.remaining, end - pos);
         this.remaining -= n;
         pos += n;
-        if (this.remaining === 0) this.state = State.line;
+        if (this.remaining === 0) {
+          this.state = State.line;
+          this.done(false);
+        }
         continue;
       }
       let nl = (buf as Buffer).indexOf(0x0a, pos);
@@ -91,10 +124,75 @@ export class TextSession {
       if (lineEnd - pos > 1 && buf[lineEnd - 1] === 0x0d) lineEnd--;
       const nul = (buf as Buffer).indexOf(0, pos);
       if (nul >= 0 && nul < lineEnd) lineEnd = nul;
+      this.wrote = false;
       this.command(buf, pos, lineEnd);
+      if (this.state === State.line) this.done(this.wrote);
       pos = nl + 1;
     }
     return pos;
+  }
+
+  // memcached's write points, emulated because they are observable: replies queued after the
+  // last write are lost when memcached drops a connection, and every -R commands it yields
+  // (counted in conn_yields). memcached decrements a per-event budget (-R) after each command
+  // (conn_new_cmd) and after each write it makes on its own; get-family commands write at once;
+  // below zero it writes what is queued and yields, and the event that resumes the same read
+  // starts by decrementing. A new read always starts with the full budget.
+  private budget = 0;
+  /** Replies queued since memcached's last write. */
+  private pending = false;
+  /** Length of `out` at memcached's last write. */
+  private delivered = 0;
+  /**
+   * A data block is half read: memcached (in conn_nread) writes nothing until it completes,
+   * so the connection holds the replies queued before it.
+   */
+  holding = false;
+
+  /**
+   * Set by a command that memcached answers with an immediate write: the classic get family
+   * and meta's `mn` (measured on 1.6.18; `mg` and `ms` do not write at once).
+   */
+  wrote = false;
+
+  /** How much of `out` may be written now; the rest waits for the half read data block. */
+  writable(): number {
+    if (!this.holding || this.closing) return this.out.len;
+    const n = this.delivered;
+    this.delivered = 0;
+    return n;
+  }
+
+  /** After each completed command; `wrote` when the command itself wrote (the get family). */
+  private done(wrote: boolean): void {
+    if (wrote) {
+      this.pending = false;
+      this.delivered = this.out.len;
+    } else this.pending = true;
+    if (--this.budget >= 0) return;
+    this.pending = false;
+    this.delivered = this.out.len;
+    this.yieldEvent();
+  }
+
+  private yieldEvent(): void {
+    this.ctx.counters.connYields++;
+    this.budget = this.ctx.settings.reqsPerEvent - 1;
+  }
+
+  /** No complete command left: memcached writes what is queued, unless a data block is pending. */
+  private endOfRead(): void {
+    this.holding = this.state !== State.line && !this.closing;
+    if (this.holding || this.closing || !this.pending) return;
+    this.pending = false;
+    this.delivered = this.out.len;
+    if (--this.budget < 0) this.yieldEvent();
+  }
+
+  /** memcached's conn_closing: the connection goes without the replies not yet written. */
+  private drop(): void {
+    this.out.len = this.delivered;
+    this.closing = true;
   }
 
   /** memcached's rule for a line with no newline yet: only a (multi-key) get may be long. */
@@ -109,7 +207,7 @@ export class TextSession {
       buf[p + 1] === 0x65 &&
       buf[p + 2] === 0x74 &&
       (buf[p + 3] === 0x20 || (buf[p + 3] === 0x73 && buf[p + 4] === 0x20));
-    if (!isGet || len > MAX_GET_LINE) this.closing = true;
+    if (!isGet || len > MAX_GET_LINE) this.drop();
   }
 
   private readValue(buf: Uint8Array, pos: number, end: number): number {
@@ -218,10 +316,7 @@ export class TextSession {
     if (t.is(buf, 0, "lru_crawler")) return lruCrawlerCommand(this, buf);
     // memcached drops HTTP clients without a word.
     const last = n - 2;
-    if (startsWith(buf, t.start[last], t.end[last], "HTTP/")) {
-      this.closing = true;
-      return;
-    }
+    if (startsWith(buf, t.start[last], t.end[last], "HTTP/")) return this.drop();
     this.send(R.error);
   }
 
@@ -246,10 +341,11 @@ export class TextSession {
       for (let i = first; i < last; i++) {
         if (!this.key(i)) {
           // memcached culls every response not yet sent before reporting the bad key.
-          out.len = 0;
+          out.len = this.delivered;
           return this.send(R.badFormat);
         }
         const h = cache.get(buf, t.start[i], t.end[i], touch, exptime);
+        if (this.ctx.prefixStats.enabled) this.ctx.prefixStats.recordGet(buf, t.start[i], t.end[i], h >= 0);
         if (h < 0) continue;
         const vlen = e.valueLength(h);
         out.ensure(6 + KEY_MAX_LENGTH + 48 + vlen);
@@ -273,6 +369,7 @@ export class TextSession {
       first = 0;
     }
     out.bytes(R.end);
+    this.wrote = true;
   }
 
 
@@ -296,6 +393,7 @@ export class TextSession {
       casIn = Number(v);
     }
     if (vlen < 0 || vlen > 0x7fff_fffd) return this.send(R.badFormat);
+    if (this.ctx.prefixStats.enabled) this.ctx.prefixStats.recordSet(buf, t.start[1], t.end[1]);
     const h = cache.beginStore(mode, buf, t.start[1], t.end[1], flags, exptime, vlen);
     if (h < 0) {
       this.send(h === ALLOC_TOO_LARGE ? R.tooLarge : R.outOfMemoryStoring);
@@ -316,6 +414,7 @@ export class TextSession {
       if (!valid) return this.send(R.deleteUsage);
     }
     if (!this.key(1)) return this.send(R.badFormat);
+    if (this.ctx.prefixStats.enabled) this.ctx.prefixStats.recordDelete(buf, t.start[1], t.end[1]);
     this.send(this.cache.delete(buf, t.start[1], t.end[1]) ? R.deleted : R.notFound);
   }
 
@@ -375,7 +474,8 @@ export class TextSession {
   private verbosity(buf: Uint8Array): void {
     const t = this.tokens;
     this.noreplyMaybe(buf);
-    if (parseU32(buf, t.start[1], t.end[1], this.num).ok) this.ctx.verbosity = Math.min(this.num.value, 3);
+    if (!parseU32(buf, t.start[1], t.end[1], this.num).ok) return this.send(R.badFormat);
+    this.ctx.verbosity = Math.min(this.num.value, 3);
     this.send(R.ok);
   }
 
@@ -408,14 +508,52 @@ export class TextSession {
       writeStats(this.ctx, "", this.out);
       return;
     }
-    const sub = Buffer.from(buf.buffer, buf.byteOffset + t.start[1], t.length(1)).toString("latin1");
+    const sub = this.tokenString(buf, 1);
     if (sub === "reset") {
       this.cache.resetStats();
       this.ctx.loopDelay.reset();
+      this.ctx.prefixStats.clear();
       return this.send(R.reset);
     }
-    if (sub === "detail") return this.send(R.badCommandLine);
+    if (sub === "detail") return this.statsDetail(t.count < 4 ? "" : this.tokenString(buf, 2));
+    if (sub === "cachedump") return this.cachedump(buf);
     if (!writeStats(this.ctx, sub, this.out)) this.send(R.error);
+  }
+
+  private tokenString(buf: Uint8Array, i: number): string {
+    return Buffer.from(buf.buffer, buf.byteOffset + this.tokens.start[i], this.tokens.length(i)).toString("latin1");
+  }
+
+  private statsDetail(sub: string): void {
+    const prefix = this.ctx.prefixStats;
+    if (sub === "on" || sub === "off") {
+      prefix.enabled = sub === "on";
+      return this.send(R.ok);
+    }
+    if (sub === "dump") return this.out.ascii(prefix.dump());
+    this.send(R.detailUsage);
+  }
+
+  /** `stats cachedump <class> <limit>`: keys of one slab class (limit 0 = all). */
+  private cachedump(buf: Uint8Array): void {
+    const t = this.tokens;
+    if (t.count < 5) return this.send(R.badCommandLine);
+    const num = this.num;
+    if (!parseU32(buf, t.start[2], t.end[2], num).ok) return this.send(R.badFormat);
+    const id = num.value;
+    if (!parseU32(buf, t.start[3], t.end[3], num).ok) return this.send(R.badFormat);
+    const limit = num.value;
+    if (id >= MAX_SLAB_CLASSES) return this.send(R.illegalSlabId);
+    const e = this.cache.engine;
+    let shown = 0;
+    e.forEach((h) => {
+      if (e.slabClass(h) !== id || (limit !== 0 && shown >= limit) || this.cache.isDead(h)) return;
+      shown++;
+      const key = Buffer.from(e.keyBuffer(h).subarray(e.keyStart(h), e.keyStart(h) + e.keyLength(h))).toString("latin1");
+      const exp = e.exptime(h);
+      this.out.ascii(`ITEM ${key} [${e.valueLength(h)} b; ${exp} s]\r\n`);
+    });
+    this.out.bytes(R.end);
   }
 }
 

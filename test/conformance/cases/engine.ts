@@ -69,6 +69,11 @@ export const engineCases: Case[] = [
     ],
   },
   {
+    name: "stats settings with LRU and automove tuning",
+    args: ["-o", "hot_max_factor=0.5,warm_max_factor=3,slab_automove=0,temporary_ttl=30,hot_lru_pct=30,warm_lru_pct=30"],
+    steps: ["stats settings\r\n"],
+  },
+  {
     name: "cache_memlimit lowered then filled",
     steps: ["cache_memlimit 2\r\n", sets("k", 15000, 120), `get ${keys("k", 0, 5)}\r\n`, `get ${keys("k", 14995, 15000)}\r\n`],
   },
