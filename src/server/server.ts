@@ -6,7 +6,7 @@ import { Counters } from "../stats/counters.ts";
 import { LoopDelay } from "../stats/loop-delay.ts";
 import { PrefixStats } from "../stats/prefix-stats.ts";
 import { Cache } from "../store/cache.ts";
-import { type Clock, systemClock } from "../store/clock.ts";
+import { type Clock, CoarseClock } from "../store/clock.ts";
 import { Crawler } from "../store/crawler.ts";
 import { SlabEngine } from "../store/slab-engine.ts";
 import { Connection } from "./connection.ts";
@@ -34,7 +34,8 @@ export interface ServerOptions {
 
 /** Builds the store and listeners the settings describe and starts serving. */
 export async function startServer(settings: Settings, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
-  const clock = options.clock ?? systemClock;
+  const coarse = options.clock === undefined ? new CoarseClock() : null;
+  const clock: Clock = options.clock ?? (coarse as CoarseClock);
   const counters = new Counters();
   const engine: SlabEngine = new SlabEngine({
     limitBytes: settings.memoryLimit,
@@ -129,6 +130,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
 
   // LRU maintenance, hash growth and expiry crawling, in small slices between requests.
   const maintenance = setInterval(() => {
+    coarse?.refresh();
     const now = clock.now();
     engine.maintain(now);
     crawler.tick(now);

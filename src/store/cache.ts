@@ -299,7 +299,7 @@ export class Cache {
         e.discard(h);
         return StoreResult.notStored;
       }
-      return this.linkNew(h, now);
+      return this.linkNew(h, now, -1);
     }
     const oldCas = e.cas(old);
     const casMatch = casIn === 0 ? 0 : casIn === oldCas ? 1 : invalidate && casIn < oldCas ? 2 : 3;
@@ -323,7 +323,7 @@ export class Cache {
           e.discard(h);
           return StoreResult.exists;
         }
-        return this.linkNew(h, now);
+        return this.linkNew(h, now, old);
       case StoreMode.append:
       case StoreMode.prepend: {
         if (casMatch !== 0 && casMatch !== 1) {
@@ -333,17 +333,18 @@ export class Cache {
         const joined = this.join(old, h, mode === StoreMode.append);
         e.discard(h);
         if (joined < 0) return StoreResult.notStored;
-        return this.linkNew(joined, now);
+        return this.linkNew(joined, now, old);
       }
       default:
-        return this.linkNew(h, now);
+        return this.linkNew(h, now, old);
     }
   }
 
-  private linkNew(h: number, now: number): StoreResult {
+  /** Links `h` with a new CAS; `old` is the live item it replaces, -1 if none, undefined if not known (see Engine.link). */
+  private linkNew(h: number, now: number, old?: number): StoreResult {
     const e = this.engine;
     e.setCas(h, this.nextCas());
-    e.link(h, now);
+    e.link(h, now, old);
     this.lastCas = e.cas(h);
     return StoreResult.stored;
   }
@@ -353,12 +354,15 @@ export class Cache {
     const e = this.engine;
     const oldLen = e.valueLength(old);
     const addLen = e.valueLength(add);
+    e.pin(old);
     const h = e.alloc(e.keyBuffer(old), e.keyStart(old), e.keyStart(old) + e.keyLength(old), e.flags(old), oldLen + addLen);
-    if (h < 0) return -1;
-    e.copyValue(append ? old : add, h, 0);
-    e.copyValue(append ? add : old, h, append ? oldLen : addLen);
-    e.setExptime(h, e.exptime(old));
-    return h;
+    if (h >= 0) {
+      e.copyValue(append ? old : add, h, 0);
+      e.copyValue(append ? add : old, h, append ? oldLen : addLen);
+      e.setExptime(h, e.exptime(old));
+    }
+    e.unpin();
+    return h < 0 ? -1 : h;
   }
 
   /** delete: unlinks a live item. */
@@ -423,13 +427,15 @@ export class Cache {
       this.arithInPlace = true;
       return ArithResult.ok;
     }
+    e.pin(h);
     const n = e.alloc(e.keyBuffer(h), e.keyStart(h), e.keyStart(h) + e.keyLength(h), e.flags(h), digits.length);
+    e.unpin();
     if (n < 0) return ArithResult.noMemory;
     const buf = e.valueBuffer(n);
     const at = e.valueStart(n);
     for (let i = 0; i < digits.length; i++) buf[at + i] = digits.charCodeAt(i);
     e.setExptime(n, e.exptime(h));
-    this.linkNew(n, now);
+    this.linkNew(n, now, h);
     this.arithHandle = n;
     this.arithInPlace = false;
     return ArithResult.ok;

@@ -17,9 +17,17 @@ export interface Engine {
   alloc(key: Uint8Array, start: number, end: number, flags: number, valueLength: number): number;
   /**
    * Inserts an allocated item, replacing (and freeing) a linked item with the same key; sets
-   * its access time to `now`.
+   * its access time to `now`. A caller that just looked the key up passes what it found as
+   * `old` (-1: none linked), which spares a second lookup.
    */
-  link(h: number, now: number): void;
+  link(h: number, now: number, old?: number): void;
+  /**
+   * Keeps a linked item from being evicted or moved by the allocations that follow, until
+   * `unpin()`: append, prepend and incr read the old item while allocating the new one (what
+   * memcached's reference count guarantees). One item at a time.
+   */
+  pin(h: number): void;
+  unpin(): void;
   /** Removes a linked item from the index and LRU and frees its memory. */
   unlink(h: number): void;
   /** Frees an allocated item that was never linked. */

@@ -261,11 +261,11 @@ export class SlabEngine implements Engine {
 
   // ---- linking ----------------------------------------------------------------------
 
-  link(h: number, now: number): void {
+  link(h: number, now: number, old?: number): void {
     const a = this.arena;
     const b = h * 8;
-    const old = this.index.find(a.u8, b + H.key, b + H.key + a.u8[b + H.keyLength], a.u32[h * 2 + H.hash]);
-    if (old !== 0) this.unlink(old);
+    const prior = old === undefined ? this.index.find(a.u8, b + H.key, b + H.key + a.u8[b + H.keyLength], a.u32[h * 2 + H.hash]) : old;
+    if (prior > 0) this.unlink(prior);
     this.now = now;
     a.u32[h * 2 + H.time] = now;
     const exp = a.u32[h * 2 + H.exptime];
@@ -279,7 +279,9 @@ export class SlabEngine implements Engine {
     this.linkedBytes += size;
     this.requested[a.u8[b + H.lruClass]] += size;
     this.stats.totalItems++;
-    this.juggle(a.u8[b + H.lruClass], 1);
+    // HOT is kept within its share at every link; the rest of the juggling waits for the tick.
+    const cls = a.u8[b + H.lruClass];
+    this.pullTail(cls, Seg.hot, 0, this.hotAge(cls));
   }
 
   unlink(h: number): void {
@@ -300,6 +302,17 @@ export class SlabEngine implements Engine {
   discard(h: number): void {
     if ((this.arena.u8[h * 8 + H.state] & (STATE_LINKED | STATE_FREE)) !== 0) return;
     this.free(h);
+  }
+
+  /** The item `pin` protects from eviction and page moves (0: none). */
+  private pinned = 0;
+
+  pin(h: number): void {
+    this.pinned = h;
+  }
+
+  unpin(): void {
+    this.pinned = 0;
   }
 
   // ---- LRU --------------------------------------------------------------------------
@@ -357,6 +370,12 @@ export class SlabEngine implements Engine {
     let h = this.tails[l];
     for (let tries = PULL_TRIES; tries > 0 && h !== 0; tries--) {
       const prev = a.i32[h * 2 + H.prev];
+      if (h === this.pinned) {
+        // In use by the operation that is allocating: memcached skips such items the same way.
+        st.add(cls, C.lrutail_reflocked);
+        h = prev;
+        continue;
+      }
       const bits = a.u8[h * 8 + H.bits];
       if (this.opts.isDead(h)) {
         st.add(cls, C.reclaimed);
@@ -432,9 +451,7 @@ export class SlabEngine implements Engine {
    * return to WARM, dead tails are reclaimed.
    */
   juggle(cls: number, rounds: number): number {
-    const a = this.arena;
-    const coldTail = this.tails[cls * SEGMENTS + Seg.cold];
-    const coldAge = coldTail === 0 ? 0 : this.now - a.u32[coldTail * 2 + H.time];
+    const coldAge = this.coldTailAge(cls);
     const hotAge = coldAge * this.opts.hotMaxFactor;
     const warmAge = coldAge * this.opts.warmMaxFactor;
     let moves = 0;
@@ -446,6 +463,16 @@ export class SlabEngine implements Engine {
       moves += more;
     }
     return moves;
+  }
+
+  /** Seconds since COLD's oldest item was used; HOT and WARM items older than a factor of it move on. */
+  private coldTailAge(cls: number): number {
+    const t = this.tails[cls * SEGMENTS + Seg.cold];
+    return t === 0 ? 0 : this.now - this.arena.u32[t * 2 + H.time];
+  }
+
+  private hotAge(cls: number): number {
+    return this.coldTailAge(cls) * this.opts.hotMaxFactor;
   }
 
   bump(h: number, now: number, getHit: boolean): void {
@@ -602,8 +629,8 @@ export class SlabEngine implements Engine {
       const state = u8[h * 8 + H.state];
       if (state === STATE_DRAINED) continue;
       const owner = (state & STATE_DATA) !== 0 ? a.i32[h * 2 + H.prev] : h;
-      if ((u8[owner * 8 + H.state] & STATE_LINKED) === 0) {
-        pending++; // being written: revisited on the next pass
+      if ((u8[owner * 8 + H.state] & STATE_LINKED) === 0 || owner === this.pinned) {
+        pending++; // being written or read: revisited on the next pass
         continue;
       }
       const to = this.freeHead[cls];

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { ALLOC_NO_MEMORY } from "../../src/store/engine.ts";
-import { Cache, StoreMode, StoreResult } from "../../src/store/cache.ts";
+import { ArithResult, Cache, StoreMode, StoreResult } from "../../src/store/cache.ts";
 import { checkIntegrity } from "../../src/store/integrity.ts";
-import { Arena, Seg } from "../../src/store/arena.ts";
+import { Arena, H, Seg } from "../../src/store/arena.ts";
 import { C } from "../../src/store/class-stats.ts";
 import { slabClasses } from "../../src/store/slab-classes.ts";
 import { testStore, storeValue, valueOf } from "./fixture.ts";
@@ -216,5 +216,33 @@ test("TEMP LRU (-o temporary_ttl): short-lived items skip HOT/WARM/COLD and are 
   engine.maintain(clock.now());
   assert.equal(engine.find(Buffer.from("short"), 0, 5), -1, "reclaimed from TEMP's tail without an access");
   assert.ok(engine.find(Buffer.from("long"), 0, 4) >= 0);
+  assert.deepEqual(checkIntegrity(engine), []);
+});
+
+test("append and incr under eviction pressure never evict the item they read", () => {
+  // -m 1: class 1 holds 10922 items. The item read is made the oldest of a full class, so the
+  // allocation for its grown copy must evict, and without the pin would pick it first.
+  const { cache, engine } = setup({ limitBytes: 1024 * 1024 });
+  const perPage = engine.classes.perSlab[1];
+  let next = 0;
+  const newer = (n: number): void => {
+    for (let i = 0; i < n; i++) set(cache, `g${next++}`, 40);
+  };
+  newer(perPage + 500);
+  assert.equal(storeValue(cache, "n", Buffer.from("99")), StoreResult.stored);
+  newer(perPage - 1);
+  const n = Buffer.from("n");
+  assert.equal(engine.tail(1, Seg.cold), engine.find(n, 0, 1), "n is the next to go");
+  assert.equal(cache.arith(n, 0, 1, true, 1n, 0), ArithResult.ok);
+  assert.ok(valueOf(cache, cache.get(n, 0, 1, false, 0)).equals(Buffer.from("100")));
+  // The append's own data block takes the oldest item, as in memcached, so "a" goes second.
+  newer(1);
+  assert.equal(storeValue(cache, "a", Buffer.from("x".repeat(30))), StoreResult.stored);
+  newer(perPage - 2);
+  const a = Buffer.from("a");
+  assert.equal(engine.arena.i32[engine.tail(1, Seg.cold) * 2 + H.prev], engine.find(a, 0, 1), "a is the second to go");
+  assert.equal(storeValue(cache, "a", Buffer.from("y".repeat(10)), 0, StoreMode.append), StoreResult.stored);
+  assert.ok(valueOf(cache, cache.get(a, 0, 1, false, 0)).equals(Buffer.from("x".repeat(30) + "y".repeat(10))));
+  assert.ok(engine.classStats.get(1, C.lrutail_reflocked) >= 2, "the pinned tail was skipped");
   assert.deepEqual(checkIntegrity(engine), []);
 });
