@@ -148,3 +148,18 @@ export function writeDecimal(buf: Uint8Array, pos: number, value: number): numbe
   buf[--p] = 0x30 + v;
   return pos + digits;
 }
+
+/**
+ * memcached's safe_strtod on a token: C's strtod must consume the whole (non-empty) token.
+ * Decimal and exponent forms, inf and nan; C's hexadecimal floats are not accepted here.
+ * NaN when the token is not a number.
+ */
+export function parseF64(buf: Uint8Array, start: number, end: number): number {
+  const s = Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString("latin1");
+  if (/^\s*[+-]?(\d+\.?\d*(e[+-]?\d+)?|\.\d+(e[+-]?\d+)?)\s*$/i.test(s)) {
+    const v = Number(s.trim());
+    return Number.isFinite(v) ? v : Number.NaN;
+  }
+  if (/^\s*[+-]?(inf|infinity)\s*$/i.test(s)) return s.includes("-") ? -Infinity : Infinity;
+  return Number.NaN;
+}

@@ -1,6 +1,7 @@
 import type { Settings } from "../settings/settings.ts";
 import type { Cache } from "../store/cache.ts";
 import type { Crawler } from "../store/crawler.ts";
+import type { SlabEngine } from "../store/slab-engine.ts";
 import type { Counters } from "../stats/counters.ts";
 import type { LoopDelay } from "../stats/loop-delay.ts";
 import type { PrefixStats } from "../stats/prefix-stats.ts";
@@ -9,6 +10,8 @@ import type { PrefixStats } from "../stats/prefix-stats.ts";
 export interface ServerContext {
   readonly settings: Settings;
   readonly cache: Cache;
+  /** The cache's engine, for what only it knows: classes, LRU tuning, page moves. */
+  readonly engine: SlabEngine;
   readonly counters: Counters;
   /** The LRU crawler (`lru_crawler` commands, crawler stats). */
   readonly crawler: Crawler;

@@ -48,8 +48,9 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     warmLruPct: settings.warmLruPct,
     hotMaxFactor: settings.hotMaxFactor,
     warmMaxFactor: settings.warmMaxFactor,
-    temporaryTtl: settings.temporaryLru ? settings.temporaryTtl : 0,
-    automove: settings.slabAutomove !== 0,
+    temporaryTtl: settings.temporaryTtl,
+    tempLru: settings.temporaryLru,
+    automove: settings.slabAutomove,
     isDead: (h) => cache.isDead(h),
   });
   const cache = new Cache(engine, clock, counters);
@@ -68,6 +69,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   const ctx: ServerContext = {
     settings,
     cache,
+    engine,
     counters,
     crawler,
     loopDelay: new LoopDelay(),

@@ -127,6 +127,8 @@ function general(ctx: ServerContext): Stat[] {
  */
 function settings(ctx: ServerContext): Stat[] {
   const s = ctx.settings;
+  // The LRU and page-move settings can change at run time (`lru`, `slabs automove`).
+  const lru = ctx.engine.tuning;
   const yes = (b: boolean) => (b ? "yes" : "no");
   return [
     ["maxbytes", ctx.cache.engine.limitBytes],
@@ -156,8 +158,8 @@ function settings(ctx: ServerContext): Stat[] {
     ["maxconns_fast", "yes"],
     ["hashpower_init", 0],
     ["slab_reassign", "yes"],
-    ["slab_automove", s.slabAutomove],
-    ["slab_automove_ratio", "0.80"],
+    ["slab_automove", lru.automove],
+    ["slab_automove_ratio", lru.automoveRatio.toFixed(2)],
     ["slab_automove_window", 30],
     ["slab_chunk_max", s.slabChunkMax],
     ["lru_crawler", yes(ctx.crawler.enabled)],
@@ -168,13 +170,13 @@ function settings(ctx: ServerContext): Stat[] {
     ["dump_enabled", "yes"],
     ["hash_algorithm", "murmur3"],
     ["lru_maintainer_thread", "yes"],
-    ["lru_segmented", "yes"],
-    ["hot_lru_pct", s.hotLruPct],
-    ["warm_lru_pct", s.warmLruPct],
-    ["hot_max_factor", s.hotMaxFactor.toFixed(2)],
-    ["warm_max_factor", s.warmMaxFactor.toFixed(2)],
-    ["temp_lru", yes(s.temporaryLru)],
-    ["temporary_ttl", s.temporaryTtl],
+    ["lru_segmented", yes(lru.segmented)],
+    ["hot_lru_pct", lru.hotLruPct],
+    ["warm_lru_pct", lru.warmLruPct],
+    ["hot_max_factor", lru.hotMaxFactor.toFixed(2)],
+    ["warm_max_factor", lru.warmMaxFactor.toFixed(2)],
+    ["temp_lru", yes(lru.tempLru)],
+    ["temporary_ttl", lru.temporaryTtl],
     ["idle_timeout", 0],
     ["watcher_logbuf_size", 262144],
     ["worker_logbuf_size", 65536],

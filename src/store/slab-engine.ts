@@ -6,6 +6,23 @@ import { HashIndex } from "./hash-index.ts";
 import { itemTotalSize } from "./item-size.ts";
 import { classFor, PAGE_SIZE, type SlabClasses, slabClasses } from "./slab-classes.ts";
 
+/** memcached's LRU and page-move settings, which `lru` and `slabs automove` change at run time. */
+export interface LruTuning {
+  /** false: memcached's flat mode (`lru mode flat`), one LRU per class in COLD. */
+  segmented: boolean;
+  hotLruPct: number;
+  warmLruPct: number;
+  hotMaxFactor: number;
+  warmMaxFactor: number;
+  /** TEMP LRU for items whose TTL is at most temporaryTtl. */
+  tempLru: boolean;
+  temporaryTtl: number;
+  /** memcached's slab_automove: 0 off, 1 or 2 on. */
+  automove: number;
+  /** memcached's slab_automove_ratio: move when the evicting class's oldest item is this much younger. */
+  automoveRatio: number;
+}
+
 export interface SlabEngineOptions {
   limitBytes: number;
   maxItemSize: number;
@@ -18,10 +35,12 @@ export interface SlabEngineOptions {
   warmLruPct: number;
   hotMaxFactor: number;
   warmMaxFactor: number;
-  /** TEMP LRU for items whose TTL is at most this; 0 disables it (memcached's temp_lru off). */
+  /** TTL up to which items go to the TEMP LRU, when it is on. */
   temporaryTtl: number;
-  /** memcached's slab_automove: move pages between classes as value sizes change. */
-  automove?: boolean;
+  /** memcached's temp_lru (on when temporary_ttl is given); default: temporaryTtl > 0. */
+  tempLru?: boolean;
+  /** memcached's slab_automove (default 1): 0 keeps pages where they are. */
+  automove?: number;
   /** Pages the arena reserves beyond the limit, so `cache_memlimit` can raise it later. */
   reservePages?: number;
   isDead: DeadCheck;
@@ -34,6 +53,8 @@ const PULL_TRIES = 5;
 /** Attempts to find memory for one allocation, as memcached's do_item_alloc_pull. */
 const ALLOC_TRIES = 10;
 const PULL_EVICT = 1;
+/** memcached's ITEM_UPDATE_INTERVAL: in flat mode an item is moved up at most this often. */
+const ITEM_UPDATE_INTERVAL = 60;
 /** Hash buckets moved per maintenance tick while the index grows: ~1.5 ms of random memory access. */
 const MIGRATE_PER_TICK = 2048;
 /** Chunks a page move handles per maintenance tick: about a millisecond of relocations. */
@@ -42,8 +63,6 @@ const DRAIN_PER_TICK = 1024;
 const AUTOMOVE_EVERY_TICKS = 10;
 /** A class with more free chunks than this many pages' worth gives a page away first. */
 const AUTOMOVE_FREE_PAGES = 2.5;
-/** memcached's slab_automove_ratio: move when the evicting class's oldest item is this much younger. */
-const AUTOMOVE_AGE_RATIO = 0.8;
 
 /**
  * The off-heap store: items (header, key, value) in slab chunks of one shared arena, found
@@ -73,6 +92,7 @@ export class SlabEngine implements Engine {
     directReclaims: 0,
   };
   limitBytes: number;
+  readonly tuning: LruTuning;
   private limitPages: number;
   /** Pages charged against the limit. */
   private pagesUsed = 0;
@@ -99,6 +119,17 @@ export class SlabEngine implements Engine {
 
   constructor(opts: SlabEngineOptions) {
     this.opts = opts;
+    this.tuning = {
+      segmented: true,
+      hotLruPct: opts.hotLruPct,
+      warmLruPct: opts.warmLruPct,
+      hotMaxFactor: opts.hotMaxFactor,
+      warmMaxFactor: opts.warmMaxFactor,
+      tempLru: opts.tempLru ?? opts.temporaryTtl > 0,
+      temporaryTtl: opts.temporaryTtl,
+      automove: opts.automove ?? 1,
+      automoveRatio: 0.8,
+    };
     this.classes = slabClasses(opts.minChunkSize, opts.growthFactor, opts.slabChunkMax);
     this.maxChunk = this.classes.size[this.classes.largest];
     this.dataPerChunk = this.maxChunk - HEADER_BYTES;
@@ -196,10 +227,13 @@ export class SlabEngine implements Engine {
     return h;
   }
 
-  /** Gives `cls` a page if the limit allows (or if it has none yet, as memcached allows). */
-  private newPage(cls: number): boolean {
+  /**
+   * Gives `cls` a page if the limit allows (or if it has none yet, as memcached allows; or
+   * when `force`d: a page another class just gave up, which the limit already counted).
+   */
+  private newPage(cls: number, force = false): boolean {
     const pages = this.classPages[cls];
-    if (this.pagesUsed >= this.limitPages && pages.length > 0) return false;
+    if (!force && this.pagesUsed >= this.limitPages && pages.length > 0) return false;
     const p = this.arena.takePage(cls);
     if (p === 0) return false;
     pages.push(p);
@@ -269,8 +303,8 @@ export class SlabEngine implements Engine {
     this.now = now;
     a.u32[h * 2 + H.time] = now;
     const exp = a.u32[h * 2 + H.exptime];
-    const ttl = this.opts.temporaryTtl;
-    const seg = ttl > 0 && exp !== 0 && exp - now <= ttl ? Seg.temp : Seg.hot;
+    const tn = this.tuning;
+    const seg = tn.tempLru && exp !== 0 && exp - now <= tn.temporaryTtl ? Seg.temp : tn.segmented ? Seg.hot : Seg.cold;
     a.u8[b + H.state] = (a.u8[b + H.state] & STATE_CHUNKED) | STATE_LINKED | seg;
     this.index.insert(h);
     this.lruPush(h, a.u8[b + H.lruClass], seg);
@@ -391,7 +425,7 @@ export class SlabEngine implements Engine {
       }
       if (seg === Seg.hot || seg === Seg.warm) {
         const total = this.lruBytes[cls * SEGMENTS + Seg.hot] + this.lruBytes[cls * SEGMENTS + Seg.warm] + this.lruBytes[cls * SEGMENTS + Seg.cold];
-        const limit = (total * (seg === Seg.hot ? this.opts.hotLruPct : this.opts.warmLruPct)) / 100;
+        const limit = (total * (seg === Seg.hot ? this.tuning.hotLruPct : this.tuning.warmLruPct)) / 100;
         if ((bits & ItemBits.active) !== 0) {
           // Active items are rescued to WARM's head; in WARM the scan goes on past them.
           a.u8[h * 8 + H.bits] = bits & ~ItemBits.active;
@@ -452,13 +486,14 @@ export class SlabEngine implements Engine {
    */
   juggle(cls: number, rounds: number): number {
     const coldAge = this.coldTailAge(cls);
-    const hotAge = coldAge * this.opts.hotMaxFactor;
-    const warmAge = coldAge * this.opts.warmMaxFactor;
+    // Flat mode drains HOT and WARM into COLD (memcached: max age 0).
+    const hotAge = this.tuning.segmented ? coldAge * this.tuning.hotMaxFactor : 0;
+    const warmAge = this.tuning.segmented ? coldAge * this.tuning.warmMaxFactor : 0;
     let moves = 0;
     for (let i = 0; i < rounds; i++) {
       let more = this.pullTail(cls, Seg.hot, 0, hotAge) + this.pullTail(cls, Seg.warm, 0, warmAge);
       more += this.pullTail(cls, Seg.cold, 0, 0);
-      if (this.opts.temporaryTtl > 0) more += this.pullTail(cls, Seg.temp, 0, 0);
+      if (this.tuning.tempLru) more += this.pullTail(cls, Seg.temp, 0, 0);
       if (more === 0) break;
       moves += more;
     }
@@ -472,7 +507,7 @@ export class SlabEngine implements Engine {
   }
 
   private hotAge(cls: number): number {
-    return this.coldTailAge(cls) * this.opts.hotMaxFactor;
+    return this.tuning.segmented ? this.coldTailAge(cls) * this.tuning.hotMaxFactor : 0;
   }
 
   bump(h: number, now: number, getHit: boolean): void {
@@ -483,6 +518,15 @@ export class SlabEngine implements Engine {
     // memcached counts hits per segment for plain gets only, before the hit moves the item.
     if (getHit) this.classStats.add(cls, C.hits_to_hot + seg);
     const bits = a.u8[b + H.bits];
+    if (!this.tuning.segmented) {
+      // Flat mode (memcached's do_item_update): a hit moves the item to the head, at most once a minute.
+      a.u8[b + H.bits] = bits | ItemBits.fetched;
+      if (a.u32[h * 2 + H.time] < now - ITEM_UPDATE_INTERVAL) {
+        a.u32[h * 2 + H.time] = now;
+        this.moveTo(h, seg);
+      }
+      return;
+    }
     if ((bits & ItemBits.active) !== 0) return;
     if ((bits & ItemBits.fetched) === 0) {
       a.u8[b + H.bits] = bits | ItemBits.fetched;
@@ -509,7 +553,7 @@ export class SlabEngine implements Engine {
       if (this.classPages[cls].length > 0) this.juggle(cls, 50);
     }
     if (this.drainPage !== 0) this.drain(DRAIN_PER_TICK);
-    else if (this.opts.automove !== false && ++this.ticks % AUTOMOVE_EVERY_TICKS === 0) this.automove();
+    else if (this.tuning.automove !== 0 && ++this.ticks % AUTOMOVE_EVERY_TICKS === 0) this.automove();
   }
   private ticks = 0;
 
@@ -542,7 +586,7 @@ export class SlabEngine implements Engine {
     }
     if (src === 0) {
       const oldest = this.oldestClass(dst);
-      if (oldest !== 0 && this.coldAge(dst) < this.coldAge(oldest) * AUTOMOVE_AGE_RATIO) src = oldest;
+      if (oldest !== 0 && this.coldAge(dst) < this.coldAge(oldest) * this.tuning.automoveRatio) src = oldest;
     }
     if (src !== 0) this.releasePage(src, DRAIN_PER_TICK);
   }
@@ -658,14 +702,38 @@ export class SlabEngine implements Engine {
     a.releasePage(page);
     this.pagesUsed--;
     this.drainPage = 0;
+    const dst = this.drainDest;
+    this.drainDest = 0;
+    if (dst !== 0) this.newPage(dst, true);
     return true;
   }
+
+  /**
+   * `slabs reassign src dst`: starts moving src's oldest page to dst (0: to the free pool), as
+   * memcached's do_slabs_reassign, with its result codes.
+   */
+  reassign(src: number, dst: number): "ok" | "busy" | "same" | "badclass" | "nospare" {
+    if (this.drainPage !== 0) return "busy";
+    if (src === dst) return "same";
+    const largest = this.classes.largest;
+    if (src < 0 || src > largest || dst < 0 || dst > largest) return "badclass";
+    // memcached's global page pool (class 0) never holds the two pages a move needs here.
+    if (src === 0 || this.classPages[src].length < 2) return "nospare";
+    if (!this.startDrain(src)) return "nospare";
+    this.drainDest = dst;
+    this.drain(DRAIN_PER_TICK);
+    return "ok";
+  }
+
+  /** Class that gets the draining page once it is empty (0: nobody, it returns to the pool). */
+  private drainDest = 0;
 
   /** Gives the draining page's emptied chunks back to its class (with -M, when items cannot move). */
   private abortDrain(): void {
     const cls = this.drainClass;
     const page = this.drainPage;
     this.drainPage = 0;
+    this.drainDest = 0;
     const size8 = this.classes.size[cls] / 8;
     const first = Arena.firstHandle(page);
     for (let c = 0; c < this.classes.perSlab[cls]; c++) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type ParsedNumber, parseI32, parseU32, parseU64, writeDecimal } from "../../src/protocol/numbers.ts";
+import { type ParsedNumber, parseF64, parseI32, parseU32, parseU64, writeDecimal } from "../../src/protocol/numbers.ts";
 
 const b = (s: string): Buffer => Buffer.from(s, "latin1");
 const slot = (): ParsedNumber => ({ ok: false, value: 0 });
@@ -38,4 +38,17 @@ test("writeDecimal writes digits in place", () => {
     const end = writeDecimal(buf, 0, v);
     assert.equal(buf.toString("latin1", 0, end), String(v));
   }
+});
+
+test("parseF64 follows safe_strtod: the whole token must be a number", () => {
+  const f = (s: string): number => parseF64(Buffer.from(s, "latin1"), 0, s.length);
+  assert.equal(f("0.5"), 0.5);
+  assert.equal(f("2"), 2);
+  assert.equal(f("-1.5e2"), -150);
+  assert.equal(f(".25"), 0.25);
+  assert.equal(f("inf"), Infinity);
+  assert.ok(Number.isNaN(f("")));
+  assert.ok(Number.isNaN(f("x")));
+  assert.ok(Number.isNaN(f("1x")));
+  assert.ok(Number.isNaN(f("1e999")), "out of range, as strtod's ERANGE");
 });

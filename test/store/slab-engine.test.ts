@@ -246,3 +246,37 @@ test("append and incr under eviction pressure never evict the item they read", (
   assert.ok(engine.classStats.get(1, C.lrutail_reflocked) >= 2, "the pinned tail was skipped");
   assert.deepEqual(checkIntegrity(engine), []);
 });
+
+test("flat LRU mode (lru mode flat): one list per class, a hit moves an item up at most once a minute", () => {
+  const { cache, engine, clock } = setup({ limitBytes: 1024 * 1024 });
+  engine.tuning.segmented = false;
+  set(cache, "a", 40);
+  const a = Buffer.from("a");
+  assert.equal(engine.segment(engine.find(a, 0, 1)), Seg.cold, "new items go straight to COLD");
+  for (let i = 0; i < 100; i++) set(cache, `b${i}`, 40);
+  assert.equal(engine.tail(1, Seg.cold), engine.find(a, 0, 1));
+  cache.get(a, 0, 1, false, 0);
+  assert.equal(engine.tail(1, Seg.cold), engine.find(a, 0, 1), "a hit within a minute does not move it");
+  clock.advance(61);
+  cache.get(a, 0, 1, false, 0);
+  assert.notEqual(engine.tail(1, Seg.cold), engine.find(a, 0, 1), "after a minute it moves to the head");
+  assert.equal(engine.lruCount[1 * 4 + Seg.hot] + engine.lruCount[1 * 4 + Seg.warm], 0);
+  assert.deepEqual(checkIntegrity(engine), []);
+});
+
+test("slabs reassign: the page goes to the destination class, in slices, items moved or evicted", () => {
+  const { cache, engine, clock } = setup({ limitBytes: 4 * 1024 * 1024 });
+  for (let i = 0; i < 30_000; i++) set(cache, `k${i}`, 10);
+  const pages = engine.classPages[1].length;
+  assert.equal(engine.reassign(1, 1), "same");
+  assert.equal(engine.reassign(1, 99), "badclass");
+  assert.equal(engine.reassign(2, 1), "nospare");
+  assert.equal(engine.reassign(1, 2), "ok");
+  assert.equal(engine.reassign(1, 3), "busy");
+  for (let i = 0; i < 20 && engine.drainingPage !== 0; i++) engine.maintain(clock.now());
+  assert.equal(engine.drainingPage, 0);
+  assert.equal(engine.classPages[1].length, pages - 1);
+  assert.equal(engine.classPages[2].length, 1);
+  assert.deepEqual(checkIntegrity(engine), []);
+  assert.ok(get(cache, "k29999") >= 0);
+});

@@ -5,6 +5,7 @@ import { writeStats } from "../../stats/stats-text.ts";
 import { type ParsedNumber, parseI32, parseU32, parseU64 } from "../numbers.ts";
 import type { OutBuffer } from "../out-buffer.ts";
 import { lruCrawlerCommand } from "./lru-crawler.ts";
+import { lruCommand, slabsCommand } from "./admin.ts";
 import { R } from "./replies.ts";
 import { Tokens } from "./tokens.ts";
 import { MEMCACHED_VERSION } from "../../version.ts";
@@ -262,7 +263,7 @@ export class TextSession {
   }
 
   /** memcached's set_noreply_maybe: the last token being "noreply" suppresses the reply. */
-  private noreplyMaybe(buf: Uint8Array): boolean {
+  noreplyMaybe(buf: Uint8Array): boolean {
     const t = this.tokens;
     if (t.is(buf, t.count - 2, "noreply")) this.noreply = true;
     return this.noreply;
@@ -314,6 +315,8 @@ export class TextSession {
     }
     if (t.is(buf, 0, "verbosity")) return n === 3 || n === 4 ? this.verbosity(buf) : this.send(R.error);
     if (t.is(buf, 0, "lru_crawler")) return lruCrawlerCommand(this, buf);
+    if (t.is(buf, 0, "slabs")) return slabsCommand(this, buf);
+    if (t.is(buf, 0, "lru")) return lruCommand(this, buf);
     // memcached drops HTTP clients without a word.
     const last = n - 2;
     if (startsWith(buf, t.start[last], t.end[last], "HTTP/")) return this.drop();

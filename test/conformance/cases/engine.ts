@@ -74,6 +74,33 @@ export const engineCases: Case[] = [
     steps: ["stats settings\r\n"],
   },
   {
+    name: "slabs and lru admin command replies",
+    steps: [
+      "slabs\r\nslabs reassign\r\nslabs reassign 1 2\r\nslabs reassign 1 1\r\nslabs reassign 99 1\r\nslabs reassign -1 1\r\n",
+      "slabs reassign 0 1\r\nslabs reassign x y\r\nslabs reassign 1 2 3\r\nslabs foo\r\n",
+      "slabs automove 0\r\nslabs automove 2\r\nslabs automove 3\r\nslabs automove\r\nslabs automove x\r\nslabs automove 1 noreply\r\n",
+      "slabs automove ratio 0.5\r\nslabs automove ratio\r\nslabs automove ratio x\r\n",
+      "lru\r\nlru mode flat\r\nlru mode segmented\r\nlru mode x\r\nlru foo\r\nlru mode flat noreply\r\n",
+      "lru temp_ttl 30\r\nlru temp_ttl -1\r\nlru temp_ttl x\r\nlru temp_ttl 20\r\n",
+      "lru tune 10 30 0.1 2\r\nlru tune 90 30 0.1 2\r\nlru tune 10 30\r\nlru tune 10 30 0 2\r\nlru tune x 30 0.1 2\r\nlru tune 15 25 0.3 1.5 noreply\r\n",
+      "stats settings\r\n",
+    ],
+  },
+  {
+    name: "slabs reassign moves a page between classes",
+    args: ["-m", "64"],
+    steps: [
+      { send: Array.from({ length: 30000 }, (_, i) => `set k${i} 0 0 10 noreply\r\n0123456789\r\n`).join(""), quietMs: 500 },
+      "slabs reassign 1 2\r\n",
+      { sleep: 700 },
+      "stats slabs\r\n",
+      "slabs reassign 2 1\r\n",
+      "slabs reassign 1 3\r\n",
+      { sleep: 700 },
+      "stats slabs\r\n",
+    ],
+  },
+  {
     name: "cache_memlimit lowered then filled",
     steps: ["cache_memlimit 2\r\n", sets("k", 15000, 120), `get ${keys("k", 0, 5)}\r\n`, `get ${keys("k", 14995, 15000)}\r\n`],
   },
