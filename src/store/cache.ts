@@ -454,6 +454,11 @@ export class Cache {
     this.engine.bump(h, this.now(), getHit);
   }
 
+  /** A get hit that does not bump the LRU (mg's `u`), still counted per segment as memcached does. */
+  countHit(h: number): void {
+    this.engine.countHit(h);
+  }
+
   /** The get/touch counters of one mg that found item `h` (-1: a miss), as memcached counts them. */
   countMetaGet(h: number, touched: boolean): void {
     const c = this.counters;

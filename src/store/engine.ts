@@ -38,6 +38,8 @@ export interface Engine {
    * which memcached counts per LRU segment (hits_to_hot/warm/cold/temp).
    */
   bump(h: number, now: number, getHit: boolean): void;
+  /** Counts a get hit per LRU segment without bumping (meta's `mg ... u`). */
+  countHit(h: number): void;
   /** A write-like access (memcached's `do_item_update`): refreshes the access time. */
   update(h: number, now: number): void;
 

@@ -510,13 +510,18 @@ export class SlabEngine implements Engine {
     return this.tuning.segmented ? this.coldTailAge(cls) * this.tuning.hotMaxFactor : 0;
   }
 
+  countHit(h: number): void {
+    const a = this.arena;
+    this.classStats.add(a.u8[h * 8 + H.lruClass], C.hits_to_hot + (a.u8[h * 8 + H.state] & SEG_MASK));
+  }
+
   bump(h: number, now: number, getHit: boolean): void {
     const a = this.arena;
     const b = h * 8;
     const seg = a.u8[b + H.state] & SEG_MASK;
     const cls = a.u8[b + H.lruClass];
     // memcached counts hits per segment for plain gets only, before the hit moves the item.
-    if (getHit) this.classStats.add(cls, C.hits_to_hot + seg);
+    if (getHit) this.countHit(h);
     const bits = a.u8[b + H.bits];
     if (!this.tuning.segmented) {
       // Flat mode (memcached's do_item_update): a hit moves the item to the head, at most once a minute.

@@ -201,6 +201,10 @@ test("hits_to_* count plain get hits by segment, not gat or touch", () => {
   cache.get(k, 0, 1, true, 0);
   cache.touch(k, 0, 1, 0);
   assert.equal(hits(), 1, "gat and touch are not counted");
+  const bits = engine.bits(engine.find(k, 0, 1));
+  cache.countHit(engine.find(k, 0, 1));
+  assert.equal(hits(), 2, "mg u: counted without a bump");
+  assert.equal(engine.bits(engine.find(k, 0, 1)), bits, "and without touching the item's bits");
 });
 
 test("TEMP LRU (-o temporary_ttl): short-lived items skip HOT/WARM/COLD and are reclaimed once dead", () => {

@@ -113,5 +113,6 @@ export function metaGet(s: TextSession, buf: Uint8Array, f: MetaFlags, key: Meta
     out.crlf();
   }
   if (!f.noUpdate) cache.bump(h, !ttlSet);
+  else if (!ttlSet) cache.countHit(h);
   cache.countMetaGet(h, ttlSet);
 }
