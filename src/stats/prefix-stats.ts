@@ -1,3 +1,5 @@
+import { murmur3 } from "../store/hash.ts";
+
 /** memcached's PREFIX_HASH_SIZE: the dump lists prefixes in the order of this table. */
 const BUCKETS = 256;
 /** memcached's default prefix delimiter (-D). */
@@ -59,7 +61,8 @@ export class PrefixStats {
     while (stop < end && key[stop] !== DELIMITER) stop++;
     if (stop === end) return null;
     const length = stop - start;
-    const bucket = murmur3(key, start, stop) % BUCKETS;
+    // memcached's default hash_algorithm: MurmurHash3_x86_32 with seed 0.
+    const bucket = murmur3(key, start, stop, 0) % BUCKETS;
     for (let p = this.table[bucket]; p !== null; p = p.next) {
       // memcached compares with strncmp(stored, key, length): a longer stored prefix that
       // starts with this one matches too.
@@ -69,39 +72,4 @@ export class PrefixStats {
     this.table[bucket] = p;
     return p;
   }
-}
-
-/** MurmurHash3_x86_32 with seed 0: memcached's default `hash_algorithm`. */
-export function murmur3(data: Uint8Array, start: number, end: number): number {
-  const c1 = 0xcc9e2d51;
-  const c2 = 0x1b873593;
-  let h = 0;
-  const len = end - start;
-  const blocksEnd = start + (len & ~3);
-  for (let i = start; i < blocksEnd; i += 4) {
-    let k = data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24);
-    k = Math.imul(k, c1);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, c2);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
-  const tail = len & 3;
-  if (tail !== 0) {
-    let k = data[blocksEnd];
-    if (tail > 1) k ^= data[blocksEnd + 1] << 8;
-    if (tail > 2) k ^= data[blocksEnd + 2] << 16;
-    k = Math.imul(k, c1);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, c2);
-    h ^= k;
-  }
-  h ^= len;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }

@@ -1,7 +1,7 @@
 import { ArithResult } from "../../store/cache.ts";
 import { R } from "../text/replies.ts";
 import type { TextSession } from "../text/session.ts";
-import { MAX_OPAQUE_TOKEN, type MetaFlags, type MetaKey, parseCommand } from "./flags.ts";
+import { type MetaFlags, type MetaKey, parseCommand } from "./flags.ts";
 import { M } from "./replies.ts";
 import { echoTokens, flagChar, keyToken, opaqueToken, ttlValue } from "./write.ts";
 
@@ -95,11 +95,10 @@ export function metaArith(s: TextSession, buf: Uint8Array, f: MetaFlags, key: Me
           }
           break;
         case 0x4f: // O
-          if (t.end[i] - st > MAX_OPAQUE_TOKEN) {
+          if (!opaqueToken(out, buf, st, t.end[i])) {
             out.len = mark;
             return out.bytes(M.opaqueTooLong);
           }
-          opaqueToken(out, buf, st, t.end[i]);
           break;
         case 0x6b: // k
           keyToken(out, key.buf, key.start, key.end, f.keyBinary);

@@ -1,7 +1,7 @@
 import { KEY_BINARY_BIT, WinToken } from "../../store/cache.ts";
 import { ItemBits } from "../../store/engine.ts";
 import type { TextSession } from "../text/session.ts";
-import { MAX_OPAQUE_TOKEN, type MetaFlags, type MetaKey, parseCommand } from "./flags.ts";
+import { type MetaFlags, type MetaKey, parseCommand } from "./flags.ts";
 import { M } from "./replies.ts";
 import { echoTokens, flagChar, keyToken, opaqueToken, ttlValue } from "./write.ts";
 
@@ -89,11 +89,10 @@ export function metaGet(s: TextSession, buf: Uint8Array, f: MetaFlags, key: Meta
         out.byte((e.bits(h) & ItemBits.fetched) !== 0 ? 0x31 : 0x30);
         break;
       case 0x4f: // O
-        if (t.end[i] - st > MAX_OPAQUE_TOKEN) {
+        if (!opaqueToken(out, buf, st, t.end[i])) {
           out.len = mark;
           return out.bytes(M.opaqueTooLong);
         }
-        opaqueToken(out, buf, st, t.end[i]);
         break;
       case 0x6b: {
         // k

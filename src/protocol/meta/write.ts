@@ -22,10 +22,12 @@ export function keyToken(out: OutBuffer, key: Uint8Array, start: number, end: nu
   flagChar(out, 0x62);
 }
 
-/** An echoed opaque token: a space and the token as sent (`O` included). */
-export function opaqueToken(out: OutBuffer, buf: Uint8Array, start: number, end: number): void {
+/** An echoed opaque token: a space and the token as sent (`O` included). False, writing nothing, when it is too long. */
+export function opaqueToken(out: OutBuffer, buf: Uint8Array, start: number, end: number): boolean {
+  if (end - start > MAX_OPAQUE_TOKEN) return false;
   out.byte(0x20);
   out.bytes(buf, start, end);
+  return true;
 }
 
 /** A remaining-TTL value as memcached prints it: -1 for none, else exptime - now as a u32. */
@@ -51,8 +53,7 @@ export function echoTokens(out: OutBuffer, buf: Uint8Array, t: Tokens, first: nu
     const st = t.start[i];
     const c = buf[st];
     if (c === 0x4f) {
-      if (t.end[i] - st > MAX_OPAQUE_TOKEN) return false;
-      opaqueToken(out, buf, st, t.end[i]);
+      if (!opaqueToken(out, buf, st, t.end[i])) return false;
     } else if (c === 0x6b) keyToken(out, key.buf, key.start, key.end, binary);
   }
   return true;
