@@ -1,3 +1,4 @@
+import { copyBytes } from "../bytes.ts";
 import { writeDecimal } from "./numbers.ts";
 
 /**
@@ -29,7 +30,7 @@ export class OutBuffer {
   bytes(src: Uint8Array, start = 0, end = src.length): void {
     const n = end - start;
     this.ensure(n);
-    this.buf.set(n === src.length ? src : src.subarray(start, end), this.len);
+    copyBytes(src, start, end, this.buf, this.len);
     this.len += n;
   }
 

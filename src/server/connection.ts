@@ -75,7 +75,7 @@ export class Connection implements ConnectionInfo {
     if (this.tailLength === 0) {
       this.keepTail(buf, this.session.consume(buf, 0, n), n);
     } else {
-      this.appendTail(buf, n);
+      this.appendTail(buf, 0, n);
       const used = this.session.consume(this.tail, 0, this.tailLength);
       this.keepTail(this.tail, used, this.tailLength);
     }
@@ -131,21 +131,22 @@ export class Connection implements ConnectionInfo {
     }
     if (src !== this.tail) {
       this.tailLength = 0;
-      this.appendTail(src.subarray(from, end), n);
+      this.appendTail(src, from, end);
     } else if (from > 0) {
       this.tail.copyWithin(0, from, end);
       this.tailLength = n;
     }
   }
 
-  private appendTail(src: Buffer, n: number): void {
-    const need = this.tailLength + n;
+  /** Appends src[from..end) to the tail. */
+  private appendTail(src: Buffer, from: number, end: number): void {
+    const need = this.tailLength + end - from;
     if (need > this.tail.length) {
       const grown = Buffer.allocUnsafe(Math.max(need, this.tail.length * 2, 256));
       this.tail.copy(grown, 0, 0, this.tailLength);
       this.tail = grown;
     }
-    src.copy(this.tail, this.tailLength, 0, n);
+    src.copy(this.tail, this.tailLength, from, end);
     this.tailLength = need;
   }
 

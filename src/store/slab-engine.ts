@@ -1,3 +1,4 @@
+import { copyBytes } from "../bytes.ts";
 import { Arena, H, HEADER_BYTES, SEG_MASK, Seg, STATE_CHUNKED, STATE_DATA, STATE_DRAINED, STATE_FREE, STATE_LINKED } from "./arena.ts";
 import { C, ClassStats } from "./class-stats.ts";
 import { ALLOC_NO_MEMORY, ALLOC_TOO_LARGE, type ByteSink, type DeadCheck, type Engine, type EngineStats, ItemBits } from "./engine.ts";
@@ -194,7 +195,7 @@ export class SlabEngine implements Engine {
     a.u8[b + H.bits] = 0;
     a.u8[b + H.lruClass] = lruClass;
     a.u8[b + H.state] = chunked ? STATE_CHUNKED : 0;
-    a.u8.set(key.subarray(start, end), b + H.key);
+    copyBytes(key, start, end, a.u8, b + H.key);
     return h;
   }
 
@@ -793,7 +794,7 @@ export class SlabEngine implements Engine {
   writeValue(h: number, offset: number, src: Uint8Array, start: number, end: number): void {
     const a = this.arena;
     if ((a.u8[h * 8 + H.state] & STATE_CHUNKED) === 0) {
-      a.u8.set(src.subarray(start, end), this.valueStart(h) + offset);
+      copyBytes(src, start, end, a.u8, this.valueStart(h) + offset);
       return;
     }
     const table = this.tableIndex(h);
@@ -801,7 +802,7 @@ export class SlabEngine implements Engine {
     while (start < end) {
       const within = offset % per;
       const n = Math.min(per - within, end - start);
-      a.u8.set(src.subarray(start, start + n), a.i32[table + Math.floor(offset / per)] * 8 + HEADER_BYTES + within);
+      copyBytes(src, start, start + n, a.u8, a.i32[table + Math.floor(offset / per)] * 8 + HEADER_BYTES + within);
       start += n;
       offset += n;
     }
