@@ -46,6 +46,24 @@ export type DeleteResult = (typeof DeleteResult)[keyof typeof DeleteResult];
  */
 export const KEY_BINARY_BIT = 16;
 
+/** The item bits replies show (stale, win token sent, base64 key): persistence keeps them. */
+export const PERSISTED_BITS = ItemBits.stale | ItemBits.tokenSent | KEY_BINARY_BIT;
+
+/**
+ * Receives every change a client can observe, in the order they happen: the persistence log
+ * is one. Evictions and background expiry are not changes a client made, and are not sent.
+ */
+export interface MutationLog {
+  /** Item `h` was linked or its value changed in place: its whole state is news. */
+  stored(h: number): void;
+  /** Linked item `h` has a new exptime, CAS or bits; its value is unchanged. */
+  touched(h: number): void;
+  /** Linked item `h` is about to be removed by a client. */
+  deleted(h: number): void;
+  /** flush_all set memcached's flush state. */
+  flushed(oldestLive: number, oldestCas: number): void;
+}
+
 /** The flags meta's mg appends after its requested ones: Z, X and W (see `Cache.winTokens`). */
 export const WinToken = {
   alreadySent: 1,
@@ -90,6 +108,8 @@ export class Cache {
   arithInPlace = false;
   /** `stats sizes` counts items with at least this CAS; -1 while sizes tracking is off. */
   sizesCasMin = -1;
+  /** Where every client-visible change is sent (persistence), or null. */
+  journal: MutationLog | null = null;
   /** `SLAB_COUNTERS` per slab class: row `cls`, column `S.*`. */
   readonly slabCounters = new Float64Array(MAX_CLASSES * SLAB_COUNTERS.length);
 
@@ -201,6 +221,7 @@ export class Cache {
         c.touchHits++;
         this.countClass(h, S.touchHits);
         this.engine.setExptime(h, exptime);
+        this.journal?.touched(h);
       }
     } else {
       c.cmdGet++;
@@ -225,6 +246,7 @@ export class Cache {
     c.touchHits++;
     this.countClass(h, S.touchHits);
     this.engine.setExptime(h, exptime);
+    this.journal?.touched(h);
     return true;
   }
 
@@ -252,7 +274,7 @@ export class Cache {
       else this.counters.storeNoMemory++;
       if (dropOld) {
         const old = this.lookup(key, start, end, false);
-        if (old >= 0) e.unlink(old);
+        if (old >= 0) this.remove(old);
       }
       return h;
     }
@@ -346,7 +368,14 @@ export class Cache {
     e.setCas(h, this.nextCas());
     e.link(h, now, old);
     this.lastCas = e.cas(h);
+    this.journal?.stored(h);
     return StoreResult.stored;
+  }
+
+  /** Unlinks a live item on a client's behalf. */
+  private remove(h: number): void {
+    this.journal?.deleted(h);
+    this.engine.unlink(h);
   }
 
   /** A new item holding old+new (append) or new+old (prepend), with the old flags and exptime. */
@@ -374,7 +403,7 @@ export class Cache {
     }
     this.counters.deleteHits++;
     this.countClass(h, S.deleteHits);
-    this.engine.unlink(h);
+    this.remove(h);
     return true;
   }
 
@@ -416,12 +445,14 @@ export class Cache {
     const now = this.now();
     this.arithValue = value;
     if (digits.length <= len) {
+      e.preserve(h);
       const buf = e.valueBuffer(h);
       const at = e.valueStart(h);
       buf.fill(0x20, at, at + len);
       for (let i = 0; i < digits.length; i++) buf[at + i] = digits.charCodeAt(i);
       e.setCas(h, this.nextCas());
       e.update(h, now);
+      this.journal?.stored(h);
       this.lastCas = e.cas(h);
       this.arithHandle = h;
       this.arithInPlace = true;
@@ -444,6 +475,8 @@ export class Cache {
   /** Sets an item's absolute exptime (meta's T and N flags). */
   touchItem(h: number, exptime: number): void {
     this.engine.setExptime(h, exptime);
+    // ma's T on an item its incr replaced (memcached's quirk) changes nothing visible.
+    if (this.engine.isLinked(h)) this.journal?.touched(h);
   }
 
   /**
@@ -512,6 +545,7 @@ export class Cache {
     if (won) {
       tokens |= WinToken.won;
       e.setBits(h, bits | ItemBits.tokenSent);
+      this.journal?.touched(h);
     }
     return tokens;
   }
@@ -546,11 +580,12 @@ export class Cache {
       if (newTtl) e.setExptime(h, exptime);
       e.setBits(h, (e.bits(h) | ItemBits.stale) & ~ItemBits.tokenSent);
       e.setCas(h, this.nextCas());
+      this.journal?.touched(h);
       return DeleteResult.deleted;
     }
     c.deleteHits++;
     this.countClass(h, S.deleteHits);
-    e.unlink(h);
+    this.remove(h);
     return DeleteResult.deleted;
   }
 
@@ -581,6 +616,99 @@ export class Cache {
     const newOldest = delay > 0 ? this.absoluteExptime(delay) : now;
     this.oldestLive = newOldest - 1;
     if (this.oldestLive <= now) this.oldestCas = this.nextCas();
+    this.journal?.flushed(this.oldestLive, this.oldestCas);
+  }
+
+  // ---- recovery: states read back from disk, neither counted as traffic nor journaled ----
+
+  /** The CAS counter and flush state, as a snapshot records them. */
+  get casCounter(): number {
+    return this.casId;
+  }
+  get flushState(): { oldestLive: number; oldestCas: number } {
+    return { oldestLive: this.oldestLive, oldestCas: this.oldestCas };
+  }
+
+  /** No CAS id at or below `cas` is handed out again. */
+  restoreCasCounter(cas: number): void {
+    if (cas > this.casId) this.casId = cas;
+  }
+
+  /**
+   * Puts back an item a record describes, replacing any item with its key. An item already
+   * expired, or one that cannot be stored, leaves the key absent (the record superseded the
+   * old value). Returns false when there was no room for it.
+   */
+  restoreItem(
+    key: Uint8Array,
+    start: number,
+    end: number,
+    flags: number,
+    exptime: number,
+    time: number,
+    cas: number,
+    bits: number,
+    value: Uint8Array,
+    valueStart: number,
+    valueEnd: number,
+  ): boolean {
+    const e = this.engine;
+    this.restoreCasCounter(cas);
+    const now = this.now();
+    if (exptime !== 0 && exptime <= now) {
+      this.restoreDelete(key, start, end);
+      return true;
+    }
+    const h = e.alloc(key, start, end, flags, valueEnd - valueStart);
+    if (h < 0) {
+      this.restoreDelete(key, start, end);
+      return false;
+    }
+    e.writeValue(h, 0, value, valueStart, valueEnd);
+    e.setExptime(h, exptime);
+    e.setCas(h, cas);
+    e.setBits(h, bits & PERSISTED_BITS);
+    e.link(h, now);
+    e.setTime(h, Math.min(time, now));
+    return true;
+  }
+
+  restoreDelete(key: Uint8Array, start: number, end: number): void {
+    const h = this.engine.find(key, start, end);
+    if (h >= 0) this.engine.unlink(h);
+  }
+
+  /** New exptime, CAS and bits for the item with this key, if there is one. */
+  restoreAttrs(key: Uint8Array, start: number, end: number, exptime: number, cas: number, bits: number): void {
+    const e = this.engine;
+    this.restoreCasCounter(cas);
+    const h = e.find(key, start, end);
+    if (h < 0) return;
+    if (exptime !== 0 && exptime <= this.now()) {
+      e.unlink(h);
+      return;
+    }
+    e.setExptime(h, exptime);
+    e.setCas(h, cas);
+    e.setBits(h, (e.bits(h) & ~PERSISTED_BITS) | (bits & PERSISTED_BITS));
+  }
+
+  /**
+   * The flush state a flush_all left. Once it is in force every item it invalidates is
+   * unlinked at once, so dead items never make replay evict live ones.
+   */
+  restoreFlush(oldestLive: number, oldestCas: number): void {
+    this.restoreCasCounter(oldestCas);
+    this.oldestLive = oldestLive;
+    this.oldestCas = oldestCas;
+    const now = this.now();
+    if (oldestLive === 0 || oldestLive > now) return;
+    const e = this.engine;
+    const dead: number[] = [];
+    e.forEach((h) => {
+      if (this.isFlushed(h, now)) dead.push(h);
+    });
+    for (const h of dead) e.unlink(h);
   }
 }
 

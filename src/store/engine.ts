@@ -28,6 +28,12 @@ export interface Engine {
    */
   pin(h: number): void;
   unpin(): void;
+  isLinked(h: number): boolean;
+  /**
+   * Called before a value is rewritten in place (incr): a running snapshot saves the old
+   * state first. Unlink and the attribute setters do this themselves.
+   */
+  preserve(h: number): void;
   /** Removes a linked item from the index and LRU and frees its memory. */
   unlink(h: number): void;
   /** Frees an allocated item that was never linked. */
@@ -121,6 +127,8 @@ export const ItemBits = {
   stale: 2,
   tokenSent: 4,
   active: 8,
+  /** Bookkeeping of the running snapshot (see SlabEngine.beginSnapshot), not item state. */
+  snapshot: 32,
 } as const;
 
 /** Decides whether an item is already dead (expired or flushed); the engine reclaims such items first. */

@@ -192,7 +192,7 @@ export class SlabEngine implements Engine {
     a.u32[i + H.valueLength] = valueLength;
     a.f64[h + H.cas] = 0;
     a.u8[b + H.keyLength] = klen;
-    a.u8[b + H.bits] = 0;
+    a.u8[b + H.bits] = this.snapEpoch;
     a.u8[b + H.lruClass] = lruClass;
     a.u8[b + H.state] = chunked ? STATE_CHUNKED : 0;
     copyBytes(key, start, end, a.u8, b + H.key);
@@ -307,6 +307,7 @@ export class SlabEngine implements Engine {
     const tn = this.tuning;
     const seg = tn.tempLru && exp !== 0 && exp - now <= tn.temporaryTtl ? Seg.temp : tn.segmented ? Seg.hot : Seg.cold;
     a.u8[b + H.state] = (a.u8[b + H.state] & STATE_CHUNKED) | STATE_LINKED | seg;
+    a.u8[b + H.bits] = (a.u8[b + H.bits] & ~ItemBits.snapshot) | this.snapEpoch;
     this.index.insert(h);
     this.lruPush(h, a.u8[b + H.lruClass], seg);
     const size = this.totalSize(h);
@@ -324,6 +325,7 @@ export class SlabEngine implements Engine {
     const b = h * 8;
     const state = a.u8[b + H.state];
     if ((state & STATE_LINKED) === 0) return;
+    if (this.saver !== null) this.preserve(h);
     this.index.remove(h);
     this.lruRemove(h);
     const size = this.totalSize(h);
@@ -750,6 +752,8 @@ export class SlabEngine implements Engine {
 
   /** Moves a linked item to another chunk of its class, fixing every link that points at it. */
   private relocate(from: number, to: number, size: number): void {
+    // It may land on a page the snapshot walk has passed: save it before it moves.
+    if (this.saver !== null) this.preserve(from);
     const a = this.arena;
     const i32 = a.i32;
     a.u8.copyWithin(to * 8, from * 8, from * 8 + size);
@@ -852,12 +856,14 @@ export class SlabEngine implements Engine {
     return this.arena.u32[h * 2 + H.flags];
   }
   setFlags(h: number, flags: number): void {
+    if (this.saver !== null) this.preserve(h);
     this.arena.u32[h * 2 + H.flags] = flags;
   }
   exptime(h: number): number {
     return this.arena.u32[h * 2 + H.exptime];
   }
   setExptime(h: number, exptime: number): void {
+    if (this.saver !== null) this.preserve(h);
     this.arena.u32[h * 2 + H.exptime] = exptime;
   }
   time(h: number): number {
@@ -870,13 +876,16 @@ export class SlabEngine implements Engine {
     return this.arena.f64[h + H.cas];
   }
   setCas(h: number, cas: number): void {
+    if (this.saver !== null) this.preserve(h);
     this.arena.f64[h + H.cas] = cas;
   }
   bits(h: number): number {
     return this.arena.u8[h * 8 + H.bits];
   }
   setBits(h: number, bits: number): void {
-    this.arena.u8[h * 8 + H.bits] = bits;
+    if (this.saver !== null) this.preserve(h);
+    const u8 = this.arena.u8;
+    u8[h * 8 + H.bits] = (bits & ~ItemBits.snapshot) | (u8[h * 8 + H.bits] & ItemBits.snapshot);
   }
   slabClass(h: number): number {
     return this.arena.u8[h * 8 + H.lruClass];
@@ -891,6 +900,70 @@ export class SlabEngine implements Engine {
   totalSize(h: number): number {
     const a = this.arena;
     return itemTotalSize(a.u8[h * 8 + H.keyLength], a.u32[h * 2 + H.flags], a.u32[h * 2 + H.valueLength]);
+  }
+
+  // ---- point-in-time snapshots --------------------------------------------------------
+  //
+  // A snapshot is the image of every item linked at the moment it starts, written while
+  // clients keep changing the store (Dragonfly's approach, without fork). Each item carries
+  // ItemBits.snapshot; it equals `snapEpoch` once the item is in the running image or was linked
+  // after the snapshot began. Starting a snapshot flips `snapEpoch`, so every linked item
+  // becomes "not yet saved" at no cost. The walk then saves items page by page, and any
+  // change to an unsaved item (unlink, eviction, new exptime, CAS or bits, a value rewritten
+  // in place) saves its old state first. Page moves copy the bit with the item, so a moved
+  // item is saved exactly once wherever it lands.
+
+  private snapEpoch = 0;
+  private saver: ((h: number) => void) | null = null;
+  private snapPage = 0;
+  private snapChunk = 0;
+
+  /** Starts a snapshot: `save` receives every item linked now, each once, in its state of now. */
+  beginSnapshot(save: (h: number) => void): void {
+    if (this.saver !== null) throw new Error("a snapshot is already running");
+    this.snapEpoch ^= ItemBits.snapshot;
+    this.saver = save;
+    this.snapPage = 1;
+    this.snapChunk = 0;
+  }
+
+  get snapshotRunning(): boolean {
+    return this.saver !== null;
+  }
+
+  /**
+   * Saves the unsaved items of the next `budget` chunks; true once the whole arena is walked
+   * and the snapshot is over. Every walk must run to its end (even when its output is
+   * thrown away): items it never reached would otherwise look saved to the next one.
+   */
+  snapshotStep(budget: number): boolean {
+    const a = this.arena;
+    const u8 = a.u8;
+    while (budget > 0 && this.snapPage < a.pageCount) {
+      const cls = a.pageClass[this.snapPage];
+      const n = cls === 0 ? 0 : this.classes.perSlab[cls];
+      const size8 = cls === 0 ? 0 : this.classes.size[cls] / 8;
+      const first = Arena.firstHandle(this.snapPage);
+      for (; this.snapChunk < n && budget > 0; this.snapChunk++, budget--) {
+        const h = first + this.snapChunk * size8;
+        if ((u8[h * 8 + H.state] & STATE_LINKED) !== 0) this.preserve(h);
+      }
+      if (this.snapChunk < n) break;
+      this.snapPage++;
+      this.snapChunk = 0;
+    }
+    if (this.snapPage < a.pageCount) return false;
+    this.saver = null;
+    return true;
+  }
+
+  /** Saves a linked item's current state into the running snapshot, unless already saved. */
+  preserve(h: number): void {
+    const u8 = this.arena.u8;
+    const b = h * 8 + H.bits;
+    if (this.saver === null || (u8[b] & ItemBits.snapshot) === this.snapEpoch || (u8[h * 8 + H.state] & STATE_LINKED) === 0) return;
+    u8[b] ^= ItemBits.snapshot;
+    this.saver(h);
   }
 
   // ---- whole-store views ------------------------------------------------------------
