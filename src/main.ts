@@ -1,4 +1,6 @@
 import { createLogger } from "./log.ts";
+import { ManifestError } from "./persistence/manifest.ts";
+import { RecoveryError } from "./persistence/recovery.ts";
 import { startServer } from "./server/server.ts";
 import { SettingsError, parseCli } from "./settings/cli.ts";
 import { MEMCACHED_VERSION, VERSION } from "./version.ts";
@@ -28,11 +30,19 @@ async function main(): Promise<number> {
   try {
     server = await startServer(settings, log);
   } catch (err) {
+    if (err instanceof RecoveryError || err instanceof ManifestError) {
+      process.stderr.write(`memcached-ts: cannot load persistence: ${err.message}\n`);
+      return 65;
+    }
+    if (settings.aof !== null && (err as NodeJS.ErrnoException).syscall !== "listen") {
+      process.stderr.write(`memcached-ts: persistence directory ${settings.aof}: ${(err as Error).message}\n`);
+      return 74;
+    }
     const where = settings.socketPath ?? `${settings.listen.join(",") || "*"}:${settings.port}`;
     process.stderr.write(`memcached-ts: cannot listen on ${where}: ${(err as Error).message}\n`);
     return 71;
   }
-  const stop = (): void => void server.close();
+  const stop = (): void => void server.close(true);
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   await server.stopped;

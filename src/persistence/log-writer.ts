@@ -1,8 +1,6 @@
 import { close, fdatasync, ftruncate, write } from "node:fs";
+import type { SyncPolicy } from "../settings/settings.ts";
 import { RecordBuffer } from "./records.ts";
-
-/** When the log is fsynced: after every batch, once a second in the background, or never. */
-export type SyncPolicy = "always" | "everysec" | "no";
 
 /** Past this many bytes waiting for the disk, writers' replies wait for it (bounded memory). */
 const MAX_PENDING = 64 * 1024 * 1024;
@@ -60,7 +58,7 @@ export interface LogWriterStats {
  * writes, and callers waiting on the failed batch hear the error.
  */
 export class LogWriter {
-  readonly records = new RecordBuffer();
+  readonly records: RecordBuffer;
   readonly policy: SyncPolicy;
   readonly stats: LogWriterStats = { fileBytes: 0, writes: 0, fsyncs: 0, delayedFsyncs: 0, writeErrors: 0, lastError: null };
   private fd: number;
@@ -82,11 +80,12 @@ export class LogWriter {
   /** Set while the disk refuses writes: the error, until a write goes through again. */
   failing: Error | null = null;
 
-  constructor(fd: number, fileBytes: number, policy: SyncPolicy) {
+  constructor(fd: number, fileBytes: number, policy: SyncPolicy, syncPeriodMs: number, bufferBytes: number) {
     this.fd = fd;
     this.stats.fileBytes = fileBytes;
     this.policy = policy;
-    this.timer = policy === "everysec" ? setInterval(() => this.backgroundSync(), 1000) : null;
+    this.records = new RecordBuffer(bufferBytes);
+    this.timer = policy === "everysec" ? setInterval(() => this.backgroundSync(), syncPeriodMs) : null;
     this.timer?.unref();
   }
 

@@ -56,7 +56,9 @@ export class Connection implements ConnectionInfo {
     this.session.meta = new MetaProtocol().handle;
     socket.setNoDelay(true);
     if (readMode === "data") socket.on("data", (chunk: Buffer) => this.receive(chunk, chunk.length));
-    socket.on("drain", () => socket.resume());
+    socket.on("drain", () => {
+      if (!this.held && !this.stopping) socket.resume();
+    });
     socket.on("error", (err) => this.log.debug({ conn: id, err: err.message }, "connection error"));
     socket.on("close", () => this.finish());
   }
@@ -72,6 +74,8 @@ export class Connection implements ConnectionInfo {
   /** Handles the bytes of one read, `buf[0..n)`, which are only valid during this call. */
   receive(buf: Buffer, n: number): void {
     this.ctx.counters.bytesRead += n;
+    const p = this.ctx.persistence;
+    const logged = p === null ? 0 : p.position;
     if (this.tailLength === 0) {
       this.keepTail(buf, this.session.consume(buf, 0, n), n);
     } else {
@@ -79,9 +83,58 @@ export class Connection implements ConnectionInfo {
       const used = this.session.consume(this.tail, 0, this.tailLength);
       this.keepTail(this.tail, used, this.tailLength);
     }
+    if (p !== null && p.position !== logged && p.hold(p.position, this.released)) {
+      // Replies wait until the log holds what these commands changed (--sync always, or a
+      // disk far behind); reading waits with them, so the client cannot pile up more.
+      this.held = true;
+      this.socket.pause();
+      return;
+    }
+    this.afterCommands();
+  }
+
+  private afterCommands(): void {
     this.flush();
     if (this.session.closing) this.close();
     else if (this.session.producer !== null) this.produce();
+    else if (this.stopping) this.close();
+  }
+
+  /** Replies are waiting for the log (see `receive`). */
+  private held = false;
+
+  /** The log has what the held replies need, or failed to write it. */
+  private readonly released = (err: Error | null): void => {
+    this.held = false;
+    if (this.finished) return;
+    if (err !== null) {
+      // The commands' outcome is unknown to the client: it hears the error instead of their
+      // replies, and since the replies it still expects can no longer be matched to its
+      // requests, the connection closes.
+      this.out.len = 0;
+      this.out.ascii(`SERVER_ERROR persistence write failed: ${err.message}\r\n`);
+      this.flush();
+      this.close();
+      return;
+    }
+    if (!this.producing && !this.stopping) this.socket.resume();
+    this.afterCommands();
+  };
+
+  /** Set by `stop`: the connection ends once what it has started is answered. */
+  private stopping = false;
+
+  /**
+   * Graceful shutdown: reads nothing more, lets replies that wait for the log or a running
+   * metadump finish, writes them, then closes. Resolves when the socket is gone.
+   */
+  stop(): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    this.stopping = true;
+    this.socket.pause();
+    const gone = new Promise<void>((r) => this.socket.once("close", () => r()));
+    if (!this.held && !this.producing) this.close();
+    return gone;
   }
 
   private producing = false;
@@ -111,6 +164,11 @@ export class Connection implements ConnectionInfo {
         return;
       }
       this.producing = false;
+      if (this.stopping) {
+        this.flush();
+        this.close();
+        return;
+      }
       this.socket.resume();
       const used = s.consume(this.tail, 0, this.tailLength);
       this.keepTail(this.tail, used, this.tailLength);

@@ -1,3 +1,4 @@
+import type { Persistence } from "../persistence/persistence.ts";
 import type { Settings } from "../settings/settings.ts";
 import type { Cache } from "../store/cache.ts";
 import type { Crawler } from "../store/crawler.ts";
@@ -16,6 +17,8 @@ export interface ServerContext {
   /** The LRU crawler (`lru_crawler` commands, crawler stats). */
   readonly crawler: Crawler;
   readonly loopDelay: LoopDelay;
+  /** The log and snapshots (--aof), or null. */
+  readonly persistence: Persistence | null;
   /** `stats detail`: per key-prefix counters, recorded only while enabled. */
   readonly prefixStats: PrefixStats;
   /** Unix seconds when the server started. */

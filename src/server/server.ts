@@ -2,6 +2,7 @@ import { chmodSync, unlinkSync } from "node:fs";
 import { type AddressInfo, type Server, type Socket, createServer } from "node:net";
 import type { Logger } from "../log.ts";
 import { type Settings, clientLimit } from "../settings/settings.ts";
+import { Persistence, type PersistenceOptions } from "../persistence/persistence.ts";
 import { Counters } from "../stats/counters.ts";
 import { LoopDelay } from "../stats/loop-delay.ts";
 import { PrefixStats } from "../stats/prefix-stats.ts";
@@ -20,8 +21,12 @@ export interface RunningServer {
   readonly ctx: ServerContext;
   /** TCP port actually bound (useful with -p 0), or 0 with a unix socket. */
   readonly port: number;
-  /** Stops accepting, closes every connection; resolves when all listeners are closed. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting and closes every connection, then closes the log; resolves when all is
+   * closed. `graceful` (SIGTERM, `shutdown graceful`) first lets each connection finish what
+   * it started and take its replies, for up to 5 s; otherwise connections are dropped at once.
+   */
+  close(graceful?: boolean): Promise<void>;
   /** Resolves when the server stops for any reason (close() or the shutdown command). */
   readonly stopped: Promise<void>;
 }
@@ -30,7 +35,11 @@ export interface ServerOptions {
   clock?: Clock;
   /** Read path for new connections; "onread" (the default) falls back to "data" if Node's internals differ. */
   readMode?: "onread" | "data";
+  persistence?: PersistenceOptions;
 }
+
+/** Graceful shutdown waits this long for clients to take their last replies, then drops them. */
+const STOP_GRACE_MS = 5000;
 
 /** Builds the store and listeners the settings describe and starts serving. */
 export async function startServer(settings: Settings, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
@@ -54,6 +63,9 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     isDead: (h) => cache.isDead(h),
   });
   const cache = new Cache(engine, clock, counters);
+  // Recovery runs before anything listens, so no client sees a half-loaded cache.
+  const persistence = settings.aof === null ? null : Persistence.open(settings, cache, engine, log, options.persistence);
+  cache.journal = persistence;
   const crawler = new Crawler(engine, cache);
   crawler.enabled = settings.lruCrawler;
   crawler.sleep = settings.lruCrawlerSleep;
@@ -73,13 +85,14 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     counters,
     crawler,
     loopDelay: new LoopDelay(),
+    persistence,
     prefixStats: new PrefixStats(),
     startedAt: clock.now(),
     verbosity: settings.verbosity,
     connections: () => [...listenerInfo, ...[...connections].sort((a, b) => a.id - b.id)],
     shutdown: (graceful) => {
       log.info({ graceful }, "shutdown requested");
-      void close();
+      void close(graceful);
     },
   };
 
@@ -136,6 +149,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     const now = clock.now();
     engine.maintain(now);
     crawler.tick(now);
+    persistence?.tick();
   }, MAINTENANCE_MS);
   maintenance.unref();
 
@@ -167,13 +181,18 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     listenerInfo.push({ id: takeId(), address, listenAddress: null, lastCommandAt: ctx.startedAt, state: "conn_listening", readMode: null });
   }
 
-  function close(): Promise<void> {
+  function close(graceful = false): Promise<void> {
     if (stopping !== null) return stopping;
     stopping = (async () => {
+      // Stop accepting, let every connection finish what it started (replies waiting for the
+      // log included), then write and fsync the log (and a snapshot if asked).
+      const closed = Promise.all(listeners.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      const grace = new Promise<void>((r) => setTimeout(r, STOP_GRACE_MS).unref());
+      if (graceful) await Promise.race([Promise.all([...connections].map((c) => c.stop())), grace]);
+      for (const c of [...connections]) c.destroy();
+      await closed;
       clearInterval(maintenance);
-      await Promise.all(listeners.map((s) => new Promise<void>((r) => s.close(() => r()))).concat(
-        [...connections].map(async (c) => c.destroy()),
-      ));
+      await persistence?.close();
       ctx.loopDelay.stop();
       resolveStopped();
     })();

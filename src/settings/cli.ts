@@ -58,6 +58,38 @@ function listenAddresses(v: string): string[] {
   return list;
 }
 
+function nonEmpty(name: string, v: string): string {
+  if (v.trim() === "") throw new SettingsError(`${name} needs a path`);
+  return v;
+}
+
+/** --sync always|everysec|no, or the Go original's period (2s, 500ms; 0 = always). */
+function syncPolicy(d: Draft, v: string): void {
+  if (v === "always" || v === "everysec" || v === "no") {
+    d.sync = v;
+    d.syncPeriodMs = 1000;
+    return;
+  }
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(v.trim());
+  if (m === null) throw new SettingsError(`invalid value for --sync: '${v}' (expected always, everysec, no or a period such as 2s)`);
+  const ms = Number(m[1]) * (m[2] === "ms" ? 1 : m[2] === "s" ? 1000 : 60_000);
+  if (ms === 0) {
+    d.sync = "always";
+    return;
+  }
+  if (ms < 10 || ms > 3_600_000) throw new SettingsError(`invalid value for --sync: '${v}' (a period from 10ms to 1h)`);
+  d.sync = "everysec";
+  d.syncPeriodMs = Math.round(ms);
+}
+
+/** The Go original's single-dash long flags, accepted as they were written there. */
+const GO_FLAGS = new Set(["aof-name", "sync", "buf-size", "fix-corrupted", "cache-size", "max-item-size", "log-level", "log-destination"]);
+
+function goFlag(arg: string): string {
+  const m = /^-([a-z-]+)(=.*)?$/.exec(arg);
+  return m !== null && GO_FLAGS.has(m[1]) ? `-${arg}` : arg;
+}
+
 /** memcached's -o extended options we understand; others are refused by name. */
 function extended(d: Draft, v: string): void {
   for (const item of v.split(",")) {
@@ -154,6 +186,15 @@ const OPTIONS: OptionSpec[] = [
   { long: "listen-backlog", short: "b", value: "NUM", help: "TCP listen backlog", shows: (d) => String(d.backlog), apply: (d, v) => (d.backlog = int("--listen-backlog", v, 1)) },
   { long: "extended", short: "o", value: "OPTS", help: "extended options: hot_lru_pct=PCT, warm_lru_pct=PCT, hot_max_factor=F, warm_max_factor=F, temporary_ttl=SECONDS (turns on the TEMP LRU), slab_chunk_max=BYTES (divides 1 MiB and -I), slab_automove=0|1|2, lru_crawler, no_lru_crawler, lru_crawler_sleep=US, lru_crawler_tocrawl=N, relaxed_privileges", apply: extended },
   { long: "user", short: "u", value: "USER", help: "accepted and ignored (memcached drops root privileges)", apply: () => {} },
+  { long: "aof", value: "DIR", help: "turn persistence on: the directory for the log, base snapshots and manifest (created if missing)", shows: () => "off", apply: (d, v) => (d.aof = nonEmpty("--aof", v)) },
+  { long: "aof-name", value: "DIR", help: "alias of --aof (Go original)", apply: (d, v) => (d.aof = nonEmpty("--aof-name", v)) },
+  { long: "sync", value: "POLICY", help: "when the log is fsynced: always (before replies), everysec, no (the kernel decides), or a period such as 2s or 500ms", shows: (d) => d.sync, apply: syncPolicy },
+  { long: "buf-size", value: "SIZE", help: "initial size of the log's append buffer (Go original)", shows: (d) => `${d.aofBufSize / 1024}k`, apply: (d, v) => (d.aofBufSize = Math.max(4096, size("--buf-size", v, 1))) },
+  { long: "fix-corrupted", help: "start on a log damaged in the middle by keeping its longest valid prefix (records after the damage are lost)", shows: () => "off", apply: (d, v) => (d.fixCorrupted = bool("--fix-corrupted", v)) },
+  { long: "compact-ratio", value: "FACTOR", help: "compact when the log exceeds this multiple of the live data", shows: (d) => String(d.compactRatio), apply: (d, v) => (d.compactRatio = positiveFloat("--compact-ratio", v)) },
+  { long: "compact-min-size", value: "SIZE", help: "never compact a log smaller than this", shows: (d) => `${d.compactMinSize / 1048576}m`, apply: (d, v) => (d.compactMinSize = size("--compact-min-size", v, 1)) },
+  { long: "snapshot-interval", value: "SECONDS", help: "write a snapshot (and start a fresh log) this often when anything changed; 0 = only when the log is large", shows: (d) => String(d.snapshotInterval), apply: (d, v) => (d.snapshotInterval = int("--snapshot-interval", v, 0, 365 * 24 * 3600)) },
+  { long: "snapshot-on-shutdown", help: "write a snapshot on SIGTERM/SIGINT/shutdown, so the next start replays no log", shows: () => "off", apply: (d, v) => (d.snapshotOnShutdown = bool("--snapshot-on-shutdown", v)) },
   { long: "log-level", value: "LEVEL", help: `log level: ${LOG_LEVELS.join(", ")}`, shows: (d) => d.logLevel, apply: (d, v) => {
     if (!(LOG_LEVELS as readonly string[]).includes(v)) throw new SettingsError(`invalid --log-level '${v}': expected one of ${LOG_LEVELS.join(", ")}`);
     d.logLevel = v as LogLevel;
@@ -176,7 +217,7 @@ export function parseCli(argv: readonly string[]): CliResult {
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: false, strict: true, tokens: true });
+    parsed = parseArgs({ args: argv.map(goFlag), options, allowPositionals: false, strict: true, tokens: true });
   } catch (err) {
     throw new SettingsError((err as Error).message.split("\n")[0]);
   }

@@ -42,10 +42,33 @@ export interface Settings {
   readonly slabAutomove: number;
   /** Whether items with a TTL below `temporaryTtl` get their own LRU: memcached turns it on when temporary_ttl is given. */
   readonly temporaryLru: boolean;
+  /** --aof: the persistence directory (manifest, base and log files); null = no persistence. */
+  readonly aof: string | null;
+  /**
+   * --sync: "always" fsyncs every batch before its replies leave; "everysec" fsyncs in the
+   * background every `syncPeriodMs` (1000, or the Go original's `-sync 2s` duration); "no"
+   * leaves it to the kernel.
+   */
+  readonly sync: SyncPolicy;
+  readonly syncPeriodMs: number;
+  /** Initial size of the log's append buffer (the Go original's -buf-size). */
+  readonly aofBufSize: number;
+  /** Start on a corrupt log by keeping its longest valid prefix. */
+  readonly fixCorrupted: boolean;
+  /** Compact when the logs since the last base exceed this multiple of the live data... */
+  readonly compactRatio: number;
+  /** ...and this many bytes. */
+  readonly compactMinSize: number;
+  /** Seconds between scheduled snapshots (0: none). */
+  readonly snapshotInterval: number;
+  /** Write a snapshot when shutting down, so the next start replays nothing. */
+  readonly snapshotOnShutdown: boolean;
   readonly logLevel: LogLevel;
   /** "stderr" or a file path. */
   readonly logDestination: string;
 }
+
+export type SyncPolicy = "always" | "everysec" | "no";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
 export const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace"];
@@ -82,6 +105,15 @@ export const DEFAULTS: Settings = Object.freeze({
   hotMaxFactor: 0.2,
   warmMaxFactor: 2.0,
   slabAutomove: 1,
+  aof: null,
+  sync: "everysec",
+  syncPeriodMs: 1000,
+  aofBufSize: 64 * 1024,
+  fixCorrupted: false,
+  compactRatio: 2,
+  compactMinSize: 64 * 1024 * 1024,
+  snapshotInterval: 0,
+  snapshotOnShutdown: false,
   logLevel: "warn",
   logDestination: "stderr",
 });

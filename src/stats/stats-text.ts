@@ -1,3 +1,4 @@
+import { persistenceStats } from "./persistence-stats.ts";
 import type { ServerContext } from "../server/context.ts";
 import type { OutBuffer } from "../protocol/out-buffer.ts";
 import { MEMCACHED_VERSION, VERSION } from "../version.ts";
@@ -323,6 +324,7 @@ const FAMILIES: Record<string, (ctx: ServerContext) => Stat[]> = {
   slabs,
   sizes,
   conns,
+  persistence: persistenceStats,
   // memcached built with extstore answers an empty family when no external storage is set.
   extstore: () => [],
 };

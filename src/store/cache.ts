@@ -159,11 +159,14 @@ export class Cache {
   }
 
   isFlushed(h: number, now: number): boolean {
+    return this.flushes(this.engine.time(h), this.engine.cas(h), now);
+  }
+
+  /** Whether flush_all invalidates an item last accessed at `time` with this CAS. */
+  private flushes(time: number, cas: number, now: number): boolean {
     const oldest = this.oldestLive;
     if (oldest === 0 || oldest > now) return false;
-    const e = this.engine;
-    if (e.time(h) <= oldest) return true;
-    const cas = e.cas(h);
+    if (time <= oldest) return true;
     return this.oldestCas !== 0 && cas !== 0 && cas < this.oldestCas;
   }
 
@@ -655,7 +658,7 @@ export class Cache {
     const e = this.engine;
     this.restoreCasCounter(cas);
     const now = this.now();
-    if (exptime !== 0 && exptime <= now) {
+    if ((exptime !== 0 && exptime <= now) || this.flushes(time, cas, now)) {
       this.restoreDelete(key, start, end);
       return true;
     }

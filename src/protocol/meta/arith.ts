@@ -14,6 +14,8 @@ export function metaArith(s: TextSession, buf: Uint8Array, f: MetaFlags, key: Me
   const t = s.tokens;
   const out = s.out;
   if (!parseCommand(s, buf, f, key, M.flagsTooLong, M.invalidOrDuplicateFlag)) return;
+  const refused = s.writeRefusal();
+  if (refused !== null) return out.bytes(refused);
   const n = t.count;
   const cache = s.cache;
   let incr = true;

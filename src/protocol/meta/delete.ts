@@ -13,6 +13,8 @@ export function metaDelete(s: TextSession, buf: Uint8Array, f: MetaFlags, key: M
   const t = s.tokens;
   const out = s.out;
   if (!parseCommand(s, buf, f, key, M.flagsTooLong, M.invalidOrDuplicateFlag)) return;
+  const refused = s.writeRefusal();
+  if (refused !== null) return out.bytes(refused);
   const cache = s.cache;
   const mark = out.len;
   out.bytes(M.hd);

@@ -42,6 +42,8 @@ export class MetaSet implements ValueSink {
     const vlen = num.value;
     const cache = s.cache;
     if (!f.parse(buf, t, 3, key, cache)) return this.refuse(s, f.error, vlen);
+    const refused = s.writeRefusal();
+    if (refused !== null) return this.refuse(s, refused, vlen);
 
     let error: Uint8Array | null = null;
     let p = 0;

@@ -10,12 +10,27 @@ const A = {
   same: reply("SAME src and dst class are identical\r\n"),
   pctsOver80: reply("ERROR hot and warm pcts must not exceed 80\r\n"),
   factorsPositive: reply("ERROR hot/warm age factors must be greater than 0\r\n"),
+  snapshotBusy: reply("BUSY currently writing a snapshot\r\n"),
+  persistenceOff: reply("SERVER_ERROR persistence is off (start with --aof DIR)\r\n"),
 } as const;
 
 const REASSIGN_REPLY = { ok: R.ok, busy: A.busy, badclass: A.badClass, nospare: A.noSpare, same: A.same } as const;
 
 const num: ParsedNumber = { ok: false, value: 0 };
 const num2: ParsedNumber = { ok: false, value: 0 };
+
+/**
+ * `snapshot` (ours; memcached has no persistence): starts writing a new base snapshot and a
+ * fresh log in the background and answers OK at once, as Redis' BGSAVE does; `stats
+ * persistence` shows when it is done. BUSY while one is already being written.
+ */
+export function snapshotCommand(s: TextSession): void {
+  const p = s.ctx.persistence;
+  if (p === null) return s.send(A.persistenceOff);
+  if (p.snapshotRunning) return s.send(A.snapshotBusy);
+  void p.snapshot().catch(() => {});
+  s.send(R.ok);
+}
 
 /**
  * memcached's process_slabs_command: `slabs reassign <src> <dst>` moves a page between

@@ -5,7 +5,7 @@ import { writeStats } from "../../stats/stats-text.ts";
 import { type ParsedNumber, parseI32, parseU32, parseU64 } from "../numbers.ts";
 import type { OutBuffer } from "../out-buffer.ts";
 import { lruCrawlerCommand } from "./lru-crawler.ts";
-import { lruCommand, slabsCommand } from "./admin.ts";
+import { lruCommand, slabsCommand, snapshotCommand } from "./admin.ts";
 import { R } from "./replies.ts";
 import { Tokens } from "./tokens.ts";
 import { MEMCACHED_VERSION } from "../../version.ts";
@@ -253,6 +253,15 @@ export class TextSession {
     this.handle = -1;
   }
 
+  /**
+   * While the persistence log cannot write (a full or failing disk), commands that would
+   * change the store get this reply instead, and reads go on; null when writes are accepted.
+   */
+  writeRefusal(): Uint8Array | null {
+    const err = this.ctx.persistence?.refusal ?? null;
+    return err === null ? null : Buffer.from(`SERVER_ERROR writes refused, the log cannot be written: ${err.message.replace(/[\r\n]/g, " ")}\r\n`, "latin1");
+  }
+
   /** memcached's out_string: a reply line, unless noreply is in force (which it clears). */
   send(line: Uint8Array): void {
     if (this.noreply) {
@@ -317,6 +326,7 @@ export class TextSession {
     if (t.is(buf, 0, "lru_crawler")) return lruCrawlerCommand(this, buf);
     if (t.is(buf, 0, "slabs")) return slabsCommand(this, buf);
     if (t.is(buf, 0, "lru")) return lruCommand(this, buf);
+    if (t.is(buf, 0, "snapshot") && n === 2) return snapshotCommand(this);
     // memcached drops HTTP clients without a word.
     const last = n - 2;
     if (startsWith(buf, t.start[last], t.end[last], "HTTP/")) return this.drop();
@@ -336,6 +346,8 @@ export class TextSession {
     let exptime = 0;
     if (touch) {
       if (!parseI32(buf, t.start[1], t.end[1], this.num).ok) return this.send(R.invalidExptime);
+      const refused = this.writeRefusal();
+      if (refused !== null) return this.send(refused);
       exptime = cache.absoluteExptime(this.num.value);
       first = 2;
     }
@@ -396,6 +408,11 @@ export class TextSession {
       casIn = Number(v);
     }
     if (vlen < 0 || vlen > 0x7fff_fffd) return this.send(R.badFormat);
+    const refused = this.writeRefusal();
+    if (refused !== null) {
+      this.send(refused);
+      return this.swallow(vlen + 2);
+    }
     if (this.ctx.prefixStats.enabled) this.ctx.prefixStats.recordSet(buf, t.start[1], t.end[1]);
     const h = cache.beginStore(mode, buf, t.start[1], t.end[1], flags, exptime, vlen);
     if (h < 0) {
@@ -418,6 +435,8 @@ export class TextSession {
     }
     if (!this.key(1)) return this.send(R.badFormat);
     if (this.ctx.prefixStats.enabled) this.ctx.prefixStats.recordDelete(buf, t.start[1], t.end[1]);
+    const refused = this.writeRefusal();
+    if (refused !== null) return this.send(refused);
     this.send(this.cache.delete(buf, t.start[1], t.end[1]) ? R.deleted : R.notFound);
   }
 
@@ -427,6 +446,8 @@ export class TextSession {
     if (!this.key(1)) return this.send(R.badFormat);
     const delta = parseU64(buf, t.start[2], t.end[2]);
     if (delta < 0n) return this.send(R.invalidDelta);
+    const refused = this.writeRefusal();
+    if (refused !== null) return this.send(refused);
     const cache = this.cache;
     switch (cache.arith(buf, t.start[1], t.end[1], incr, delta, 0)) {
       case ArithResult.ok:
@@ -452,6 +473,8 @@ export class TextSession {
     if (!this.key(1)) return this.send(R.badFormat);
     if (!parseI32(buf, t.start[2], t.end[2], this.num).ok) return this.send(R.invalidExptime);
     const exptime = this.cache.absoluteExptime(this.num.value);
+    const refused = this.writeRefusal();
+    if (refused !== null) return this.send(refused);
     this.send(this.cache.touch(buf, t.start[1], t.end[1], exptime) ? R.touched : R.notFound);
   }
 
@@ -470,6 +493,8 @@ export class TextSession {
       }
       delay = this.num.value;
     }
+    const refused = this.writeRefusal();
+    if (refused !== null) return this.send(refused);
     this.cache.flushAll(delay);
     this.send(R.ok);
   }
