@@ -1,4 +1,5 @@
 import { createLogger } from "./log.ts";
+import { runCheck } from "./persistence/check.ts";
 import { ManifestError } from "./persistence/manifest.ts";
 import { RecoveryError } from "./persistence/recovery.ts";
 import { startServer } from "./server/server.ts";
@@ -6,6 +7,7 @@ import { SettingsError, parseCli } from "./settings/cli.ts";
 import { MEMCACHED_VERSION, VERSION } from "./version.ts";
 
 async function main(): Promise<number> {
+  if (process.argv[2] === "check") return runCheck(process.argv.slice(3));
   let result;
   try {
     result = parseCli(process.argv.slice(2));
