@@ -97,7 +97,7 @@ export class Connection implements ConnectionInfo {
     this.flush();
     if (this.session.closing) this.close();
     else if (this.session.producer !== null) this.produce();
-    else if (this.stopping) this.close();
+    else if (this.stopping) this.leave();
   }
 
   /** Replies are waiting for the log (see `receive`). */
@@ -133,8 +133,17 @@ export class Connection implements ConnectionInfo {
     this.stopping = true;
     this.socket.pause();
     const gone = new Promise<void>((r) => this.socket.once("close", () => r()));
-    if (!this.held && !this.producing) this.close();
+    if (!this.held && !this.producing) this.leave();
     return gone;
+  }
+
+  /**
+   * Shutdown's close: once the replies are written the socket is destroyed rather than half
+   * closed, since a paused socket would never see the client's end of it.
+   */
+  private leave(): void {
+    this.socket.destroySoon();
+    this.finish();
   }
 
   private producing = false;
@@ -166,7 +175,7 @@ export class Connection implements ConnectionInfo {
       this.producing = false;
       if (this.stopping) {
         this.flush();
-        this.close();
+        this.leave();
         return;
       }
       this.socket.resume();

@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { RawClient } from "../oracle/client.ts";
+import { startOurs } from "../oracle/servers.ts";
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "mcts-restart-"));
+  dirs.push(d);
+  return d;
+}
+
+/** Sends `text` on a new connection and returns all it got back once the connection is quiet. */
+async function talk(port: number, text: string): Promise<string> {
+  const c = new RawClient(port);
+  await c.send(text);
+  await c.settle(60);
+  const got = c.take().toString("latin1");
+  c.close();
+  return got;
+}
+
+const CHANGES =
+  "set a 0 0 1\r\n5\r\nset b 3 0 5\r\nhello\r\nincr a 10\r\nappend b 0 0 3\r\nxyz\r\nprepend b 0 0 2\r\n<<\r\n" +
+  "set c 0 0 1\r\nq\r\ndelete c\r\nset d 0 0 2\r\ndd\r\ntouch d 1000\r\nset e 0 0 2\r\nee\r\n" +
+  "ms f 3 T0 F7\r\nfff\r\nmd e q\r\nma a MI D3\r\nset g 0 -1 1\r\ng\r\nmn\r\n";
+
+for (const sync of ["always", "everysec", "no"]) {
+  test(`--sync ${sync}: every kind of change is there after a restart, and again after a second one`, async () => {
+    const dir = tempDir();
+    const first = await startOurs(["--aof", dir, "--sync", sync]);
+    await talk(first.port, CHANGES);
+    const before = await talk(first.port, "gets a b c d e f g\r\nmg d t\r\n");
+    await first.server.close(true);
+    for (let round = 0; round < 2; round++) {
+      const again = await startOurs(["--aof", dir, "--sync", sync]);
+      const got = await talk(again.port, "gets a b c d e f g\r\nmg d t\r\n");
+      await again.server.close(true);
+      assert.equal(got.replace(/t\d+\r\n$/, ""), before.replace(/t\d+\r\n$/, ""));
+      assert.match(before, /VALUE a 0 2 \d+\r\n18\r\nVALUE b 3 10 \d+\r\n<<helloxyz\r\nVALUE d 0 2 \d+\r\ndd\r\nVALUE f 7 3 \d+\r\nfff\r\nEND\r\nHD t(999|1000)\r\n/);
+    }
+  });
+}
+
+test("flush_all survives a restart: nothing set before it comes back", async () => {
+  const dir = tempDir();
+  const s = await startOurs(["--aof", dir, "--sync", "always"]);
+  await talk(s.port, "set a 0 0 1\r\n1\r\nset b 0 0 1\r\n2\r\nflush_all\r\nset c 0 0 1\r\n3\r\n");
+  await s.server.close(true);
+  const again = await startOurs(["--aof", dir]);
+  assert.equal(await talk(again.port, "get a b c\r\n"), "VALUE c 0 1\r\n3\r\nEND\r\n");
+  await again.server.close(true);
+});
+
+test("CAS ids are never handed out twice across restarts", async () => {
+  const dir = tempDir();
+  const s = await startOurs(["--aof", dir, "--sync", "everysec"]);
+  const first = await talk(s.port, "set a 0 0 1\r\n1\r\ngets a\r\n");
+  const cas1 = Number(/VALUE a 0 1 (\d+)/.exec(first)?.[1]);
+  await s.server.close(true);
+  const again = await startOurs(["--aof", dir, "--sync", "everysec"]);
+  const second = await talk(again.port, "set b 0 0 1\r\n1\r\ngets a b\r\n");
+  const [, casA, casB] = /VALUE a 0 1 (\d+)\r\n1\r\nVALUE b 0 1 (\d+)/.exec(second) ?? [];
+  assert.equal(Number(casA), cas1);
+  assert.ok(Number(casB) > cas1 + 1000, `a new CAS id after restart (${casB}) lies well above the old ones (${cas1})`);
+  await again.server.close(true);
+});
+
+test("snapshot: a new base replaces the logs, and the data loads from it", async () => {
+  const dir = tempDir();
+  const s = await startOurs(["--aof", dir, "--sync", "always"]);
+  let text = "";
+  for (let i = 0; i < 500; i++) text += `set k${i} ${i} 0 ${String(i).length}\r\n${i}\r\n`;
+  await talk(s.port, text + "delete k7\r\n");
+  assert.equal(await talk(s.port, "snapshot\r\n"), "OK\r\n");
+  const p = s.server.ctx.persistence;
+  assert.ok(p !== null);
+  while (p.snapshotRunning) await new Promise((r) => setTimeout(r, 5));
+  const stats = await talk(s.port, "stats persistence\r\n");
+  assert.match(stats, /STAT snapshots 1\r\n/);
+  assert.match(stats, /STAT last_snapshot_items 499\r\n/);
+  assert.match(stats, /STAT log_files 1\r\n/);
+  await talk(s.port, "set after 0 0 1\r\nx\r\n");
+  await s.server.close(true);
+  const again = await startOurs(["--aof", dir]);
+  assert.equal(await talk(again.port, "get k0 k7 k499 after\r\n"), "VALUE k0 0 1\r\n0\r\nVALUE k499 499 3\r\n499\r\nVALUE after 0 1\r\nx\r\nEND\r\n");
+  assert.match(await talk(again.port, "stats persistence\r\n"), /STAT recovery_records 50[0-9]\r\n/);
+  await again.server.close(true);
+});
