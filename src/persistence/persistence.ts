@@ -96,7 +96,7 @@ export class Persistence implements MutationLog {
     for (const name of [...(manifest.base === null ? [] : [manifest.base]), ...manifest.logs]) {
       if (!existsSync(join(dir, name))) throw new Error(`${join(dir, "manifest")} names ${name}, which is missing`);
     }
-    const recovered = recover(dir, manifest, cache, settings.fixCorrupted, sizeOf, log);
+    const recovered = recover(dir, manifest, cache, settings, sizeOf, log);
     if (settings.sync !== "always" && cache.casCounter > 0) cache.restoreCasCounter(cache.casCounter + CAS_LOSS_MARGIN);
     for (const stray of strayFiles(dir, manifest)) unlinkSync(join(dir, stray));
     const current = manifest.logs[manifest.logs.length - 1];
@@ -206,8 +206,11 @@ export class Persistence implements MutationLog {
       const header = fileHeader(LOG_MAGIC, gen);
       await promisify(write)(logFd, header, 0, header.length, 0);
       await promisify(fdatasync)(logFd);
+      if (this.options.crashAt === "log-created") {
+        await promisify(close)(logFd);
+        crash("log-created");
+      }
       const baseFile = await open(tmpBase, "w");
-      crash("log-created");
       // The cut: the log switches and the image is taken in the same turn of the event loop.
       const before = this.manifest;
       const during: Manifest = { base: before.base, logs: [...before.logs, logName] };

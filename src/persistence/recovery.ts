@@ -6,6 +6,9 @@ import { AttrField, BaseBeginField, DeleteField, FlushField, ItemField, RecordTy
 import type { Manifest } from "./manifest.ts";
 import { type ScanResult, scanFile } from "./scan.ts";
 
+/** What a torn record may hold beyond its value: frame and record headers, key, and rounding. */
+const TORN_SLACK = 4096;
+
 /** Start-up refused: a file is damaged where truncating its tail cannot repair it. */
 export class RecoveryError extends Error {}
 
@@ -84,7 +87,14 @@ function progressReporter(total: number, log: Logger): { update(done: number): v
  * acknowledged under `always`. Anything else damaged refuses start-up with a message naming
  * the file and offset, unless `fixCorrupted` keeps the longest valid prefix of that file.
  */
-export function recover(dir: string, manifest: Manifest, cache: Cache, fixCorrupted: boolean, sizeOf: (name: string) => number, log: Logger): Recovered {
+export function recover(
+  dir: string,
+  manifest: Manifest,
+  cache: Cache,
+  limits: { fixCorrupted: boolean; maxItemSize: number },
+  sizeOf: (name: string) => number,
+  log: Logger,
+): Recovered {
   const t0 = performance.now();
   const names = [...(manifest.base === null ? [] : [manifest.base]), ...manifest.logs];
   const total = names.reduce((n, f) => n + sizeOf(f), 0);
@@ -108,14 +118,17 @@ export function recover(dir: string, manifest: Manifest, cache: Cache, fixCorrup
     sizes.set(name, result.size);
     const problem = result.problem;
     if (problem === null) continue;
-    const tail = problem.kind !== "corrupt" && isLastLog;
-    if (!tail && !fixCorrupted) {
+    const dropped = result.size - result.validEnd;
+    // A torn tail is at most one record. A frame length hit by a bit flip can also point past
+    // the end and look torn; it would drop every record after it, so more than one item's
+    // worth is refused like any other damage.
+    const tail = isLastLog && (problem.kind === "zero-tail" || (problem.kind === "torn-tail" && dropped <= limits.maxItemSize + TORN_SLACK));
+    if (!tail && !limits.fixCorrupted) {
       progress.end();
       throw new RecoveryError(
         `${path} is damaged at offset ${problem.offset}: ${problem.detail}; start with --fix-corrupted to keep its first ${result.validEnd} bytes (what follows in that file is lost), or inspect it with 'memcached-ts check ${dir}'`,
       );
     }
-    const dropped = result.size - result.validEnd;
     log.warn({ file: path, offset: problem.offset, kind: problem.kind, detail: problem.detail, droppedBytes: dropped }, "persistence file truncated");
     truncatedBytes += dropped;
     truncateFile(path, result.validEnd);

@@ -142,3 +142,39 @@ test("-o LRU tuning: hot/warm max factors and slab_automove", () => {
   assert.throws(() => parseCli(["-o", "warm_max_factor=abc"]), /warm_max_factor/);
   assert.throws(() => parseCli(["-o", "slab_automove=3"]), /slab_automove/);
 });
+
+test("persistence flags, with the Go original's single-dash spellings and sync periods", () => {
+  const s = run(["--aof", "/tmp/p", "--sync", "always", "--compact-ratio", "1.5", "--compact-min-size", "8m", "--snapshot-interval", "60", "--snapshot-on-shutdown", "--fix-corrupted"]);
+  assert.equal(s.aof, "/tmp/p");
+  assert.equal(s.sync, "always");
+  assert.equal(s.compactRatio, 1.5);
+  assert.equal(s.compactMinSize, 8 * 1024 * 1024);
+  assert.equal(s.snapshotInterval, 60);
+  assert.equal(s.snapshotOnShutdown, true);
+  assert.equal(s.fixCorrupted, true);
+  const go = run(["-aof-name", "./memcached.aof", "-sync", "2s", "-buf-size", "1m", "-fix-corrupted"]);
+  assert.equal(go.aof, "./memcached.aof");
+  assert.equal(go.sync, "everysec");
+  assert.equal(go.syncPeriodMs, 2000);
+  assert.equal(go.aofBufSize, 1024 * 1024);
+  assert.equal(go.fixCorrupted, true);
+  assert.equal(run(["--sync=500ms"]).syncPeriodMs, 500);
+  assert.equal(run(["-sync=0s"]).sync, "always");
+  assert.equal(run([]).aof, null);
+  assert.equal(run([]).sync, "everysec");
+  assert.throws(() => parseCli(["--sync", "sometimes"]), SettingsError);
+  assert.throws(() => parseCli(["--sync", "5ms"]), SettingsError);
+  assert.throws(() => parseCli(["--aof", ""]), SettingsError);
+  // memcached's own short flags are untouched by the Go spellings: -s is still the socket.
+  assert.equal(run(["-s", "/tmp/sock"]).socketPath, "/tmp/sock");
+});
+
+test("persistence config file keys are the long option names", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mcts-cfg-"));
+  const file = join(dir, "c.json");
+  writeFileSync(file, JSON.stringify({ aof: "/tmp/q", sync: "no", "snapshot-interval": 30, "aof-name": "/tmp/r" }));
+  const s = run(["--config", file]);
+  assert.equal(s.aof, "/tmp/r");
+  assert.equal(s.sync, "no");
+  assert.equal(s.snapshotInterval, 30);
+});
