@@ -74,6 +74,11 @@ export class Connection implements ConnectionInfo {
   /** Handles the bytes of one read, `buf[0..n)`, which are only valid during this call. */
   receive(buf: Buffer, n: number): void {
     this.ctx.counters.bytesRead += n;
+    if (this.held) {
+      // A read that was under way when reading paused: it waits with the held replies.
+      this.appendTail(buf, 0, n);
+      return;
+    }
     const p = this.ctx.persistence;
     const logged = p === null ? 0 : p.position;
     if (this.tailLength === 0) {
@@ -83,6 +88,12 @@ export class Connection implements ConnectionInfo {
       const used = this.session.consume(this.tail, 0, this.tailLength);
       this.keepTail(this.tail, used, this.tailLength);
     }
+    this.settle(logged);
+  }
+
+  /** After commands ran: their replies go out now, or once the log has what they changed. */
+  private settle(logged: number): void {
+    const p = this.ctx.persistence;
     if (p !== null && p.position !== logged && p.hold(p.position, this.released)) {
       // Replies wait until the log holds what these commands changed (--sync always, or a
       // disk far behind); reading waits with them, so the client cannot pile up more.
@@ -119,6 +130,12 @@ export class Connection implements ConnectionInfo {
     }
     if (!this.producing && !this.stopping) this.socket.resume();
     this.afterCommands();
+    if (this.tailLength > 0 && !this.finished && !this.session.closing && this.session.producer === null && !this.stopping) {
+      const logged = this.ctx.persistence?.position ?? 0;
+      const used = this.session.consume(this.tail, 0, this.tailLength);
+      this.keepTail(this.tail, used, this.tailLength);
+      this.settle(logged);
+    }
   };
 
   /** Set by `stop`: the connection ends once what it has started is answered. */

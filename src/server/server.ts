@@ -65,6 +65,8 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   const cache = new Cache(engine, clock, counters);
   // Recovery runs before anything listens, so no client sees a half-loaded cache.
   const persistence = settings.aof === null ? null : Persistence.open(settings, cache, engine, log, options.persistence);
+  // What replay linked or evicted was no client's doing.
+  if (persistence !== null) cache.resetStats();
   cache.journal = persistence;
   const crawler = new Crawler(engine, cache);
   crawler.enabled = settings.lruCrawler;

@@ -94,3 +94,50 @@ test("snapshot: a new base replaces the logs, and the data loads from it", async
   assert.match(await talk(again.port, "stats persistence\r\n"), /STAT recovery_records 50[0-9]\r\n/);
   await again.server.close(true);
 });
+
+test("replay is not traffic: stats after a restart count no sets, items linked or evictions", async () => {
+  const dir = tempDir();
+  const s = await startOurs(["--aof", dir, "-m", "8"]);
+  let text = "";
+  for (let i = 0; i < 3000; i++) text += `set k${i} 0 0 4000\r\n${"x".repeat(4000)}\r\n`;
+  await talk(s.port, text);
+  const before = await talk(s.port, "stats\r\n");
+  assert.match(before, /STAT evictions [1-9]\d*\r\n/);
+  await s.server.close(true);
+  const again = await startOurs(["--aof", dir, "-m", "8"]);
+  const stats = await talk(again.port, "stats\r\n");
+  assert.match(stats, /STAT cmd_set 0\r\n/);
+  assert.match(stats, /STAT total_items 0\r\n/);
+  assert.match(stats, /STAT evictions 0\r\n/);
+  assert.match(stats, /STAT curr_items [1-9]\d*\r\n/);
+  await again.server.close(true);
+});
+
+test("--snapshot-on-shutdown leaves a base and an empty log, so the next start replays nothing", async () => {
+  const dir = tempDir();
+  const s = await startOurs(["--aof", dir, "--snapshot-on-shutdown"]);
+  await talk(s.port, "set a 0 0 1\r\n1\r\nset b 0 0 1\r\n2\r\ndelete a\r\n");
+  await s.server.close(true);
+  const again = await startOurs(["--aof", dir]);
+  const stats = await talk(again.port, "stats persistence\r\n");
+  // BASE_BEGIN, one item, BASE_END: no log record is replayed.
+  assert.match(stats, /STAT recovery_records 3\r\n/);
+  assert.match(stats, /STAT log_files 1\r\n/);
+  assert.equal(await talk(again.port, "get a b\r\n"), "VALUE b 0 1\r\n2\r\nEND\r\n");
+  await again.server.close(true);
+});
+
+test("--snapshot-interval writes a snapshot once the interval passed and something changed", async () => {
+  const dir = tempDir();
+  const s = await startOurs(["--aof", dir, "--snapshot-interval", "1"]);
+  await talk(s.port, "set a 0 0 1\r\n1\r\n");
+  const p = s.server.ctx.persistence;
+  assert.ok(p !== null);
+  const deadline = Date.now() + 5000;
+  while (p.snapshots.completed === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(p.snapshots.completed, 1);
+  // Nothing changed since: no second snapshot.
+  await new Promise((r) => setTimeout(r, 1300));
+  assert.equal(p.snapshots.completed, 1);
+  await s.server.close(true);
+});
