@@ -101,7 +101,8 @@ export class LogWriter {
 
   /** Call after appending records: a batch leaves at the end of this event-loop turn. */
   kick(): void {
-    if (this.scheduled || this.busy) return;
+    // While failing, the retry timer paces the attempts.
+    if (this.scheduled || this.busy || this.failing !== null) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -219,7 +220,7 @@ export class LogWriter {
   }
 
   private backgroundSync(): void {
-    if (this.syncStartedAt !== 0 || this.synced >= this.written || this.closed) return;
+    if (this.syncStartedAt !== 0 || this.synced >= this.written || this.closed || this.switching !== null) return;
     const upTo = this.written;
     this.syncStartedAt = Date.now();
     fdatasync(this.fd, (err) => {
@@ -263,6 +264,8 @@ export class LogWriter {
       s.done(err as Error);
       return;
     }
+    // A background fsync of the old file may still be running: let it finish first.
+    while (this.syncStartedAt !== 0) await new Promise((r) => setTimeout(r, 1));
     this.fd = s.fd;
     this.stats.fileBytes = s.size;
     await closeFd(old);
