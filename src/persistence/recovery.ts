@@ -98,6 +98,7 @@ export function recover(
   const t0 = performance.now();
   const names = [...(manifest.base === null ? [] : [manifest.base]), ...manifest.logs];
   const total = names.reduce((n, f) => n + sizeOf(f), 0);
+  log.info({ dir, files: names.length, bytes: total }, "recovery started");
   const progress = progressReporter(total, log);
   let before = 0;
   let records = 0;
