@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { createLogger } from "./log.ts";
 import { runCheck } from "./persistence/check.ts";
 import { ManifestError } from "./persistence/manifest.ts";

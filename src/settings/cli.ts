@@ -150,7 +150,7 @@ function extended(d: Draft, v: string): void {
   }
 }
 
-const OPTIONS: OptionSpec[] = [
+const OPTION_TABLE = [
   { long: "port", short: "p", value: "NUM", help: "TCP port to listen on (0 = any free port)", shows: (d) => String(d.port), apply: (d, v) => (d.port = int("--port", v, 0, 65535)) },
   { long: "listen", short: "l", value: "ADDR", help: "interfaces to listen on, comma separated", shows: () => "all interfaces", apply: (d, v) => (d.listen = listenAddresses(v)) },
   { long: "udp-port", short: "U", value: "NUM", help: "UDP port; only 0 (off) is supported", shows: (d) => String(d.udpPort), apply: (d, v) => {
@@ -204,7 +204,13 @@ const OPTIONS: OptionSpec[] = [
   { long: "config", value: "FILE", help: "JSON file of long option names to values; flags override it", action: true, apply: () => {} },
   { long: "help", short: "h", help: "print this help and exit", action: true, apply: () => {} },
   { long: "version", short: "V", help: "print the version and exit", action: true, apply: () => {} },
-];
+] as const satisfies readonly OptionSpec[];
+const OPTIONS: readonly OptionSpec[] = OPTION_TABLE;
+
+/** Every long option name; the library's options are these in camelCase. */
+export type OptionName = (typeof OPTION_TABLE)[number]["long"];
+/** Options that take a value (the others are on/off flags). */
+export type ValueOptionName = Extract<(typeof OPTION_TABLE)[number], { value: string }>["long"];
 
 export type CliResult = { kind: "run"; settings: Settings } | { kind: "help"; text: string } | { kind: "version" };
 

@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { SettingsError, createServer } from "../../src/index.ts";
+import { RawClient } from "../oracle/client.ts";
+
+async function talk(port: number, text: string): Promise<string> {
+  const c = new RawClient(port);
+  await c.send(text);
+  await c.settle(40);
+  const got = c.take().toString("latin1");
+  c.close();
+  return got;
+}
+
+test("createServer starts on a free port with the CLI's options in camelCase, and close() ends it", async () => {
+  const server = await createServer({ port: 0, listen: "127.0.0.1", memoryLimit: "16m", maxItemSize: "2m", disableFlush: true, verbose: 0 });
+  assert.ok(server.port > 0);
+  assert.equal(await talk(server.port, "set k 0 0 2\r\nhi\r\nget k\r\nflush_all\r\n"), "STORED\r\nVALUE k 0 2\r\nhi\r\nEND\r\nCLIENT_ERROR flush_all not allowed\r\n");
+  assert.match(await talk(server.port, "stats settings\r\n"), /STAT maxbytes 16777216\r\n[\s\S]*STAT item_size_max 2097152\r\n/);
+  const open = new RawClient(server.port);
+  await open.send("version\r\n");
+  await open.settle(40);
+  await server.close();
+  await server.stopped;
+  await open.settle(40);
+  assert.equal(open.closed, true);
+});
+
+test("two servers in one process share nothing", async () => {
+  const a = await createServer({ port: 0, listen: "127.0.0.1" });
+  const b = await createServer({ port: 0, listen: "127.0.0.1" });
+  try {
+    assert.notEqual(a.port, b.port);
+    await talk(a.port, "set only-a 0 0 1\r\na\r\n");
+    assert.equal(await talk(b.port, "get only-a\r\n"), "END\r\n");
+    assert.equal(await talk(a.port, "get only-a\r\n"), "VALUE only-a 0 1\r\na\r\nEND\r\n");
+    assert.match(await talk(b.port, "stats\r\n"), /STAT curr_items 0\r\n/);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test("a bad option is refused with the CLI's message", async () => {
+  await assert.rejects(createServer({ port: 0, memoryLimit: "lots" }), (err) => err instanceof SettingsError && /memory-limit/.test(err.message));
+  // @ts-expect-error: not an option
+  await assert.rejects(createServer({ colour: "blue" }), SettingsError);
+});
