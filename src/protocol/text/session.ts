@@ -1,9 +1,10 @@
 import type { ServerContext } from "../../server/context.ts";
-import { ArithResult, type Cache, StoreMode, StoreResult } from "../../store/cache.ts";
+import { ArithResult, type Cache, DeleteResult, StoreMode, StoreResult } from "../../store/cache.ts";
 import { ALLOC_TOO_LARGE } from "../../store/engine.ts";
 import { writeStats } from "../../stats/stats-text.ts";
 import { type ParsedNumber, parseI32, parseU32, parseU64 } from "../numbers.ts";
 import type { OutBuffer } from "../out-buffer.ts";
+import type { ProtocolSession } from "../session.ts";
 import { lruCrawlerCommand } from "./lru-crawler.ts";
 import { lruCommand, slabsCommand } from "./admin.ts";
 import { R } from "./replies.ts";
@@ -35,7 +36,7 @@ export interface ValueSink {
  * reads data blocks straight into item memory, and appends every reply to `out`. The caller
  * keeps bytes this returns as unconsumed and presents them again with the next read.
  */
-export class TextSession {
+export class TextSession implements ProtocolSession {
   readonly ctx: ServerContext;
   readonly cache: Cache;
   readonly out: OutBuffer;
@@ -50,7 +51,8 @@ export class TextSession {
   private handle = -1;
   private valueLength = 0;
   private readonly crlf = new Uint8Array(2);
-  private sink: ValueSink = classicStore;
+  private readonly classicStore = new ClassicStore();
+  private sink: ValueSink = this.classicStore;
   /**
    * A reply too long to build at once (metadump): the connection calls it again after each
    * write until it returns true, and no further command is read meanwhile.
@@ -58,10 +60,6 @@ export class TextSession {
   producer: ((out: OutBuffer) => boolean) | null = null;
   /** Meta protocol hook: handles two-letter `m?` commands. */
   meta: ((s: TextSession, buf: Uint8Array, lineStart: number, lineEnd: number) => void) | null = null;
-
-  // The pending classic store command.
-  mode: StoreMode = StoreMode.set;
-  casIn = 0;
 
   constructor(ctx: ServerContext, out: OutBuffer) {
     this.ctx = ctx;
@@ -152,9 +150,9 @@ export class TextSession {
 
   /**
    * Set by a command that memcached answers with an immediate write: the classic get family
-   * and meta's `mn` (measured on 1.6.18; `mg` and `ms` do not write at once).
+   * (measured on 1.6.18; `mg` and `ms` do not write at once).
    */
-  wrote = false;
+  private wrote = false;
 
   /** How much of `out` may be written now; the rest waits for the half read data block. */
   writable(): number {
@@ -402,9 +400,9 @@ export class TextSession {
       this.send(h === ALLOC_TOO_LARGE ? R.tooLarge : R.outOfMemoryStoring);
       return this.swallow(vlen + 2);
     }
-    this.mode = mode;
-    this.casIn = casIn;
-    this.readInto(h, vlen, classicStore);
+    this.classicStore.mode = mode;
+    this.classicStore.casIn = casIn;
+    this.readInto(h, vlen, this.classicStore);
   }
 
   private delete(buf: Uint8Array): void {
@@ -418,7 +416,7 @@ export class TextSession {
     }
     if (!this.key(1)) return this.send(R.badFormat);
     if (this.ctx.prefixStats.enabled) this.ctx.prefixStats.recordDelete(buf, t.start[1], t.end[1]);
-    this.send(this.cache.delete(buf, t.start[1], t.end[1]) ? R.deleted : R.notFound);
+    this.send(this.cache.delete(buf, t.start[1], t.end[1]) === DeleteResult.deleted ? R.deleted : R.notFound);
   }
 
   private arith(buf: Uint8Array, incr: boolean): void {
@@ -427,14 +425,14 @@ export class TextSession {
     if (!this.key(1)) return this.send(R.badFormat);
     const delta = parseU64(buf, t.start[2], t.end[2]);
     if (delta < 0n) return this.send(R.invalidDelta);
-    const cache = this.cache;
-    switch (cache.arith(buf, t.start[1], t.end[1], incr, delta, 0)) {
+    const r = this.cache.arith(buf, t.start[1], t.end[1], incr, delta, 0);
+    switch (r.code) {
       case ArithResult.ok:
         if (this.noreply) {
           this.noreply = false;
           return;
         }
-        this.out.ascii(cache.arithValue.toString());
+        this.out.ascii(r.value.toString());
         this.out.crlf();
         return;
       case ArithResult.notFound:
@@ -566,17 +564,20 @@ function startsWith(buf: Uint8Array, start: number, end: number, s: string): boo
   return true;
 }
 
-/** Completion of set/add/replace/append/prepend/cas. */
-const classicStore: ValueSink = {
+/** Completion of set/add/replace/append/prepend/cas: the pending command, kept while its data block is read. */
+class ClassicStore implements ValueSink {
+  mode: StoreMode = StoreMode.set;
+  casIn = 0;
+
   complete(s: TextSession, h: number, valid: boolean): void {
     const cache = s.cache;
     if (!valid) {
       cache.rejectStore(h);
       return s.send(R.badDataChunk);
     }
-    switch (cache.commitStore(h, s.mode, s.casIn, false)) {
-      case StoreResult.stored:
-        return s.send(R.stored);
+    const result = cache.commitStore(h, this.mode, this.casIn, false);
+    if (result > 0) return s.send(R.stored);
+    switch (result) {
       case StoreResult.exists:
         return s.send(R.exists);
       case StoreResult.notFound:
@@ -584,5 +585,5 @@ const classicStore: ValueSink = {
       default:
         return s.send(R.notStored);
     }
-  },
-};
+  }
+}
