@@ -1,7 +1,10 @@
 import type { Socket } from "node:net";
 import type { Logger } from "../log.ts";
+import { BinarySession } from "../protocol/binary/session.ts";
+import { REQUEST_MAGIC } from "../protocol/binary/wire.ts";
 import { MetaProtocol } from "../protocol/meta/protocol.ts";
 import { OutBuffer } from "../protocol/out-buffer.ts";
+import type { ProtocolSession } from "../protocol/session.ts";
 import { TextSession } from "../protocol/text/session.ts";
 import { type ConnectionInfo, type ServerContext, socketAddress } from "./context.ts";
 
@@ -17,7 +20,9 @@ export class Connection implements ConnectionInfo {
   private readonly socket: Socket;
   private readonly ctx: ServerContext;
   private readonly out = new OutBuffer();
-  private readonly session: TextSession;
+  /** Null until the first byte picks the protocol (memcached's negotiation, -B auto). */
+  private session: ProtocolSession | null;
+  private readonly acceptedAt: number;
   /**
    * Unconsumed bytes (an incomplete line) carried to the next read, in `tail[0..tailLength)`.
    * The read buffer is shared and reused, so the tail is copied here; the buffer grows only
@@ -52,8 +57,8 @@ export class Connection implements ConnectionInfo {
     const path = ctx.settings.socketPath;
     this.address = socketAddress(socket.remoteFamily, socket.remoteAddress, socket.remotePort, path);
     this.listenAddress = socketAddress(socket.remoteFamily, socket.localAddress, socket.localPort, path);
-    this.session = new TextSession(ctx, this.out);
-    this.session.meta = new MetaProtocol().handle;
+    this.acceptedAt = ctx.cache.now();
+    this.session = ctx.settings.protocol === "auto" ? null : this.startSession(ctx.settings.protocol === "binary");
     socket.setNoDelay(true);
     if (readMode === "data") socket.on("data", (chunk: Buffer) => this.receive(chunk, chunk.length));
     socket.on("drain", () => socket.resume());
@@ -61,27 +66,38 @@ export class Connection implements ConnectionInfo {
     socket.on("close", () => this.finish());
   }
 
+  private startSession(binary: boolean): ProtocolSession {
+    if (binary) return new BinarySession(this.ctx, this.out);
+    const text = new TextSession(this.ctx, this.out);
+    text.meta = new MetaProtocol().handle;
+    return text;
+  }
+
   get state(): string {
-    return this.closed ? "conn_closing" : this.session.connState();
+    if (this.closed) return "conn_closing";
+    return this.session === null ? "conn_new_cmd" : this.session.connState();
   }
 
   get lastCommandAt(): number {
-    return this.session.lastCommandAt;
+    return this.session === null ? this.acceptedAt : this.session.lastCommandAt;
   }
 
   /** Handles the bytes of one read, `buf[0..n)`, which are only valid during this call. */
   receive(buf: Buffer, n: number): void {
     this.ctx.counters.bytesRead += n;
+    if (n === 0) return;
+    // memcached's try_read_command_negotiate: the binary request magic, or text.
+    const session = (this.session ??= this.startSession(buf[0] === REQUEST_MAGIC));
     if (this.tailLength === 0) {
-      this.keepTail(buf, this.session.consume(buf, 0, n), n);
+      this.keepTail(buf, session.consume(buf, 0, n), n);
     } else {
       this.appendTail(buf, 0, n);
-      const used = this.session.consume(this.tail, 0, this.tailLength);
+      const used = session.consume(this.tail, 0, this.tailLength);
       this.keepTail(this.tail, used, this.tailLength);
     }
-    this.flush();
-    if (this.session.closing) this.close();
-    else if (this.session.producer !== null) this.produce();
+    this.flush(session);
+    if (session.closing) this.close();
+    else if (session.producer !== null) this.produce(session);
   }
 
   private producing = false;
@@ -92,11 +108,10 @@ export class Connection implements ConnectionInfo {
    * came after it. Reading pauses meanwhile, so other clients are served and input does not
    * pile up.
    */
-  private produce(): void {
+  private produce(s: ProtocolSession): void {
     if (this.producing) return;
     this.producing = true;
     this.socket.pause();
-    const s = this.session;
     const step = (): void => {
       const producer = s.producer;
       if (this.finished || producer === null) return;
@@ -105,7 +120,7 @@ export class Connection implements ConnectionInfo {
         return;
       }
       if (producer(this.out)) s.producer = null;
-      this.flush();
+      this.flush(s);
       if (s.producer !== null) {
         setImmediate(step);
         return;
@@ -114,9 +129,9 @@ export class Connection implements ConnectionInfo {
       this.socket.resume();
       const used = s.consume(this.tail, 0, this.tailLength);
       this.keepTail(this.tail, used, this.tailLength);
-      this.flush();
+      this.flush(s);
       if (s.closing) this.close();
-      else if (s.producer !== null) this.produce();
+      else if (s.producer !== null) this.produce(s);
     };
     setImmediate(step);
   }
@@ -150,13 +165,13 @@ export class Connection implements ConnectionInfo {
     this.tailLength = need;
   }
 
-  private flush(): void {
+  private flush(session: ProtocolSession): void {
     this.out.flush((chunk) => {
       this.ctx.counters.bytesWritten += chunk.length;
       const accepted = this.socket.write(chunk);
       if (!accepted) this.socket.pause();
       return this.socket.writableLength === 0;
-    }, this.session.writable());
+    }, session.writable());
   }
 
   /** Ends the connection after pending replies are written. */
@@ -178,7 +193,7 @@ export class Connection implements ConnectionInfo {
     if (this.finished) return;
     this.finished = true;
     this.closed = true;
-    this.session.release();
+    this.session?.release();
     this.onClose(this);
   }
 }

@@ -42,10 +42,21 @@ export interface Settings {
   readonly slabAutomove: number;
   /** Whether items with a TTL below `temporaryTtl` get their own LRU: memcached turns it on when temporary_ttl is given. */
   readonly temporaryLru: boolean;
+  /**
+   * -B: the protocols a connection may speak. "auto" picks one from the first byte of each
+   * connection, as memcached does; -S forces "binary".
+   */
+  readonly protocol: Protocol;
+  /** -S: binary clients must authenticate with SASL PLAIN before any other command. */
+  readonly sasl: boolean;
+  /** MEMCACHED_SASL_PWDB: the file of `user:password` lines SASL checks, read at each authentication. */
+  readonly saslPwdb: string | null;
   readonly logLevel: LogLevel;
   /** "stderr" or a file path. */
   readonly logDestination: string;
 }
+
+export type Protocol = "auto" | "ascii" | "binary";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
 export const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace"];
@@ -82,6 +93,9 @@ export const DEFAULTS: Settings = Object.freeze({
   hotMaxFactor: 0.2,
   warmMaxFactor: 2.0,
   slabAutomove: 1,
+  protocol: "auto",
+  sasl: false,
+  saslPwdb: null,
   logLevel: "warn",
   logDestination: "stderr",
 });
