@@ -283,7 +283,7 @@ export class BinarySession implements ProtocolSession {
         break;
       case Opcode.saslListMechs:
         valid = bodyLength === 0;
-        if (valid && !sasl) return this.failAndSwallow(Status.unknownCommand, 0);
+        if (valid && !sasl) return this.failNow(Status.unknownCommand);
         if (valid && this.succeed(0, 0, MECHANISMS.length, 0)) this.out.bytes(MECHANISMS);
         break;
       case Opcode.saslAuth:
