@@ -122,7 +122,7 @@ export class ClassicCommands implements ValueSink {
     if (!isKey(s, 1)) return s.send(R.badFormat);
     const delta = parseU64(buf, t.start[2], t.end[2]);
     if (delta < 0n) return s.send(R.invalidDelta);
-    const r = s.cache.arith(buf, t.start[1], t.end[1], incr, delta, 0);
+    const r = s.cache.arith(buf, t.start[1], t.end[1], incr, delta, 0, null, s.heldItems());
     switch (r.code) {
       case ArithResult.ok:
         if (s.noreply) {

@@ -71,7 +71,7 @@ export class TextSession implements ProtocolSession {
     this.lastCommandAt = this.cache.now();
     this.parsing = true;
     this.fresh = false;
-    if (!this.holding) this.delivered = this.out.len;
+    if (!this.holding) this.written();
     this.budget = this.ctx.settings.reqsPerEvent;
     const pos = this.parse(buf, start, end);
     this.endOfRead();
@@ -153,15 +153,38 @@ export class TextSession implements ProtocolSession {
     return n;
   }
 
+  /**
+   * Items that replies queued since memcached's last write reference (mg hits hold theirs
+   * until written): memcached's incr/decr does not change those in place (Cache.arith's `held`).
+   */
+  private readonly held: number[] = [];
+  private readonly isHeld = (h: number): boolean => this.held.includes(h);
+
+  /** A queued reply references item `h` until memcached's next write. */
+  holdItem(h: number): void {
+    this.held.push(h);
+  }
+
+  /** Cache.arith's `held` test, or null while no queued reply references an item. */
+  heldItems(): ((h: number) => boolean) | null {
+    return this.held.length > 0 ? this.isHeld : null;
+  }
+
+  /** memcached writes what is queued. */
+  private written(): void {
+    this.delivered = this.out.len;
+    this.held.length = 0;
+  }
+
   /** After each completed command; `wrote` when the command itself wrote (the get family). */
   private done(wrote: boolean): void {
     if (wrote) {
       this.pending = false;
-      this.delivered = this.out.len;
+      this.written();
     } else this.pending = true;
     if (--this.budget >= 0) return;
     this.pending = false;
-    this.delivered = this.out.len;
+    this.written();
     this.yieldEvent();
   }
 
@@ -175,7 +198,7 @@ export class TextSession implements ProtocolSession {
     this.holding = this.state !== State.line && !this.closing;
     if (this.holding || this.closing || !this.pending) return;
     this.pending = false;
-    this.delivered = this.out.len;
+    this.written();
     if (--this.budget < 0) this.yieldEvent();
   }
 
