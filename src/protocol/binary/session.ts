@@ -73,12 +73,19 @@ export class BinarySession implements ProtocolSession {
   private saslTooLong = false;
   private saslMechIsPlain = false;
 
-  // memcached's write points, emulated because they are observable when it drops a connection:
-  // replies queued since its last write are lost (a bad magic byte), and while a value is half
-  // read (conn_nread, conn_swallow) it writes nothing.
+  // memcached's write points, emulated because they are observable: replies queued since its
+  // last write are lost when it drops a connection (a bad magic byte); while a value is half
+  // read (conn_nread, conn_swallow) it writes nothing; and every -R requests it writes what is
+  // queued and yields (counted in conn_yields), as for the text protocol.
   /** Length of `out` at memcached's last write. */
   private delivered = 0;
   private holding = false;
+  /** Requests left of this read event's -R budget. */
+  private budget = 0;
+  /** Replies (or quiet requests) since memcached's last write. */
+  private pending = false;
+  /** The current request's reply was written at once (memcached's conn_mwrite). */
+  private wroteAtOnce = false;
   /**
    * Items whose replies are queued since the last write: memcached's responses hold a
    * reference to them until written, and incr then leaves the item and makes a new one.
@@ -97,10 +104,16 @@ export class BinarySession implements ProtocolSession {
     this.lastCommandAt = this.cache.now();
     this.parsing = true;
     this.fresh = false;
-    if (!this.holding) this.delivered = this.out.len;
+    if (!this.holding) this.written();
+    this.budget = this.ctx.settings.reqsPerEvent;
     const pos = this.parse(buf, start, end);
     this.holding = this.state !== State.header && !this.closing;
-    if (!this.holding && !this.closing) this.flushPoint();
+    if (!this.holding && !this.closing && this.pending) {
+      // No complete request left: memcached writes what is queued, which costs a request.
+      this.pending = false;
+      this.written();
+      if (--this.budget < 0) this.yieldEvent();
+    }
     this.parsing = false;
     return pos;
   }
@@ -127,20 +140,10 @@ export class BinarySession implements ProtocolSession {
   private parse(buf: Uint8Array, start: number, end: number): number {
     let pos = start;
     while (pos < end && !this.closing) {
-      switch (this.state) {
-        case State.value:
-          pos = this.readValue(buf, pos, end);
-          continue;
-        case State.saslData:
-          pos = this.readSaslMessage(buf, pos, end);
-          continue;
-        case State.swallow: {
-          const n = Math.min(this.remaining, end - pos);
-          this.remaining -= n;
-          pos += n;
-          if (this.remaining === 0) this.state = State.header;
-          continue;
-        }
+      if (this.state !== State.header) {
+        pos = this.readBody(buf, pos, end);
+        if ((this.state as State) === State.header) this.done();
+        continue;
       }
       if (end - pos < HEADER_LENGTH) return pos;
       if (this.out.len > OUT_HIGH_WATER) {
@@ -159,14 +162,47 @@ export class BinarySession implements ProtocolSession {
       if (end - keyStart < keyLength) return pos;
       this.request(buf, pos, extLength, keyStart, keyLength);
       pos = keyStart + keyLength;
+      if (this.state === State.header && !this.closing) this.done();
     }
     return pos;
   }
 
-  /** The reply is written at once (memcached's conn_mwrite): later drops cannot lose it. */
-  private flushPoint(): void {
+  /** The rest of a request's body: a value, a SASL message or bytes to swallow. */
+  private readBody(buf: Uint8Array, pos: number, end: number): number {
+    if (this.state === State.value) return this.readValue(buf, pos, end);
+    if (this.state === State.saslData) return this.readSaslMessage(buf, pos, end);
+    const n = Math.min(this.remaining, end - pos);
+    this.remaining -= n;
+    if (this.remaining === 0) this.state = State.header;
+    return pos + n;
+  }
+
+  /** memcached writes what is queued: later drops cannot lose it, and replies release their items. */
+  private written(): void {
     this.delivered = this.out.len;
     this.held.length = 0;
+  }
+
+  /** The reply is written at once (memcached's conn_mwrite). */
+  private writeNow(): void {
+    this.written();
+    this.wroteAtOnce = true;
+  }
+
+  /** After each request (memcached's conn_new_cmd): one of the -R budget; past it, write and yield. */
+  private done(): void {
+    this.pending = !this.wroteAtOnce;
+    this.wroteAtOnce = false;
+    if (--this.budget >= 0) return;
+    this.pending = false;
+    this.written();
+    this.yieldEvent();
+  }
+
+  /** The event that resumes the same read starts by taking a request of its budget. */
+  private yieldEvent(): void {
+    this.ctx.counters.connYields++;
+    this.budget = this.ctx.settings.reqsPerEvent - 1;
   }
 
   private fail(status: Status, text?: Uint8Array): void {
@@ -176,7 +212,7 @@ export class BinarySession implements ProtocolSession {
   /** write_bin_error without a swallow: memcached writes it at once. */
   private failNow(status: Status, text?: Uint8Array): void {
     this.fail(status, text);
-    this.flushPoint();
+    this.writeNow();
   }
 
   /** An error after which memcached closes the connection (close_after_write). */
@@ -191,7 +227,7 @@ export class BinarySession implements ProtocolSession {
    */
   private failAndSwallow(status: Status, bytes: number, text?: Uint8Array): void {
     this.fail(status, text);
-    if (bytes <= 0) return this.flushPoint();
+    if (bytes <= 0) return this.writeNow();
     this.remaining = bytes;
     this.state = State.swallow;
   }
@@ -236,7 +272,7 @@ export class BinarySession implements ProtocolSession {
         valid = bodyLength === 0;
         if (valid) {
           this.succeed(0, 0, 0, 0);
-          this.flushPoint();
+          this.writeNow();
         }
         break;
       case Opcode.set:
@@ -487,7 +523,7 @@ export class BinarySession implements ProtocolSession {
         // PLAIN without an initial response: the client sends the message in a STEP.
         this.saslAwaitsMessage = true;
         header(this.out, this.opcode, Status.authContinue, 0, 0, 0, this.opaque, 0);
-        return this.flushPoint();
+        return this.writeNow();
       }
       ok = this.saslMechIsPlain && !this.saslTooLong && checkPlain(this.ctx.settings.saslPwdb, message);
       if (!ok) this.saslStarted = false;
