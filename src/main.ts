@@ -29,6 +29,7 @@ async function main(): Promise<number> {
   }
   const settings = result.settings;
   const log = createLogger(settings);
+  if (settings.sasl && settings.saslPwdb === null) log.warn("-S without MEMCACHED_SASL_PWDB: every SASL authentication will fail");
   let server;
   try {
     server = await startServer(settings, log);

@@ -1,7 +1,10 @@
 import type { Socket } from "node:net";
 import type { Logger } from "../log.ts";
+import { BinarySession } from "../protocol/binary/session.ts";
+import { REQUEST_MAGIC } from "../protocol/binary/wire.ts";
 import { MetaProtocol } from "../protocol/meta/protocol.ts";
 import { OutBuffer } from "../protocol/out-buffer.ts";
+import type { ProtocolSession } from "../protocol/session.ts";
 import { TextSession } from "../protocol/text/session.ts";
 import { type ConnectionInfo, type ServerContext, socketAddress } from "./context.ts";
 
@@ -17,7 +20,9 @@ export class Connection implements ConnectionInfo {
   private readonly socket: Socket;
   private readonly ctx: ServerContext;
   private readonly out = new OutBuffer();
-  private readonly session: TextSession;
+  /** Null until the first byte picks the protocol (memcached's negotiation, -B auto). */
+  private session: ProtocolSession | null;
+  private readonly acceptedAt: number;
   /**
    * Unconsumed bytes (an incomplete line) carried to the next read, in `tail[0..tailLength)`.
    * The read buffer is shared and reused, so the tail is copied here; the buffer grows only
@@ -52,8 +57,8 @@ export class Connection implements ConnectionInfo {
     const path = ctx.settings.socketPath;
     this.address = socketAddress(socket.remoteFamily, socket.remoteAddress, socket.remotePort, path);
     this.listenAddress = socketAddress(socket.remoteFamily, socket.localAddress, socket.localPort, path);
-    this.session = new TextSession(ctx, this.out);
-    this.session.meta = new MetaProtocol().handle;
+    this.acceptedAt = ctx.cache.now();
+    this.session = ctx.settings.protocol === "auto" ? null : this.startSession(ctx.settings.protocol === "binary");
     socket.setNoDelay(true);
     if (readMode === "data") socket.on("data", (chunk: Buffer) => this.receive(chunk, chunk.length));
     socket.on("drain", () => {
@@ -63,36 +68,47 @@ export class Connection implements ConnectionInfo {
     socket.on("close", () => this.finish());
   }
 
+  private startSession(binary: boolean): ProtocolSession {
+    if (binary) return new BinarySession(this.ctx, this.out);
+    const text = new TextSession(this.ctx, this.out);
+    text.meta = new MetaProtocol().handle;
+    return text;
+  }
+
   get state(): string {
-    return this.closed ? "conn_closing" : this.session.connState();
+    if (this.closed) return "conn_closing";
+    return this.session === null ? "conn_new_cmd" : this.session.connState();
   }
 
   get lastCommandAt(): number {
-    return this.session.lastCommandAt;
+    return this.session === null ? this.acceptedAt : this.session.lastCommandAt;
   }
 
   /** Handles the bytes of one read, `buf[0..n)`, which are only valid during this call. */
   receive(buf: Buffer, n: number): void {
     this.ctx.counters.bytesRead += n;
+    if (n === 0) return;
     if (this.held) {
       // A read that was under way when reading paused: it waits with the held replies.
       this.appendTail(buf, 0, n);
       return;
     }
+    // memcached's try_read_command_negotiate: the binary request magic, or text.
+    const session = (this.session ??= this.startSession(buf[0] === REQUEST_MAGIC));
     const p = this.ctx.persistence;
     const logged = p === null ? 0 : p.position;
     if (this.tailLength === 0) {
-      this.keepTail(buf, this.session.consume(buf, 0, n), n);
+      this.keepTail(buf, session.consume(buf, 0, n), n);
     } else {
       this.appendTail(buf, 0, n);
-      const used = this.session.consume(this.tail, 0, this.tailLength);
+      const used = session.consume(this.tail, 0, this.tailLength);
       this.keepTail(this.tail, used, this.tailLength);
     }
-    this.settle(logged);
+    this.settle(session, logged);
   }
 
   /** After commands ran: their replies go out now, or once the log has what they changed. */
-  private settle(logged: number): void {
+  private settle(session: ProtocolSession, logged: number): void {
     const p = this.ctx.persistence;
     if (p !== null && p.position !== logged && p.hold(p.position, this.released)) {
       // Replies wait until the log holds what these commands changed (--sync always, or a
@@ -101,13 +117,13 @@ export class Connection implements ConnectionInfo {
       this.socket.pause();
       return;
     }
-    this.afterCommands();
+    this.afterCommands(session);
   }
 
-  private afterCommands(): void {
-    this.flush();
-    if (this.session.closing) this.close();
-    else if (this.session.producer !== null) this.produce();
+  private afterCommands(session: ProtocolSession): void {
+    this.flush(session);
+    if (session.closing) this.close();
+    else if (session.producer !== null) this.produce(session);
     else if (this.stopping) this.leave();
   }
 
@@ -117,24 +133,25 @@ export class Connection implements ConnectionInfo {
   /** The log has what the held replies need, or failed to write it. */
   private readonly released = (err: Error | null): void => {
     this.held = false;
-    if (this.finished) return;
+    const session = this.session;
+    if (this.finished || session === null) return;
     if (err !== null) {
-      // The commands' outcome is unknown to the client: it hears the error instead of their
-      // replies, and since the replies it still expects can no longer be matched to its
-      // requests, the connection closes.
+      // The commands' outcome is unknown to the client: a text client hears the error
+      // instead of their replies (a binary one sees the connection close), and since the
+      // replies it still expects could no longer be matched to its requests, it closes.
       this.out.len = 0;
-      this.out.ascii(`SERVER_ERROR persistence write failed: ${err.message}\r\n`);
-      this.flush();
+      if (session instanceof TextSession) this.out.ascii(`SERVER_ERROR persistence write failed: ${err.message.replace(/[\r\n]/g, " ")}\r\n`);
+      this.out.flush((chunk) => this.socket.write(chunk));
       this.close();
       return;
     }
     if (!this.producing && !this.stopping) this.socket.resume();
-    this.afterCommands();
-    if (this.tailLength > 0 && !this.finished && !this.session.closing && this.session.producer === null && !this.stopping) {
+    this.afterCommands(session);
+    if (this.tailLength > 0 && !this.finished && !session.closing && session.producer === null && !this.stopping) {
       const logged = this.ctx.persistence?.position ?? 0;
-      const used = this.session.consume(this.tail, 0, this.tailLength);
+      const used = session.consume(this.tail, 0, this.tailLength);
       this.keepTail(this.tail, used, this.tailLength);
-      this.settle(logged);
+      this.settle(session, logged);
     }
   };
 
@@ -171,11 +188,10 @@ export class Connection implements ConnectionInfo {
    * came after it. Reading pauses meanwhile, so other clients are served and input does not
    * pile up.
    */
-  private produce(): void {
+  private produce(s: ProtocolSession): void {
     if (this.producing) return;
     this.producing = true;
     this.socket.pause();
-    const s = this.session;
     const step = (): void => {
       const producer = s.producer;
       if (this.finished || producer === null) return;
@@ -184,23 +200,23 @@ export class Connection implements ConnectionInfo {
         return;
       }
       if (producer(this.out)) s.producer = null;
-      this.flush();
+      this.flush(s);
       if (s.producer !== null) {
         setImmediate(step);
         return;
       }
       this.producing = false;
       if (this.stopping) {
-        this.flush();
+        this.flush(s);
         this.leave();
         return;
       }
       this.socket.resume();
       const used = s.consume(this.tail, 0, this.tailLength);
       this.keepTail(this.tail, used, this.tailLength);
-      this.flush();
+      this.flush(s);
       if (s.closing) this.close();
-      else if (s.producer !== null) this.produce();
+      else if (s.producer !== null) this.produce(s);
     };
     setImmediate(step);
   }
@@ -234,13 +250,13 @@ export class Connection implements ConnectionInfo {
     this.tailLength = need;
   }
 
-  private flush(): void {
+  private flush(session: ProtocolSession): void {
     this.out.flush((chunk) => {
       this.ctx.counters.bytesWritten += chunk.length;
       const accepted = this.socket.write(chunk);
       if (!accepted) this.socket.pause();
       return this.socket.writableLength === 0;
-    }, this.session.writable());
+    }, session.writable());
   }
 
   /** Ends the connection after pending replies are written. */
@@ -262,7 +278,7 @@ export class Connection implements ConnectionInfo {
     if (this.finished) return;
     this.finished = true;
     this.closed = true;
-    this.session.release();
+    this.session?.release();
     this.onClose(this);
   }
 }

@@ -7,7 +7,7 @@ import { parseSize } from "./size.ts";
 /** A bad option or value: main prints the message on one line and exits non-zero. */
 export class SettingsError extends Error {}
 
-type Draft = { -readonly [K in keyof Settings]: Settings[K] } & { logLevelSet: boolean };
+type Draft = { -readonly [K in keyof Settings]: Settings[K] } & { logLevelSet: boolean; protocolSet: boolean };
 
 interface OptionSpec {
   long: string;
@@ -185,6 +185,14 @@ const OPTION_TABLE = [
   { long: "max-reqs-per-event", short: "R", value: "NUM", help: "requests handled per read event before yielding", shows: (d) => String(d.reqsPerEvent), apply: (d, v) => (d.reqsPerEvent = int("--max-reqs-per-event", v, 1)) },
   { long: "listen-backlog", short: "b", value: "NUM", help: "TCP listen backlog", shows: (d) => String(d.backlog), apply: (d, v) => (d.backlog = int("--listen-backlog", v, 1)) },
   { long: "extended", short: "o", value: "OPTS", help: "extended options: hot_lru_pct=PCT, warm_lru_pct=PCT, hot_max_factor=F, warm_max_factor=F, temporary_ttl=SECONDS (turns on the TEMP LRU), slab_chunk_max=BYTES (divides 1 MiB and -I), slab_automove=0|1|2, lru_crawler, no_lru_crawler, lru_crawler_sleep=US, lru_crawler_tocrawl=N, relaxed_privileges", apply: extended },
+  { long: "protocol", short: "B", value: "NAME", help: "protocol: auto (negotiated per connection), ascii or binary", shows: () => "auto", apply: (d, v) => {
+    if (v !== "auto" && v !== "ascii" && v !== "binary") {
+      throw new SettingsError(`Invalid value for binding protocol: ${v}\n -- should be one of auto, binary, or ascii`);
+    }
+    d.protocol = v;
+    d.protocolSet = true;
+  } },
+  { long: "enable-sasl", short: "S", help: "require SASL PLAIN authentication (binary protocol only; users from the MEMCACHED_SASL_PWDB file)", shows: () => "off", apply: (d, v) => (d.sasl = bool("--enable-sasl", v)) },
   { long: "user", short: "u", value: "USER", help: "accepted and ignored (memcached drops root privileges)", apply: () => {} },
   { long: "aof", value: "DIR", help: "turn persistence on: the directory for the log, base snapshots and manifest (created if missing)", shows: () => "off", apply: (d, v) => (d.aof = nonEmpty("--aof", v)) },
   { long: "aof-name", value: "DIR", help: "alias of --aof (Go original)", apply: (d, v) => (d.aof = nonEmpty("--aof-name", v)) },
@@ -214,8 +222,11 @@ export type ValueOptionName = Extract<(typeof OPTION_TABLE)[number], { value: st
 
 export type CliResult = { kind: "run"; settings: Settings } | { kind: "help"; text: string } | { kind: "version" };
 
-/** Parses argv (without node and script) into frozen Settings: defaults < --config file < flags. */
-export function parseCli(argv: readonly string[]): CliResult {
+/**
+ * Parses argv (without node and script) into frozen Settings: defaults < --config file < flags.
+ * `env` supplies MEMCACHED_SASL_PWDB, the one setting memcached takes from the environment.
+ */
+export function parseCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): CliResult {
   const options: Record<string, { type: "string" | "boolean"; short?: string; multiple: boolean }> = {};
   for (const o of OPTIONS) {
     options[o.long] = { type: o.value !== undefined ? "string" : "boolean", multiple: true };
@@ -231,7 +242,7 @@ export function parseCli(argv: readonly string[]): CliResult {
   if (flags.some((t) => t.name === "help")) return { kind: "help", text: helpText() };
   if (flags.some((t) => t.name === "version")) return { kind: "version" };
 
-  const draft: Draft = { ...DEFAULTS, listen: [...DEFAULTS.listen], logLevelSet: false };
+  const draft: Draft = { ...DEFAULTS, listen: [...DEFAULTS.listen], logLevelSet: false, protocolSet: false, saslPwdb: env.MEMCACHED_SASL_PWDB ?? null };
   const configs = flags.filter((t) => t.name === "config");
   for (const c of configs) applyConfigFile(draft, c.value ?? "");
   for (const t of flags) {
@@ -244,11 +255,16 @@ export function parseCli(argv: readonly string[]): CliResult {
     throw new SettingsError("cannot set item size limit higher than 1/2 of memory max");
   }
   checkSlabChunkMax(draft);
+  if (draft.sasl) {
+    // memcached's words: SASL exists only in the binary protocol.
+    if (draft.protocolSet && draft.protocol !== "binary") throw new SettingsError("ERROR: You cannot allow the ASCII protocol while using SASL.");
+    draft.protocol = "binary";
+  }
   if (clientLimit(draft) < 1) {
     throw new SettingsError(`--conn-limit ${draft.maxConnections} leaves no room for clients: like memcached, ${4 * draft.threads + 8} of it are reserved with ${draft.threads} threads`);
   }
   if (!draft.logLevelSet && draft.verbosity > 0) draft.logLevel = levelForVerbosity(draft.verbosity);
-  const { logLevelSet: _unused, ...settings } = draft;
+  const { logLevelSet: _unused, protocolSet: _unused2, ...settings } = draft;
   return { kind: "run", settings: Object.freeze(settings) };
 }
 

@@ -63,12 +63,22 @@ export interface Settings {
   readonly snapshotInterval: number;
   /** Write a snapshot when shutting down, so the next start replays nothing. */
   readonly snapshotOnShutdown: boolean;
+  /**
+   * -B: the protocols a connection may speak. "auto" picks one from the first byte of each
+   * connection, as memcached does; -S forces "binary".
+   */
+  readonly protocol: Protocol;
+  /** -S: binary clients must authenticate with SASL PLAIN before any other command. */
+  readonly sasl: boolean;
+  /** MEMCACHED_SASL_PWDB: the file of `user:password` lines SASL checks, read at each authentication. */
+  readonly saslPwdb: string | null;
   readonly logLevel: LogLevel;
   /** "stderr" or a file path. */
   readonly logDestination: string;
 }
 
 export type SyncPolicy = "always" | "everysec" | "no";
+export type Protocol = "auto" | "ascii" | "binary";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
 export const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace"];
@@ -114,6 +124,9 @@ export const DEFAULTS: Settings = Object.freeze({
   compactMinSize: 64 * 1024 * 1024,
   snapshotInterval: 0,
   snapshotOnShutdown: false,
+  protocol: "auto",
+  sasl: false,
+  saslPwdb: null,
   logLevel: "warn",
   logDestination: "stderr",
 });

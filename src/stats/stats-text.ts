@@ -8,7 +8,7 @@ import { C, CLASS_COUNTERS } from "../store/class-stats.ts";
 import { PAGE_SIZE } from "../store/slab-classes.ts";
 import { SlabEngine } from "../store/slab-engine.ts";
 
-type Stat = readonly [name: string, value: string | number];
+export type Stat = readonly [name: string, value: string | number];
 
 function seconds(us: number): string {
   return `${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, "0")}`;
@@ -152,8 +152,8 @@ function settings(ctx: ServerContext): Stat[] {
     ["reqs_per_event", s.reqsPerEvent],
     ["cas_enabled", "yes"],
     ["tcp_backlog", s.backlog],
-    ["binding_protocol", "auto-negotiate"],
-    ["auth_enabled_sasl", "no"],
+    ["binding_protocol", s.protocol === "auto" ? "auto-negotiate" : s.protocol],
+    ["auth_enabled_sasl", yes(s.sasl)],
     ["auth_enabled_ascii", "no"],
     ["item_size_max", s.maxItemSize],
     ["maxconns_fast", "yes"],
@@ -329,17 +329,24 @@ const FAMILIES: Record<string, (ctx: ServerContext) => Stat[]> = {
   extstore: () => [],
 };
 
-/** Writes a stats family followed by END; false when the family does not exist. */
-export function writeStats(ctx: ServerContext, family: string, out: OutBuffer): boolean {
-  // memcached answers these two with one line and no END.
+/**
+ * The stats of a family, and whether memcached ends them with END (its empty stat); null when
+ * the family does not exist. `sizes_enable` and `sizes_disable` act and answer one line.
+ */
+export function statsFamily(ctx: ServerContext, family: string): { stats: Stat[]; end: boolean } | null {
   if (family === "sizes_enable" || family === "sizes_disable") {
     ctx.cache.trackSizes(family === "sizes_enable");
-    out.ascii(`STAT sizes_status ${family === "sizes_enable" ? "enabled" : "disabled"}\r\n`);
-    return true;
+    return { stats: [["sizes_status", family === "sizes_enable" ? "enabled" : "disabled"]], end: false };
   }
   const f = FAMILIES[family];
-  if (f === undefined) return false;
-  for (const [name, value] of f(ctx)) out.ascii(`STAT ${name} ${value}\r\n`);
-  out.ascii("END\r\n");
+  return f === undefined ? null : { stats: f(ctx), end: true };
+}
+
+/** Writes a stats family in the text protocol; false when the family does not exist. */
+export function writeStats(ctx: ServerContext, family: string, out: OutBuffer): boolean {
+  const r = statsFamily(ctx, family);
+  if (r === null) return false;
+  for (const [name, value] of r.stats) out.ascii(`STAT ${name} ${value}\r\n`);
+  if (r.end) out.ascii("END\r\n");
   return true;
 }

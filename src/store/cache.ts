@@ -14,15 +14,15 @@ export const StoreMode = {
 } as const;
 export type StoreMode = (typeof StoreMode)[keyof typeof StoreMode];
 
+/** Why `commitStore` did not store: negative, so any result above zero is the new CAS. */
 export const StoreResult = {
-  stored: 0,
-  exists: 1,
-  notFound: 2,
-  notStored: 3,
-  tooLarge: 4,
-  noMemory: 5,
+  exists: -1,
+  notFound: -2,
+  notStored: -3,
 } as const;
 export type StoreResult = (typeof StoreResult)[keyof typeof StoreResult];
+/** `commitStore`'s result: the stored item's new CAS (> 0), or why it was not stored. */
+export type StoreOutcome = number;
 
 export const ArithResult = {
   ok: 0,
@@ -30,8 +30,42 @@ export const ArithResult = {
   nonNumeric: 2,
   noMemory: 3,
   casMismatch: 4,
+  /** A miss that created the item from the caller's `ArithSeed`. */
+  created: 5,
+  /** A miss with a seed, and no memory for the item to create. */
+  noMemoryToCreate: 6,
 } as const;
 export type ArithResult = (typeof ArithResult)[keyof typeof ArithResult];
+
+/** What `arith` creates on a miss (binary incr's initial value, meta's N flag). */
+export interface ArithSeed {
+  readonly initial: bigint;
+  /** Absolute exptime of the created item (0 = never). */
+  readonly exptime: number;
+}
+
+/**
+ * What `arith` did. On `ok` and `created`: the new value, the item's CAS and its handle (valid
+ * until the caller's next call into the cache). `inPlace` is false when the value moved to a
+ * new, longer item: memcached then hands meta's ma the old, unlinked item, so a `T` in the
+ * same command changes nothing.
+ */
+export interface ArithOutcome {
+  readonly code: ArithResult;
+  readonly value: bigint;
+  readonly cas: number;
+  readonly handle: number;
+  readonly inPlace: boolean;
+}
+
+function failed(code: ArithResult): ArithOutcome {
+  return Object.freeze({ code, value: 0n, cas: 0, handle: -1, inPlace: false });
+}
+const ARITH_NOT_FOUND = failed(ArithResult.notFound);
+const ARITH_NON_NUMERIC = failed(ArithResult.nonNumeric);
+const ARITH_NO_MEMORY = failed(ArithResult.noMemory);
+const ARITH_CAS_MISMATCH = failed(ArithResult.casMismatch);
+const ARITH_NO_MEMORY_TO_CREATE = failed(ArithResult.noMemoryToCreate);
 
 export const DeleteResult = {
   deleted: 0,
@@ -95,17 +129,6 @@ export class Cache {
   /** flush_all state, as memcached's settings.oldest_live / oldest_cas. */
   private oldestLive = 0;
   private oldestCas = 0;
-  /** Result of the last arith call: the new value. */
-  arithValue = 0n;
-  /** CAS of the item the last successful store or arith produced. */
-  lastCas = 0;
-  /** Item that holds the result of the last successful arith. */
-  arithHandle = -1;
-  /**
-   * False when the last arith had to move the value to a new, longer item. memcached then
-   * hands meta's ma the old, unlinked item, so a `T` in the same command changes nothing.
-   */
-  arithInPlace = false;
   /** `stats sizes` counts items with at least this CAS; -1 while sizes tracking is off. */
   sizesCasMin = -1;
   /** Where every client-visible change is sent (persistence), or null. */
@@ -305,9 +328,9 @@ export class Cache {
   /**
    * memcached's do_store_item: links the item from `beginStore` according to `mode`.
    * `casIn` 0 means no CAS given. With `invalidate` (meta's I flag) a CAS older than the
-   * item's stores the value but marks it stale. On success `lastCas` holds the new CAS.
+   * item's stores the value but marks it stale. Returns the new CAS, or why nothing was stored.
    */
-  commitStore(h: number, mode: StoreMode, casIn: number, invalidate: boolean): StoreResult {
+  commitStore(h: number, mode: StoreMode, casIn: number, invalidate: boolean): StoreOutcome {
     const e = this.engine;
     const c = this.counters;
     c.cmdSet++;
@@ -365,14 +388,16 @@ export class Cache {
     }
   }
 
-  /** Links `h` with a new CAS; `old` is the live item it replaces, -1 if none, undefined if not known (see Engine.link). */
-  private linkNew(h: number, now: number, old?: number): StoreResult {
+  /**
+   * Links `h` with a new CAS, which it returns; `old` is the live item it replaces, -1 if none,
+   * undefined if not known (see Engine.link).
+   */
+  private linkNew(h: number, now: number, old?: number): number {
     const e = this.engine;
     e.setCas(h, this.nextCas());
     e.link(h, now, old);
-    this.lastCas = e.cas(h);
     this.journal?.stored(h);
-    return StoreResult.stored;
+    return e.cas(h);
   }
 
   /** Unlinks a live item on a client's behalf. */
@@ -397,23 +422,29 @@ export class Cache {
     return h < 0 ? -1 : h;
   }
 
-  /** delete: unlinks a live item. */
-  delete(key: Uint8Array, start: number, end: number): boolean {
+  /**
+   * delete: unlinks a live item; with `casIn` (binary DELETE's CAS, 0 = none) only the item
+   * with that CAS. A CAS mismatch counts neither a hit nor a miss, as in memcached.
+   */
+  delete(key: Uint8Array, start: number, end: number, casIn = 0): DeleteResult {
     const h = this.lookup(key, start, end, false);
     if (h < 0) {
       this.counters.deleteMisses++;
-      return false;
+      return DeleteResult.notFound;
     }
+    if (casIn !== 0 && this.engine.cas(h) !== casIn) return DeleteResult.exists;
     this.counters.deleteHits++;
     this.countClass(h, S.deleteHits);
     this.remove(h);
-    return true;
+    return DeleteResult.deleted;
   }
 
   /**
    * memcached's do_add_delta: incr wraps at 2^64, decr floors at 0. A result no longer than
-   * the old value is written in place, padded with spaces, exactly as memcached does.
-   * The new value is left in `arithValue`, the new CAS in `lastCas`.
+   * the old value is written in place, padded with spaces, exactly as memcached does. On a
+   * miss with a `seed` the item is created with the seed's value (flags 0) and the miss is
+   * not counted, as memcached's binary incr and meta's ma do. memcached writes in place only
+   * when no pending reply holds the item (its refcount); `held` says whether one does.
    */
   arith(
     key: Uint8Array,
@@ -422,32 +453,31 @@ export class Cache {
     incr: boolean,
     delta: bigint,
     casIn: number,
-    countMiss = true,
-  ): ArithResult {
+    seed: ArithSeed | null = null,
+    held: ((h: number) => boolean) | null = null,
+  ): ArithOutcome {
     const e = this.engine;
     const c = this.counters;
     const h = this.lookup(key, start, end, false);
     if (h < 0) {
-      if (countMiss) {
-        if (incr) c.incrMisses++;
-        else c.decrMisses++;
-      }
-      return ArithResult.notFound;
+      if (seed !== null) return this.createNumber(key, start, end, seed);
+      if (incr) c.incrMisses++;
+      else c.decrMisses++;
+      return ARITH_NOT_FOUND;
     }
     const len = e.valueLength(h);
     // As memcached: empty and chunked values are never numbers.
-    if (len === 0 || e.chunked(h)) return ArithResult.nonNumeric;
-    if (casIn !== 0 && e.cas(h) !== casIn) return ArithResult.casMismatch;
+    if (len === 0 || e.chunked(h)) return ARITH_NON_NUMERIC;
+    if (casIn !== 0 && e.cas(h) !== casIn) return ARITH_CAS_MISMATCH;
     const current = parseStoredNumber(e.valueBuffer(h), e.valueStart(h), e.valueStart(h) + len);
-    if (current < 0n) return ArithResult.nonNumeric;
+    if (current < 0n) return ARITH_NON_NUMERIC;
     const value = incr ? (current + delta) & U64_MASK : delta > current ? 0n : current - delta;
     if (incr) c.incrHits++;
     else c.decrHits++;
     this.countClass(h, incr ? S.incrHits : S.decrHits);
     const digits = value.toString();
     const now = this.now();
-    this.arithValue = value;
-    if (digits.length <= len) {
+    if (digits.length <= len && (held === null || !held(h))) {
       e.preserve(h);
       const buf = e.valueBuffer(h);
       const at = e.valueStart(h);
@@ -456,23 +486,18 @@ export class Cache {
       e.setCas(h, this.nextCas());
       e.update(h, now);
       this.journal?.stored(h);
-      this.lastCas = e.cas(h);
-      this.arithHandle = h;
-      this.arithInPlace = true;
-      return ArithResult.ok;
+      return { code: ArithResult.ok, value, cas: e.cas(h), handle: h, inPlace: true };
     }
     e.pin(h);
     const n = e.alloc(e.keyBuffer(h), e.keyStart(h), e.keyStart(h) + e.keyLength(h), e.flags(h), digits.length);
     e.unpin();
-    if (n < 0) return ArithResult.noMemory;
+    if (n < 0) return ARITH_NO_MEMORY;
     const buf = e.valueBuffer(n);
     const at = e.valueStart(n);
     for (let i = 0; i < digits.length; i++) buf[at + i] = digits.charCodeAt(i);
     e.setExptime(n, e.exptime(h));
-    this.linkNew(n, now, h);
-    this.arithHandle = n;
-    this.arithInPlace = false;
-    return ArithResult.ok;
+    const cas = this.linkNew(n, now, h);
+    return { code: ArithResult.ok, value, cas, handle: n, inPlace: false };
   }
 
   /** Sets an item's absolute exptime (meta's T and N flags). */
@@ -592,20 +617,18 @@ export class Cache {
     return DeleteResult.deleted;
   }
 
-  /**
-   * ma's N flag on a miss: adds the item holding `digits`, with no flags and no exptime.
-   * Returns its handle, or -1 when there is no memory for it.
-   */
-  createNumber(key: Uint8Array, start: number, end: number, digits: string): number {
+  /** arith's miss with a seed: adds the item holding the seed's value, with no flags. */
+  private createNumber(key: Uint8Array, start: number, end: number, seed: ArithSeed): ArithOutcome {
     const e = this.engine;
+    const digits = seed.initial.toString();
     const h = e.alloc(key, start, end, 0, digits.length);
-    if (h < 0) return -1;
+    if (h < 0) return ARITH_NO_MEMORY_TO_CREATE;
     const buf = e.valueBuffer(h);
     const at = e.valueStart(h);
     for (let i = 0; i < digits.length; i++) buf[at + i] = digits.charCodeAt(i);
-    e.setExptime(h, 0);
-    this.linkNew(h, this.now());
-    return h;
+    e.setExptime(h, seed.exptime);
+    const cas = this.linkNew(h, this.now());
+    return { code: ArithResult.created, value: seed.initial, cas, handle: h, inPlace: true };
   }
 
   /**

@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { type TestServer, startOurs } from "../oracle/servers.ts";
 
@@ -17,10 +17,14 @@ before(async () => {
 });
 after(() => server.stop());
 
-/** Runs a libmemcached tool (text protocol, its default); returns exit code and output. */
+/** Runs a libmemcached tool (text protocol unless --binary is given); returns exit code and output. */
 async function tool(name: string, ...args: string[]): Promise<{ code: number; stdout: string }> {
+  return toolOn(servers, name, ...args);
+}
+
+async function toolOn(target: string, name: string, ...args: string[]): Promise<{ code: number; stdout: string }> {
   try {
-    const r = await run(name, [servers, ...args], { timeout: 10000 });
+    const r = await run(name, [target, ...args], { timeout: 10000 });
     return { code: 0, stdout: r.stdout };
   } catch (err) {
     const e = err as { code?: number | string; stdout?: string };
@@ -49,4 +53,45 @@ test("memcstat reads our stats", async () => {
   assert.match(r.stdout, /Server: 127\.0\.0\.1 \(\d+\)/);
   assert.match(r.stdout, /version: 1\.6\.\d+/);
   assert.match(r.stdout, /curr_connections: \d+/);
+});
+
+describe("libmemcached tools in binary mode (--binary)", () => {
+  test("memccp, memccat, memctouch, memcrm and memcflush", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mcts-tools-"));
+    const file = join(dir, "binary.txt");
+    writeFileSync(file, "sent in binary\n");
+    assert.equal((await tool("memccp", "--binary", file)).code, 0);
+    const key = basename(file);
+    assert.equal((await tool("memccat", "--binary", key)).stdout, "sent in binary\n\n");
+    assert.equal((await tool("memctouch", "--binary", "--expire=100", key)).code, 0);
+    assert.equal((await tool("memcrm", "--binary", key)).code, 0);
+    assert.notEqual((await tool("memccat", "--binary", key)).code, 0);
+    assert.equal((await tool("memccp", "--binary", file)).code, 0);
+    assert.equal((await tool("memcflush", "--binary")).code, 0);
+    assert.notEqual((await tool("memccat", "--binary", key)).code, 0);
+  });
+
+  test("memcstat reads our stats over the binary protocol", async () => {
+    const r = await tool("memcstat", "--binary");
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /version: 1\.6\.\d+/);
+    assert.match(r.stdout, /cmd_get: \d+/);
+  });
+
+  test("with -S the tools authenticate with --username and --password", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mcts-tools-sasl-"));
+    const pwdb = join(dir, "pwdb");
+    writeFileSync(pwdb, "tool:pa55\n");
+    const sasl = await startOurs(["-S"], undefined, { MEMCACHED_SASL_PWDB: pwdb });
+    try {
+      const target = `--servers=127.0.0.1:${sasl.port}`;
+      const file = join(dir, "secret.txt");
+      writeFileSync(file, "authenticated\n");
+      assert.equal((await toolOn(target, "memccp", "--binary", "--username=tool", "--password=pa55", file)).code, 0);
+      assert.equal((await toolOn(target, "memccat", "--binary", "--username=tool", "--password=pa55", "secret.txt")).stdout, "authenticated\n\n");
+      assert.notEqual((await toolOn(target, "memccat", "--binary", "--username=tool", "--password=wrong", "secret.txt")).code, 0);
+    } finally {
+      await sasl.stop();
+    }
+  });
 });

@@ -19,6 +19,10 @@ export interface Case {
   name: string;
   /** Server arguments given to both memcached and memcached-ts. */
   args?: string[];
+  /** Binary protocol: replies are shown packet by packet, with every header field. */
+  binary?: boolean;
+  /** Both servers run with -S and the same users (see test/oracle/sasl.ts). */
+  sasl?: boolean;
   steps: Step[];
   /** Case-specific volatile text (fd numbers, ephemeral ports): every match becomes "*". */
   mask?: RegExp[];
@@ -89,6 +93,51 @@ function normalizeMeta(line: string): string {
   return line;
 }
 
+/** Volatile stats in binary STAT responses, as in text: `*` for the value. */
+function binaryStatValue(name: string, value: string): string {
+  return VOLATILE_STATS.has(name) || /^items:\d+:age(?:_hot|_warm)?$/.test(name) ? "*" : value;
+}
+
+function inline(b: Buffer): string {
+  return escape(b).replace(/\n\n/g, "\\n");
+}
+
+/**
+ * Binary responses, one line per packet with every header field (magic 0x81 implied), so a
+ * difference names the field; bytes that do not form a whole packet are shown raw.
+ */
+export function describeBinary(b: Buffer): string {
+  const lines: string[] = [];
+  let at = 0;
+  while (at + 24 <= b.length && b[at] === 0x81) {
+    const bodyLength = b.readUInt32BE(at + 8);
+    if (at + 24 + bodyLength > b.length) break;
+    const op = b[at + 1];
+    const extLength = b[at + 4];
+    const body = b.subarray(at + 24, at + 24 + bodyLength);
+    const key = body.subarray(extLength, extLength + b.readUInt16BE(at + 2));
+    const name = key.toString("latin1");
+    let value = inline(body.subarray(extLength + key.length));
+    if (op === 0x10) value = binaryStatValue(name, value);
+    if (!(op === 0x10 && OUR_STATS.has(name))) {
+      const fields = [
+        `op=${op.toString(16).padStart(2, "0")}`,
+        `status=${b.readUInt16BE(at + 6).toString(16)}`,
+        `type=${b[at + 5]}`,
+        `opaque=${b.readUInt32BE(at + 12).toString(16)}`,
+        `cas=${b.readBigUInt64BE(at + 16)}`,
+        `ext=${body.subarray(0, extLength).toString("hex")}`,
+        `key=${inline(key)}`,
+        `value=${value}`,
+      ];
+      lines.push(`  ${fields.join(" ")}`);
+    }
+    at += 24 + bodyLength;
+  }
+  if (at < b.length) lines.push(`  raw ${inline(b.subarray(at))}`);
+  return lines.length === 0 ? "" : `\n${lines.join("\n")}`;
+}
+
 /** The normalizations every comparison applies; each is a documented legitimate difference. */
 export function normalize(transcript: string): string {
   return transcript
@@ -148,7 +197,8 @@ export async function play(port: number, c: Case, patience = 1): Promise<string>
       await cl.settle((s.quietMs ?? 60) * patience);
       const sent = Buffer.concat(parts.map((p) => (Buffer.isBuffer(p) ? p : Buffer.from(p, "latin1"))));
       const shown = sent.length > 300 ? Buffer.concat([sent.subarray(0, 120), Buffer.from(`...(${sent.length} bytes)`)]) : sent;
-      out += `[${n}] >> ${escape(shown)}\n[${n}] << ${escape(cl.take())}${cl.closed ? "\n[closed]" : ""}\n`;
+      const got = cl.take();
+      out += `[${n}] >> ${escape(shown)}\n[${n}] << ${c.binary === true ? describeBinary(got) : escape(got)}${cl.closed ? "\n[closed]" : ""}\n`;
     }
   } finally {
     for (const cl of conns.values()) cl.close();

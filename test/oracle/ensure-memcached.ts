@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 
 function have(): boolean {
-  return spawnSync("memcached", ["-V"], { stdio: "ignore" }).status === 0;
+  return spawnSync("memcached", ["-V"], { stdio: "ignore" }).status === 0 && spawnSync("saslpasswd2", ["-v"], { stdio: "ignore" }).error === undefined;
 }
 
 if (!have()) {
@@ -15,7 +15,7 @@ if (!have()) {
   if (root && apt) {
     process.stderr.write("memcached (the test oracle) is missing: installing Debian's package\n");
     execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit" });
-    execFileSync("apt-get", ["install", "-y", "-qq", "memcached", "libmemcached-tools"], {
+    execFileSync("apt-get", ["install", "-y", "-qq", "memcached", "libmemcached-tools", "sasl2-bin"], {
       stdio: "inherit",
       env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
     });
@@ -23,7 +23,7 @@ if (!have()) {
   if (!have()) {
     process.stderr.write(
       "memcached is required by the conformance tests and is not installed.\n" +
-        "Install it (Debian/Ubuntu: sudo apt-get install -y memcached libmemcached-tools) and run the tests again.\n",
+        "Install it (Debian/Ubuntu: sudo apt-get install -y memcached libmemcached-tools sasl2-bin) and run the tests again.\n",
     );
     process.exit(1);
   }

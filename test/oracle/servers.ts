@@ -40,13 +40,14 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** A real memcached on a free loopback port (the oracle). */
-export async function startMemcached(args: readonly string[] = []): Promise<TestServer> {
+/** A real memcached on a free loopback port (the oracle); `env` adds to its environment. */
+export async function startMemcached(args: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Promise<TestServer> {
   for (let tries = 0; ; tries++) {
     const port = await freePort();
     const user = process.getuid?.() === 0 ? ["-u", "nobody"] : [];
     const child: ChildProcess = spawn("memcached", [...user, "-U", "0", "-l", "127.0.0.1", "-p", String(port), ...args], {
       stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, ...env },
     });
     let exited = false;
     child.once("exit", () => (exited = true));
@@ -69,9 +70,13 @@ export async function startMemcached(args: readonly string[] = []): Promise<Test
   }
 }
 
-/** memcached-ts in this process on a free port, configured by memcached-style args. */
-export async function startOurs(args: readonly string[] = [], clock?: Clock): Promise<TestServer & { server: RunningServer }> {
-  const parsed = parseCli(["-p", "0", "-l", "127.0.0.1", ...args]);
+/** memcached-ts in this process on a free port, configured by memcached-style args and `env`. */
+export async function startOurs(
+  args: readonly string[] = [],
+  clock?: Clock,
+  env: Readonly<Record<string, string>> = {},
+): Promise<TestServer & { server: RunningServer }> {
+  const parsed = parseCli(["-p", "0", "-l", "127.0.0.1", ...args], env);
   if (parsed.kind !== "run") throw new Error("bad test args");
   const server = await startServer(parsed.settings, silentLogger(), { clock });
   return { port: server.port, server, stop: () => server.close() };

@@ -178,3 +178,29 @@ test("persistence config file keys are the long option names", () => {
   assert.equal(s.sync, "no");
   assert.equal(s.snapshotInterval, 30);
 });
+
+/** memcached's own message for the same arguments (it checks them before anything else). */
+function memcachedError(args: string[]): string {
+  return spawnSync("memcached", args, { encoding: "utf8" }).stderr.trim();
+}
+
+test("-B picks the protocols; bad values and -S with ASCII fail with memcached's messages", () => {
+  assert.equal(run([]).protocol, "auto");
+  assert.equal(run(["-B", "ascii"]).protocol, "ascii");
+  assert.equal(run(["--protocol", "binary"]).protocol, "binary");
+  assert.equal(run(["-B", "auto"]).protocol, "auto");
+  for (const args of [["-B", "foo"], ["-B", ""], ["-S", "-B", "ascii"], ["-S", "-B", "auto"]]) {
+    assert.throws(() => parseCli(args), (err: Error) => err instanceof SettingsError && err.message === memcachedError(args), args.join(" "));
+  }
+});
+
+test("-S forces the binary protocol and takes the password file from MEMCACHED_SASL_PWDB", () => {
+  const r = parseCli(["-S"], { MEMCACHED_SASL_PWDB: "/etc/pw" });
+  assert.equal(r.kind, "run");
+  if (r.kind !== "run") return;
+  assert.equal(r.settings.sasl, true);
+  assert.equal(r.settings.protocol, "binary");
+  assert.equal(r.settings.saslPwdb, "/etc/pw");
+  const b = parseCli(["-S", "-B", "binary"], {});
+  assert.equal(b.kind === "run" && b.settings.saslPwdb, null);
+});

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ALLOC_TOO_LARGE, ItemBits } from "../../src/store/engine.ts";
-import { ArithResult, type Cache, DeleteResult, KEY_BINARY_BIT, StoreMode, StoreResult, WinToken } from "../../src/store/cache.ts";
+import { ArithResult, type Cache, DeleteResult, KEY_BINARY_BIT, type StoreOutcome, StoreMode, StoreResult, WinToken } from "../../src/store/cache.ts";
 import { testStore as setup, valueOf } from "./fixture.ts";
 
 const K = (s: string): Buffer => Buffer.from(s);
 
-function store(cache: Cache, key: string, value: string, ttl = 0, mode: StoreMode = StoreMode.set, cas = 0, invalidate = false): StoreResult {
+function store(cache: Cache, key: string, value: string, ttl = 0, mode: StoreMode = StoreMode.set, cas = 0, invalidate = false): StoreOutcome {
   const k = K(key);
   const h = cache.beginStore(mode, k, 0, k.length, 0, cache.absoluteExptime(ttl), value.length);
   assert.ok(h >= 0);
@@ -74,7 +74,7 @@ test("a set with an older CAS and invalidate stores a stale value that keeps TTL
   store(cache, "a", "v1", 100);
   store(cache, "a", "v2", 200);
   cache.winTokens(find(cache, "a"), true);
-  assert.equal(store(cache, "a", "v0", 0, StoreMode.cas, 1, true), StoreResult.stored);
+  assert.ok(store(cache, "a", "v0", 0, StoreMode.cas, 1, true) > 0, "stored");
   const h = find(cache, "a");
   assert.equal(value(cache, h), "v0");
   assert.equal(cache.engine.exptime(h), cache.now() + 200);
@@ -82,25 +82,44 @@ test("a set with an older CAS and invalidate stores a stale value that keeps TTL
   assert.equal(store(cache, "a", "v9", 0, StoreMode.cas, 99, true), StoreResult.exists, "a newer CAS still fails");
 });
 
-test("createNumber adds a counter arith can then update in place", () => {
+test("arith with a seed creates a counter it can then update in place", () => {
   const { cache } = setup();
-  const h = cache.createNumber(K("n"), 0, 1, "10");
-  assert.ok(h >= 0);
-  assert.equal(cache.arith(K("n"), 0, 1, false, 3n, 0), ArithResult.ok);
-  assert.equal(cache.arithValue, 7n);
-  assert.equal(cache.arithInPlace, true);
-  assert.equal(value(cache, cache.arithHandle), "7 ");
-  assert.equal(cache.arith(K("n"), 0, 1, true, 1000n, 0), ArithResult.ok);
-  assert.equal(cache.arithInPlace, false);
-  assert.equal(value(cache, cache.arithHandle), "1007");
-  assert.equal(cache.arithHandle, find(cache, "n"));
+  const created = cache.arith(K("n"), 0, 1, true, 5n, 0, { initial: 10n, exptime: cache.absoluteExptime(100) });
+  assert.equal(created.code, ArithResult.created);
+  assert.equal(created.value, 10n);
+  assert.equal(cache.engine.exptime(created.handle), cache.now() + 100);
+  assert.equal(created.cas, cache.engine.cas(created.handle));
+  const down = cache.arith(K("n"), 0, 1, false, 3n, 0);
+  assert.equal(down.code, ArithResult.ok);
+  assert.equal(down.value, 7n);
+  assert.equal(down.inPlace, true);
+  assert.equal(value(cache, down.handle), "7 ");
+  assert.equal(down.cas, created.cas + 1);
+  const up = cache.arith(K("n"), 0, 1, true, 1000n, 0);
+  assert.equal(up.code, ArithResult.ok);
+  assert.equal(up.inPlace, false);
+  assert.equal(value(cache, up.handle), "1007");
+  assert.equal(up.handle, find(cache, "n"));
+  assert.equal(cache.arith(K("n"), 0, 1, true, 1n, 1).code, ArithResult.casMismatch);
+});
+
+test("delete with a CAS removes only the item with that CAS and counts no miss on a mismatch", () => {
+  const { cache } = setup();
+  const counters = cache.counters;
+  const cas = store(cache, "a", "v");
+  assert.equal(cache.delete(K("a"), 0, 1, cas + 1), DeleteResult.exists);
+  assert.equal(counters.deleteMisses, 0);
+  assert.equal(counters.deleteHits, 0);
+  assert.equal(cache.delete(K("a"), 0, 1, cas), DeleteResult.deleted);
+  assert.equal(cache.delete(K("a"), 0, 1, cas), DeleteResult.notFound);
+  assert.equal(counters.deleteMisses, 1);
 });
 
 test("arith misses are counted unless the caller will create the item", () => {
   const { cache } = setup();
-  assert.equal(cache.arith(K("n"), 0, 1, true, 1n, 0, false), ArithResult.notFound);
+  assert.equal(cache.arith(K("n"), 0, 1, true, 1n, 0, { initial: 0n, exptime: 0 }).code, ArithResult.created);
   assert.equal(cache.counters.incrMisses, 0);
-  assert.equal(cache.arith(K("n"), 0, 1, true, 1n, 0), ArithResult.notFound);
+  assert.equal(cache.arith(K("m"), 0, 1, true, 1n, 0).code, ArithResult.notFound);
   assert.equal(cache.counters.incrMisses, 1);
 });
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { ALLOC_NO_MEMORY } from "../../src/store/engine.ts";
-import { ArithResult, Cache, StoreMode, StoreResult } from "../../src/store/cache.ts";
+import { ArithResult, Cache, StoreMode } from "../../src/store/cache.ts";
 import { checkIntegrity } from "../../src/store/integrity.ts";
 import { Arena, H, Seg } from "../../src/store/arena.ts";
 import { C } from "../../src/store/class-stats.ts";
@@ -41,7 +41,7 @@ test("slab classes are exactly memcached's (its -vv table), for default and cust
 test("hash index finds every item while it grows, and after", () => {
   const { cache, engine } = setup({ limitBytes: 64 * 1024 * 1024 });
   const n = 150_000;
-  for (let i = 0; i < n; i++) assert.equal(set(cache, `k${i}`, 10), StoreResult.stored);
+  for (let i = 0; i < n; i++) assert.ok(set(cache, `k${i}`, 10) > 0, "stored");
   assert.equal(engine.count(), n);
   assert.ok(engine.index.power > 16, "the table grew");
   for (let i = 0; i < n; i += 7) assert.ok(get(cache, `k${i}`) >= 0, `k${i} found`);
@@ -121,7 +121,7 @@ test("automove: pages follow a change of value sizes", () => {
 test("large values get pages back from small items when memory is full", () => {
   const { cache, engine } = setup({ limitBytes: 4 * 1024 * 1024 });
   for (let i = 0; i < 20_000; i++) set(cache, `s${i}`, 200);
-  assert.equal(set(cache, "large", 900_000), StoreResult.stored);
+  assert.ok(set(cache, "large", 900_000) > 0, "stored");
   const h = get(cache, "large");
   assert.ok(h >= 0);
   assert.equal(engine.valueLength(h), 900_000);
@@ -175,7 +175,7 @@ test("chunked values survive page moves of both their header and their data chun
 
 test("releasing a page with no room elsewhere evicts its items, chunked ones with all their chunks", () => {
   const { cache, engine } = setup({ limitBytes: 32 * 1024 * 1024, maxItemSize: 4 * 1024 * 1024 });
-  for (let i = 0; i < 6; i++) assert.equal(set(cache, `big${i}`, 1_200_000), StoreResult.stored);
+  for (let i = 0; i < 6; i++) assert.ok(set(cache, `big${i}`, 1_200_000) > 0, "stored");
   const largest = engine.classes.largest;
   const dataChunks = engine.classPages[largest].length * engine.classes.perSlab[largest] - engine.freeCount[largest];
   assert.equal(dataChunks, 6 * 3);
@@ -233,19 +233,19 @@ test("append and incr under eviction pressure never evict the item they read", (
     for (let i = 0; i < n; i++) set(cache, `g${next++}`, 40);
   };
   newer(perPage + 500);
-  assert.equal(storeValue(cache, "n", Buffer.from("99")), StoreResult.stored);
+  assert.ok(storeValue(cache, "n", Buffer.from("99")) > 0, "stored");
   newer(perPage - 1);
   const n = Buffer.from("n");
   assert.equal(engine.tail(1, Seg.cold), engine.find(n, 0, 1), "n is the next to go");
-  assert.equal(cache.arith(n, 0, 1, true, 1n, 0), ArithResult.ok);
+  assert.equal(cache.arith(n, 0, 1, true, 1n, 0).code, ArithResult.ok);
   assert.ok(valueOf(cache, cache.get(n, 0, 1, false, 0)).equals(Buffer.from("100")));
   // The append's own data block takes the oldest item, as in memcached, so "a" goes second.
   newer(1);
-  assert.equal(storeValue(cache, "a", Buffer.from("x".repeat(30))), StoreResult.stored);
+  assert.ok(storeValue(cache, "a", Buffer.from("x".repeat(30))) > 0, "stored");
   newer(perPage - 2);
   const a = Buffer.from("a");
   assert.equal(engine.arena.i32[engine.tail(1, Seg.cold) * 2 + H.prev], engine.find(a, 0, 1), "a is the second to go");
-  assert.equal(storeValue(cache, "a", Buffer.from("y".repeat(10)), 0, StoreMode.append), StoreResult.stored);
+  assert.ok(storeValue(cache, "a", Buffer.from("y".repeat(10)), 0, StoreMode.append) > 0, "stored");
   assert.ok(valueOf(cache, cache.get(a, 0, 1, false, 0)).equals(Buffer.from("x".repeat(30) + "y".repeat(10))));
   assert.ok(engine.classStats.get(1, C.lrutail_reflocked) >= 2, "the pinned tail was skipped");
   assert.deepEqual(checkIntegrity(engine), []);

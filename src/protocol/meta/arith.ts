@@ -37,34 +37,37 @@ export function metaArith(s: TextSession, buf: Uint8Array, f: MetaFlags, key: Me
   let created = false;
   /**
    * Whether T and N change the stored item. When the value moved to a longer item memcached
-   * works on the old one (see Cache.arithInPlace): T is lost, yet a later `t` shows it.
+   * works on the old one (see ArithOutcome.inPlace): T is lost, yet a later `t` shows it.
    */
   let live = true;
   let digits = "";
   let quiet = false;
-  switch (cache.arith(key.buf, key.start, key.end, incr, f.delta, f.hasCas ? f.reqCas : 0, !f.vivify)) {
+  // N creates the item with no exptime: N sets it at its place in the flag order, below.
+  const seed = f.vivify ? { initial: f.initial, exptime: 0 } : null;
+  const r = cache.arith(key.buf, key.start, key.end, incr, f.delta, f.hasCas ? f.reqCas : 0, seed, s.heldItems());
+  switch (r.code) {
     case ArithResult.ok:
-      h = cache.arithHandle;
-      live = cache.arithInPlace;
-      digits = cache.arithValue.toString();
+      h = r.handle;
+      live = r.inPlace;
+      digits = r.value.toString();
       quiet = f.noReply;
+      break;
+    case ArithResult.created:
+      h = r.handle;
+      digits = r.value.toString();
+      created = true;
       break;
     case ArithResult.nonNumeric:
       return out.bytes(R.nonNumeric);
     case ArithResult.noMemory:
       return out.bytes(R.outOfMemory);
+    case ArithResult.noMemoryToCreate:
+      return out.bytes(M.maNoMemory);
     case ArithResult.casMismatch:
       out.bytes(M.ex);
       break;
     default:
-      if (!f.vivify) {
-        out.bytes(M.nf);
-        break;
-      }
-      digits = f.initial.toString();
-      h = cache.createNumber(key.buf, key.start, key.end, digits);
-      if (h < 0) return out.bytes(M.maNoMemory);
-      created = true;
+      out.bytes(M.nf);
   }
 
   const last = n - 1;

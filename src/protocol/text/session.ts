@@ -1,18 +1,16 @@
 import type { ServerContext } from "../../server/context.ts";
-import { ArithResult, type Cache, StoreMode, StoreResult } from "../../store/cache.ts";
-import { ALLOC_TOO_LARGE } from "../../store/engine.ts";
-import { writeStats } from "../../stats/stats-text.ts";
-import { type ParsedNumber, parseI32, parseU32, parseU64 } from "../numbers.ts";
+import { type Cache, StoreMode } from "../../store/cache.ts";
 import type { OutBuffer } from "../out-buffer.ts";
+import type { ProtocolSession } from "../session.ts";
 import { lruCrawlerCommand } from "./lru-crawler.ts";
 import { lruCommand, slabsCommand, snapshotCommand } from "./admin.ts";
+import { ClassicCommands } from "./classic.ts";
 import { R } from "./replies.ts";
+import { statsCommand } from "./stats.ts";
 import { Tokens } from "./tokens.ts";
 import { MEMCACHED_VERSION } from "../../version.ts";
 
 export const KEY_MAX_LENGTH = 250;
-/** memcached's MAX_NUMBER_OF_SLAB_CLASSES: the bound on `stats cachedump`'s class id. */
-const MAX_SLAB_CLASSES = 64;
 /** memcached closes a connection whose first 2048 bytes hold no newline, unless it is a get. */
 const MAX_LINE_WITHOUT_NEWLINE = 2048;
 /**
@@ -31,16 +29,17 @@ export interface ValueSink {
 }
 
 /**
- * One connection's text protocol state: parses complete lines from the bytes it is given,
- * reads data blocks straight into item memory, and appends every reply to `out`. The caller
- * keeps bytes this returns as unconsumed and presents them again with the next read.
+ * One connection's text protocol framing: parses complete lines from the bytes it is given,
+ * dispatches them (classic commands in classic.ts, `stats` in stats.ts, meta through the
+ * `meta` hook), reads data blocks straight into item memory, and decides when replies may be
+ * written. The caller keeps bytes this returns as unconsumed and presents them again with the
+ * next read.
  */
-export class TextSession {
+export class TextSession implements ProtocolSession {
   readonly ctx: ServerContext;
   readonly cache: Cache;
   readonly out: OutBuffer;
   readonly tokens = new Tokens();
-  private readonly num: ParsedNumber = { ok: false, value: 0 };
   /** Set when the connection must close once `out` is flushed. */
   closing = false;
   noreply = false;
@@ -50,7 +49,8 @@ export class TextSession {
   private handle = -1;
   private valueLength = 0;
   private readonly crlf = new Uint8Array(2);
-  private sink: ValueSink = classicStore;
+  private readonly classic = new ClassicCommands();
+  private sink: ValueSink = this.classic;
   /**
    * A reply too long to build at once (metadump): the connection calls it again after each
    * write until it returns true, and no further command is read meanwhile.
@@ -58,10 +58,6 @@ export class TextSession {
   producer: ((out: OutBuffer) => boolean) | null = null;
   /** Meta protocol hook: handles two-letter `m?` commands. */
   meta: ((s: TextSession, buf: Uint8Array, lineStart: number, lineEnd: number) => void) | null = null;
-
-  // The pending classic store command.
-  mode: StoreMode = StoreMode.set;
-  casIn = 0;
 
   constructor(ctx: ServerContext, out: OutBuffer) {
     this.ctx = ctx;
@@ -75,7 +71,7 @@ export class TextSession {
     this.lastCommandAt = this.cache.now();
     this.parsing = true;
     this.fresh = false;
-    if (!this.holding) this.delivered = this.out.len;
+    if (!this.holding) this.written();
     this.budget = this.ctx.settings.reqsPerEvent;
     const pos = this.parse(buf, start, end);
     this.endOfRead();
@@ -125,9 +121,8 @@ export class TextSession {
       if (lineEnd - pos > 1 && buf[lineEnd - 1] === 0x0d) lineEnd--;
       const nul = (buf as Buffer).indexOf(0, pos);
       if (nul >= 0 && nul < lineEnd) lineEnd = nul;
-      this.wrote = false;
-      this.command(buf, pos, lineEnd);
-      if (this.state === State.line) this.done(this.wrote);
+      const wrote = this.command(buf, pos, lineEnd);
+      if (this.state === State.line) this.done(wrote);
       pos = nl + 1;
     }
     return pos;
@@ -148,13 +143,7 @@ export class TextSession {
    * A data block is half read: memcached (in conn_nread) writes nothing until it completes,
    * so the connection holds the replies queued before it.
    */
-  holding = false;
-
-  /**
-   * Set by a command that memcached answers with an immediate write: the classic get family
-   * and meta's `mn` (measured on 1.6.18; `mg` and `ms` do not write at once).
-   */
-  wrote = false;
+  private holding = false;
 
   /** How much of `out` may be written now; the rest waits for the half read data block. */
   writable(): number {
@@ -164,15 +153,38 @@ export class TextSession {
     return n;
   }
 
+  /**
+   * Items that replies queued since memcached's last write reference (mg hits hold theirs
+   * until written): memcached's incr/decr does not change those in place (Cache.arith's `held`).
+   */
+  private readonly held: number[] = [];
+  private readonly isHeld = (h: number): boolean => this.held.includes(h);
+
+  /** A queued reply references item `h` until memcached's next write. */
+  holdItem(h: number): void {
+    this.held.push(h);
+  }
+
+  /** Cache.arith's `held` test, or null while no queued reply references an item. */
+  heldItems(): ((h: number) => boolean) | null {
+    return this.held.length > 0 ? this.isHeld : null;
+  }
+
+  /** memcached writes what is queued. */
+  private written(): void {
+    this.delivered = this.out.len;
+    this.held.length = 0;
+  }
+
   /** After each completed command; `wrote` when the command itself wrote (the get family). */
   private done(wrote: boolean): void {
     if (wrote) {
       this.pending = false;
-      this.delivered = this.out.len;
+      this.written();
     } else this.pending = true;
     if (--this.budget >= 0) return;
     this.pending = false;
-    this.delivered = this.out.len;
+    this.written();
     this.yieldEvent();
   }
 
@@ -186,8 +198,13 @@ export class TextSession {
     this.holding = this.state !== State.line && !this.closing;
     if (this.holding || this.closing || !this.pending) return;
     this.pending = false;
-    this.delivered = this.out.len;
+    this.written();
     if (--this.budget < 0) this.yieldEvent();
+  }
+
+  /** Drops the replies memcached has not written yet (a get with a bad key culls them). */
+  cullUnwritten(): void {
+    this.out.len = this.delivered;
   }
 
   /** memcached's conn_closing: the connection goes without the replies not yet written. */
@@ -278,51 +295,58 @@ export class TextSession {
     return this.noreply;
   }
 
-  /** End of the line being processed, for re-tokenizing long get lines. */
-  private lineEnd = 0;
-
-  private command(buf: Uint8Array, lineStart: number, lineEnd: number): void {
+  /**
+   * Runs one command line; true when memcached answers it with an immediate write (the classic
+   * get family; measured on 1.6.18: `mg` and `ms` do not write at once).
+   */
+  private command(buf: Uint8Array, lineStart: number, lineEnd: number): boolean {
     const t = this.tokens;
     this.noreply = false;
-    this.lineEnd = lineEnd;
     t.tokenize(buf, lineStart, lineEnd);
+    const n = t.count;
+    if (n >= 3 && buf[t.start[0]] === 0x67) {
+      if (t.is(buf, 0, "get")) return this.classic.get(this, buf, lineEnd, false, false);
+      if (t.is(buf, 0, "gets")) return this.classic.get(this, buf, lineEnd, true, false);
+      if (t.is(buf, 0, "gat")) return this.classic.get(this, buf, lineEnd, false, true);
+      if (t.is(buf, 0, "gats")) return this.classic.get(this, buf, lineEnd, true, true);
+    }
+    if (n >= 3 && t.is(buf, 0, "bget")) return this.classic.get(this, buf, lineEnd, false, false);
+    this.otherCommand(buf, lineStart, lineEnd);
+    return false;
+  }
+
+  private otherCommand(buf: Uint8Array, lineStart: number, lineEnd: number): void {
+    const t = this.tokens;
     const n = t.count;
     if (n < 2 || t.length(0) < 2) return this.send(R.error);
     const c0 = buf[t.start[0]];
-    const len0 = t.length(0);
-    if (c0 === 0x6d && len0 === 2) {
+    if (c0 === 0x6d && t.length(0) === 2) {
       if (this.meta !== null) return this.meta(this, buf, lineStart, lineEnd);
       return this.send(R.error);
     }
-    if (c0 === 0x67) {
-      if (n < 3) return this.send(R.error);
-      if (t.is(buf, 0, "get")) return this.get(buf, false, false);
-      if (t.is(buf, 0, "gets")) return this.get(buf, true, false);
-      if (t.is(buf, 0, "gat")) return this.get(buf, false, true);
-      if (t.is(buf, 0, "gats")) return this.get(buf, true, true);
-      return this.send(R.error);
-    }
-    if (t.is(buf, 0, "set")) return this.update(buf, StoreMode.set, n === 6 || n === 7);
-    if (t.is(buf, 0, "add")) return this.update(buf, StoreMode.add, n === 6 || n === 7);
-    if (t.is(buf, 0, "replace")) return this.update(buf, StoreMode.replace, n === 6 || n === 7);
-    if (t.is(buf, 0, "append")) return this.update(buf, StoreMode.append, n === 6 || n === 7);
-    if (t.is(buf, 0, "prepend")) return this.update(buf, StoreMode.prepend, n === 6 || n === 7);
-    if (t.is(buf, 0, "cas")) return this.update(buf, StoreMode.cas, n === 7 || n === 8);
-    if (t.is(buf, 0, "delete")) return n >= 3 && n <= 5 ? this.delete(buf) : this.send(R.error);
-    if (t.is(buf, 0, "incr")) return n === 4 || n === 5 ? this.arith(buf, true) : this.send(R.error);
-    if (t.is(buf, 0, "decr")) return n === 4 || n === 5 ? this.arith(buf, false) : this.send(R.error);
-    if (t.is(buf, 0, "touch")) return n === 4 || n === 5 ? this.touch(buf) : this.send(R.error);
-    if (t.is(buf, 0, "stats")) return this.stats(buf);
-    if (t.is(buf, 0, "shutdown")) return this.shutdown(buf);
-    if (t.is(buf, 0, "cache_memlimit")) return n === 3 || n === 4 ? this.memlimit(buf) : this.send(R.error);
-    if (t.is(buf, 0, "bget")) return n >= 3 ? this.get(buf, false, false) : this.send(R.error);
-    if (t.is(buf, 0, "flush_all")) return n >= 2 && n <= 4 ? this.flushAll(buf) : this.send(R.error);
+    if (c0 === 0x67) return this.send(R.error);
+    const classic = this.classic;
+    if (t.is(buf, 0, "set")) return classic.update(this, buf, StoreMode.set, n === 6 || n === 7);
+    if (t.is(buf, 0, "add")) return classic.update(this, buf, StoreMode.add, n === 6 || n === 7);
+    if (t.is(buf, 0, "replace")) return classic.update(this, buf, StoreMode.replace, n === 6 || n === 7);
+    if (t.is(buf, 0, "append")) return classic.update(this, buf, StoreMode.append, n === 6 || n === 7);
+    if (t.is(buf, 0, "prepend")) return classic.update(this, buf, StoreMode.prepend, n === 6 || n === 7);
+    if (t.is(buf, 0, "cas")) return classic.update(this, buf, StoreMode.cas, n === 7 || n === 8);
+    if (t.is(buf, 0, "delete")) return n >= 3 && n <= 5 ? classic.delete(this, buf) : this.send(R.error);
+    if (t.is(buf, 0, "incr")) return n === 4 || n === 5 ? classic.arith(this, buf, true) : this.send(R.error);
+    if (t.is(buf, 0, "decr")) return n === 4 || n === 5 ? classic.arith(this, buf, false) : this.send(R.error);
+    if (t.is(buf, 0, "touch")) return n === 4 || n === 5 ? classic.touch(this, buf) : this.send(R.error);
+    if (t.is(buf, 0, "stats")) return statsCommand(this, buf);
+    if (t.is(buf, 0, "shutdown")) return classic.shutdown(this, buf);
+    if (t.is(buf, 0, "cache_memlimit")) return n === 3 || n === 4 ? classic.memlimit(this, buf) : this.send(R.error);
+    if (t.is(buf, 0, "bget")) return this.send(R.error);
+    if (t.is(buf, 0, "flush_all")) return n >= 2 && n <= 4 ? classic.flushAll(this, buf) : this.send(R.error);
     if (t.is(buf, 0, "version")) return this.out.ascii(`VERSION ${MEMCACHED_VERSION}\r\n`);
     if (t.is(buf, 0, "quit")) {
       this.closing = true;
       return;
     }
-    if (t.is(buf, 0, "verbosity")) return n === 3 || n === 4 ? this.verbosity(buf) : this.send(R.error);
+    if (t.is(buf, 0, "verbosity")) return n === 3 || n === 4 ? classic.verbosity(this, buf) : this.send(R.error);
     if (t.is(buf, 0, "lru_crawler")) return lruCrawlerCommand(this, buf);
     if (t.is(buf, 0, "slabs")) return slabsCommand(this, buf);
     if (t.is(buf, 0, "lru")) return lruCommand(this, buf);
@@ -332,257 +356,6 @@ export class TextSession {
     if (startsWith(buf, t.start[last], t.end[last], "HTTP/")) return this.drop();
     this.send(R.error);
   }
-
-  private key(i: number): boolean {
-    return this.tokens.length(i) <= KEY_MAX_LENGTH;
-  }
-
-  private get(buf: Uint8Array, withCas: boolean, touch: boolean): void {
-    const t = this.tokens;
-    const out = this.out;
-    const cache = this.cache;
-    const e = cache.engine;
-    let first = 1;
-    let exptime = 0;
-    if (touch) {
-      if (!parseI32(buf, t.start[1], t.end[1], this.num).ok) return this.send(R.invalidExptime);
-      const refused = this.writeRefusal();
-      if (refused !== null) return this.send(refused);
-      exptime = cache.absoluteExptime(this.num.value);
-      first = 2;
-    }
-    for (;;) {
-      const last = t.count - 1;
-      for (let i = first; i < last; i++) {
-        if (!this.key(i)) {
-          // memcached culls every response not yet sent before reporting the bad key.
-          out.len = this.delivered;
-          return this.send(R.badFormat);
-        }
-        const h = cache.get(buf, t.start[i], t.end[i], touch, exptime);
-        if (this.ctx.prefixStats.enabled) this.ctx.prefixStats.recordGet(buf, t.start[i], t.end[i], h >= 0);
-        if (h < 0) continue;
-        const vlen = e.valueLength(h);
-        out.ensure(6 + KEY_MAX_LENGTH + 48 + vlen);
-        out.bytes(R.value);
-        out.bytes(buf, t.start[i], t.end[i]);
-        out.byte(0x20);
-        out.decimal(e.flags(h));
-        out.byte(0x20);
-        out.decimal(vlen);
-        if (withCas) {
-          out.byte(0x20);
-          out.decimal(e.cas(h));
-        }
-        out.crlf();
-        e.readValue(h, out);
-        out.crlf();
-      }
-      if (t.rest < 0) break;
-      // More keys than one tokenization holds: continue with the rest of the line.
-      t.tokenize(buf, t.rest, this.lineEnd);
-      first = 0;
-    }
-    out.bytes(R.end);
-    this.wrote = true;
-  }
-
-
-  private update(buf: Uint8Array, mode: StoreMode, arity: boolean): void {
-    if (!arity) return this.send(R.error);
-    const t = this.tokens;
-    const cache = this.cache;
-    this.noreplyMaybe(buf);
-    if (!this.key(1)) return this.send(R.badFormat);
-    const num = this.num;
-    if (!parseU32(buf, t.start[2], t.end[2], num).ok) return this.send(R.badFormat);
-    const flags = num.value;
-    if (!parseI32(buf, t.start[3], t.end[3], num).ok) return this.send(R.badFormat);
-    const exptime = cache.absoluteExptime(num.value);
-    if (!parseI32(buf, t.start[4], t.end[4], num).ok) return this.send(R.badFormat);
-    const vlen = num.value;
-    let casIn = 0;
-    if (mode === StoreMode.cas) {
-      const v = parseU64(buf, t.start[5], t.end[5]);
-      if (v < 0n) return this.send(R.badFormat);
-      casIn = Number(v);
-    }
-    if (vlen < 0 || vlen > 0x7fff_fffd) return this.send(R.badFormat);
-    const refused = this.writeRefusal();
-    if (refused !== null) {
-      this.send(refused);
-      return this.swallow(vlen + 2);
-    }
-    if (this.ctx.prefixStats.enabled) this.ctx.prefixStats.recordSet(buf, t.start[1], t.end[1]);
-    const h = cache.beginStore(mode, buf, t.start[1], t.end[1], flags, exptime, vlen);
-    if (h < 0) {
-      this.send(h === ALLOC_TOO_LARGE ? R.tooLarge : R.outOfMemoryStoring);
-      return this.swallow(vlen + 2);
-    }
-    this.mode = mode;
-    this.casIn = casIn;
-    this.readInto(h, vlen, classicStore);
-  }
-
-  private delete(buf: Uint8Array): void {
-    const t = this.tokens;
-    const n = t.count;
-    if (n > 3) {
-      const holdIsZero = t.is(buf, 2, "0");
-      const setsNoreply = this.noreplyMaybe(buf);
-      const valid = (n === 4 && (holdIsZero || setsNoreply)) || (n === 5 && holdIsZero && setsNoreply);
-      if (!valid) return this.send(R.deleteUsage);
-    }
-    if (!this.key(1)) return this.send(R.badFormat);
-    if (this.ctx.prefixStats.enabled) this.ctx.prefixStats.recordDelete(buf, t.start[1], t.end[1]);
-    const refused = this.writeRefusal();
-    if (refused !== null) return this.send(refused);
-    this.send(this.cache.delete(buf, t.start[1], t.end[1]) ? R.deleted : R.notFound);
-  }
-
-  private arith(buf: Uint8Array, incr: boolean): void {
-    const t = this.tokens;
-    this.noreplyMaybe(buf);
-    if (!this.key(1)) return this.send(R.badFormat);
-    const delta = parseU64(buf, t.start[2], t.end[2]);
-    if (delta < 0n) return this.send(R.invalidDelta);
-    const refused = this.writeRefusal();
-    if (refused !== null) return this.send(refused);
-    const cache = this.cache;
-    switch (cache.arith(buf, t.start[1], t.end[1], incr, delta, 0)) {
-      case ArithResult.ok:
-        if (this.noreply) {
-          this.noreply = false;
-          return;
-        }
-        this.out.ascii(cache.arithValue.toString());
-        this.out.crlf();
-        return;
-      case ArithResult.notFound:
-        return this.send(R.notFound);
-      case ArithResult.nonNumeric:
-        return this.send(R.nonNumeric);
-      default:
-        return this.send(R.outOfMemory);
-    }
-  }
-
-  private touch(buf: Uint8Array): void {
-    const t = this.tokens;
-    this.noreplyMaybe(buf);
-    if (!this.key(1)) return this.send(R.badFormat);
-    if (!parseI32(buf, t.start[2], t.end[2], this.num).ok) return this.send(R.invalidExptime);
-    const exptime = this.cache.absoluteExptime(this.num.value);
-    const refused = this.writeRefusal();
-    if (refused !== null) return this.send(refused);
-    this.send(this.cache.touch(buf, t.start[1], t.end[1], exptime) ? R.touched : R.notFound);
-  }
-
-  private flushAll(buf: Uint8Array): void {
-    const t = this.tokens;
-    this.noreplyMaybe(buf);
-    if (this.ctx.settings.disableFlush) {
-      this.ctx.counters.cmdFlush++;
-      return this.send(R.flushNotAllowed);
-    }
-    let delay = 0;
-    if (t.count !== (this.noreply ? 3 : 2)) {
-      if (!parseI32(buf, t.start[1], t.end[1], this.num).ok) {
-        this.ctx.counters.cmdFlush++;
-        return this.send(R.invalidExptime);
-      }
-      delay = this.num.value;
-    }
-    const refused = this.writeRefusal();
-    if (refused !== null) return this.send(refused);
-    this.cache.flushAll(delay);
-    this.send(R.ok);
-  }
-
-  private verbosity(buf: Uint8Array): void {
-    const t = this.tokens;
-    this.noreplyMaybe(buf);
-    if (!parseU32(buf, t.start[1], t.end[1], this.num).ok) return this.send(R.badFormat);
-    this.ctx.verbosity = Math.min(this.num.value, 3);
-    this.send(R.ok);
-  }
-
-  private memlimit(buf: Uint8Array): void {
-    const t = this.tokens;
-    this.noreplyMaybe(buf);
-    if (!parseU32(buf, t.start[1], t.end[1], this.num).ok) return this.send(R.error);
-    const mb = this.num.value;
-    if (mb < 8) return this.send(R.memlimitTooSmall);
-    if (mb > 1_000_000_000) return this.send(R.memlimitMegabytes);
-    this.cache.engine.setLimitBytes(mb * 1024 * 1024);
-    this.send(R.ok);
-  }
-
-  private shutdown(buf: Uint8Array): void {
-    const t = this.tokens;
-    if (!this.ctx.settings.enableShutdown) return this.send(R.shutdownDisabled);
-    if (t.count === 2) {
-      this.closing = true;
-      this.ctx.shutdown(false);
-    } else if (t.count === 3 && t.is(buf, 1, "graceful")) {
-      this.closing = true;
-      this.ctx.shutdown(true);
-    } else this.send(R.shutdownBadMode);
-  }
-
-  private stats(buf: Uint8Array): void {
-    const t = this.tokens;
-    if (t.count === 2) {
-      writeStats(this.ctx, "", this.out);
-      return;
-    }
-    const sub = this.tokenString(buf, 1);
-    if (sub === "reset") {
-      this.cache.resetStats();
-      this.ctx.loopDelay.reset();
-      this.ctx.prefixStats.clear();
-      return this.send(R.reset);
-    }
-    if (sub === "detail") return this.statsDetail(t.count < 4 ? "" : this.tokenString(buf, 2));
-    if (sub === "cachedump") return this.cachedump(buf);
-    if (!writeStats(this.ctx, sub, this.out)) this.send(R.error);
-  }
-
-  private tokenString(buf: Uint8Array, i: number): string {
-    return Buffer.from(buf.buffer, buf.byteOffset + this.tokens.start[i], this.tokens.length(i)).toString("latin1");
-  }
-
-  private statsDetail(sub: string): void {
-    const prefix = this.ctx.prefixStats;
-    if (sub === "on" || sub === "off") {
-      prefix.enabled = sub === "on";
-      return this.send(R.ok);
-    }
-    if (sub === "dump") return this.out.ascii(prefix.dump());
-    this.send(R.detailUsage);
-  }
-
-  /** `stats cachedump <class> <limit>`: keys of one slab class (limit 0 = all). */
-  private cachedump(buf: Uint8Array): void {
-    const t = this.tokens;
-    if (t.count < 5) return this.send(R.badCommandLine);
-    const num = this.num;
-    if (!parseU32(buf, t.start[2], t.end[2], num).ok) return this.send(R.badFormat);
-    const id = num.value;
-    if (!parseU32(buf, t.start[3], t.end[3], num).ok) return this.send(R.badFormat);
-    const limit = num.value;
-    if (id >= MAX_SLAB_CLASSES) return this.send(R.illegalSlabId);
-    const e = this.cache.engine;
-    let shown = 0;
-    e.forEach((h) => {
-      if (e.slabClass(h) !== id || (limit !== 0 && shown >= limit) || this.cache.isDead(h)) return;
-      shown++;
-      const key = Buffer.from(e.keyBuffer(h).subarray(e.keyStart(h), e.keyStart(h) + e.keyLength(h))).toString("latin1");
-      const exp = e.exptime(h);
-      this.out.ascii(`ITEM ${key} [${e.valueLength(h)} b; ${exp} s]\r\n`);
-    });
-    this.out.bytes(R.end);
-  }
 }
 
 function startsWith(buf: Uint8Array, start: number, end: number, s: string): boolean {
@@ -590,24 +363,3 @@ function startsWith(buf: Uint8Array, start: number, end: number, s: string): boo
   for (let i = 0; i < s.length; i++) if (buf[start + i] !== s.charCodeAt(i)) return false;
   return true;
 }
-
-/** Completion of set/add/replace/append/prepend/cas. */
-const classicStore: ValueSink = {
-  complete(s: TextSession, h: number, valid: boolean): void {
-    const cache = s.cache;
-    if (!valid) {
-      cache.rejectStore(h);
-      return s.send(R.badDataChunk);
-    }
-    switch (cache.commitStore(h, s.mode, s.casIn, false)) {
-      case StoreResult.stored:
-        return s.send(R.stored);
-      case StoreResult.exists:
-        return s.send(R.exists);
-      case StoreResult.notFound:
-        return s.send(R.notFound);
-      default:
-        return s.send(R.notStored);
-    }
-  },
-};

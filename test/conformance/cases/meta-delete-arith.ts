@@ -39,5 +39,9 @@ export const metaDeleteArith: Case[] = [
   { name: "ma opaque too long", steps: ["ms n 1\r\n1\r\n", `ma n O${"o".repeat(32)}\r\n`, "mg n v\r\n", `ma x O${"o".repeat(32)}\r\n`, `ma y N0 O${"o".repeat(32)}\r\n`, "mg y v\r\n"] },
   { name: "ma too many flags", steps: ["ma n q k O1 C1 I T1 P L v s t f h l u N1 R1 D1\r\n"] },
   { name: "ma mixes with incr", steps: ["ms n 1\r\n5\r\n", "incr n 5\r\n", "ma n v\r\n", "decr n 1\r\n", "ma n MD v\r\n", "get n\r\n"] },
+  // An mg reply references its item until written; memcached's arith then makes a new item.
+  { name: "ma after mg in the same read makes a new item", steps: ["ms n 2\r\n10\r\n", "mg n v\r\nma n MD T99\r\nmg n v t\r\n", "ma n MD\r\nmg n v c\r\n"] },
+  { name: "decr after mg in the same read makes a new item", steps: ["ms n 2\r\n10\r\n", "mg n s\r\ndecr n 1\r\nmg n v\r\nstats\r\n"] },
+  { name: "ma after get in the same read is in place", steps: ["ms n 2\r\n10\r\n", "get n\r\nma n MD v\r\nmg n v\r\n"] },
   { name: "ma stats counters", steps: ["ms n 1\r\n1\r\n", "ma n\r\n", "ma n MD\r\n", "ma x\r\n", "ma x MD\r\n", "ma y N0\r\n", "stats\r\n"] },
 ];

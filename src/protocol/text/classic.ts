@@ -1,0 +1,239 @@
+import { ArithResult, DeleteResult, StoreMode, StoreResult } from "../../store/cache.ts";
+import { ALLOC_TOO_LARGE } from "../../store/engine.ts";
+import { type ParsedNumber, parseI32, parseU32, parseU64 } from "../numbers.ts";
+import { R } from "./replies.ts";
+import { KEY_MAX_LENGTH, type TextSession, type ValueSink } from "./session.ts";
+
+function isKey(s: TextSession, i: number): boolean {
+  return s.tokens.length(i) <= KEY_MAX_LENGTH;
+}
+
+/**
+ * memcached's classic text commands (process_get_command, process_update_command, ...) over
+ * the tokens of the session's current line, each a call into the Cache. One instance per
+ * connection: it keeps the pending store command while its data block is read.
+ */
+export class ClassicCommands implements ValueSink {
+  private readonly num: ParsedNumber = { ok: false, value: 0 };
+  private mode: StoreMode = StoreMode.set;
+  private casIn = 0;
+
+  /** get, gets, gat, gats, bget: true, since memcached writes their replies at once. */
+  get(s: TextSession, buf: Uint8Array, lineEnd: number, withCas: boolean, touch: boolean): boolean {
+    const t = s.tokens;
+    const out = s.out;
+    const cache = s.cache;
+    const e = cache.engine;
+    let first = 1;
+    let exptime = 0;
+    if (touch) {
+      if (!parseI32(buf, t.start[1], t.end[1], this.num).ok) {
+        s.send(R.invalidExptime);
+        return false;
+      }
+      const refused = s.writeRefusal();
+      if (refused !== null) {
+        s.send(refused);
+        return false;
+      }
+      exptime = cache.absoluteExptime(this.num.value);
+      first = 2;
+    }
+    for (;;) {
+      const last = t.count - 1;
+      for (let i = first; i < last; i++) {
+        if (!isKey(s, i)) {
+          // memcached culls every response not yet sent before reporting the bad key.
+          s.cullUnwritten();
+          s.send(R.badFormat);
+          return false;
+        }
+        const h = cache.get(buf, t.start[i], t.end[i], touch, exptime);
+        if (s.ctx.prefixStats.enabled) s.ctx.prefixStats.recordGet(buf, t.start[i], t.end[i], h >= 0);
+        if (h < 0) continue;
+        const vlen = e.valueLength(h);
+        out.ensure(6 + KEY_MAX_LENGTH + 48 + vlen);
+        out.bytes(R.value);
+        out.bytes(buf, t.start[i], t.end[i]);
+        out.byte(0x20);
+        out.decimal(e.flags(h));
+        out.byte(0x20);
+        out.decimal(vlen);
+        if (withCas) {
+          out.byte(0x20);
+          out.decimal(e.cas(h));
+        }
+        out.crlf();
+        e.readValue(h, out);
+        out.crlf();
+      }
+      if (t.rest < 0) break;
+      // More keys than one tokenization holds: continue with the rest of the line.
+      t.tokenize(buf, t.rest, lineEnd);
+      first = 0;
+    }
+    out.bytes(R.end);
+    return true;
+  }
+
+  update(s: TextSession, buf: Uint8Array, mode: StoreMode, arity: boolean): void {
+    if (!arity) return s.send(R.error);
+    const t = s.tokens;
+    const cache = s.cache;
+    s.noreplyMaybe(buf);
+    if (!isKey(s, 1)) return s.send(R.badFormat);
+    const num = this.num;
+    if (!parseU32(buf, t.start[2], t.end[2], num).ok) return s.send(R.badFormat);
+    const flags = num.value;
+    if (!parseI32(buf, t.start[3], t.end[3], num).ok) return s.send(R.badFormat);
+    const exptime = cache.absoluteExptime(num.value);
+    if (!parseI32(buf, t.start[4], t.end[4], num).ok) return s.send(R.badFormat);
+    const vlen = num.value;
+    let casIn = 0;
+    if (mode === StoreMode.cas) {
+      const v = parseU64(buf, t.start[5], t.end[5]);
+      if (v < 0n) return s.send(R.badFormat);
+      casIn = Number(v);
+    }
+    if (vlen < 0 || vlen > 0x7fff_fffd) return s.send(R.badFormat);
+    const refused = s.writeRefusal();
+    if (refused !== null) {
+      s.send(refused);
+      return s.swallow(vlen + 2);
+    }
+    if (s.ctx.prefixStats.enabled) s.ctx.prefixStats.recordSet(buf, t.start[1], t.end[1]);
+    const h = cache.beginStore(mode, buf, t.start[1], t.end[1], flags, exptime, vlen);
+    if (h < 0) {
+      s.send(h === ALLOC_TOO_LARGE ? R.tooLarge : R.outOfMemoryStoring);
+      return s.swallow(vlen + 2);
+    }
+    this.mode = mode;
+    this.casIn = casIn;
+    s.readInto(h, vlen, this);
+  }
+
+  delete(s: TextSession, buf: Uint8Array): void {
+    const t = s.tokens;
+    const n = t.count;
+    if (n > 3) {
+      const holdIsZero = t.is(buf, 2, "0");
+      const setsNoreply = s.noreplyMaybe(buf);
+      const valid = (n === 4 && (holdIsZero || setsNoreply)) || (n === 5 && holdIsZero && setsNoreply);
+      if (!valid) return s.send(R.deleteUsage);
+    }
+    if (!isKey(s, 1)) return s.send(R.badFormat);
+    if (s.ctx.prefixStats.enabled) s.ctx.prefixStats.recordDelete(buf, t.start[1], t.end[1]);
+    const refused = s.writeRefusal();
+    if (refused !== null) return s.send(refused);
+    s.send(s.cache.delete(buf, t.start[1], t.end[1]) === DeleteResult.deleted ? R.deleted : R.notFound);
+  }
+
+  arith(s: TextSession, buf: Uint8Array, incr: boolean): void {
+    const t = s.tokens;
+    s.noreplyMaybe(buf);
+    if (!isKey(s, 1)) return s.send(R.badFormat);
+    const delta = parseU64(buf, t.start[2], t.end[2]);
+    if (delta < 0n) return s.send(R.invalidDelta);
+    const refused = s.writeRefusal();
+    if (refused !== null) return s.send(refused);
+    const r = s.cache.arith(buf, t.start[1], t.end[1], incr, delta, 0, null, s.heldItems());
+    switch (r.code) {
+      case ArithResult.ok:
+        if (s.noreply) {
+          s.noreply = false;
+          return;
+        }
+        s.out.ascii(r.value.toString());
+        s.out.crlf();
+        return;
+      case ArithResult.notFound:
+        return s.send(R.notFound);
+      case ArithResult.nonNumeric:
+        return s.send(R.nonNumeric);
+      default:
+        return s.send(R.outOfMemory);
+    }
+  }
+
+  touch(s: TextSession, buf: Uint8Array): void {
+    const t = s.tokens;
+    s.noreplyMaybe(buf);
+    if (!isKey(s, 1)) return s.send(R.badFormat);
+    if (!parseI32(buf, t.start[2], t.end[2], this.num).ok) return s.send(R.invalidExptime);
+    const exptime = s.cache.absoluteExptime(this.num.value);
+    const refused = s.writeRefusal();
+    if (refused !== null) return s.send(refused);
+    s.send(s.cache.touch(buf, t.start[1], t.end[1], exptime) ? R.touched : R.notFound);
+  }
+
+  flushAll(s: TextSession, buf: Uint8Array): void {
+    const t = s.tokens;
+    s.noreplyMaybe(buf);
+    if (s.ctx.settings.disableFlush) {
+      s.ctx.counters.cmdFlush++;
+      return s.send(R.flushNotAllowed);
+    }
+    let delay = 0;
+    if (t.count !== (s.noreply ? 3 : 2)) {
+      if (!parseI32(buf, t.start[1], t.end[1], this.num).ok) {
+        s.ctx.counters.cmdFlush++;
+        return s.send(R.invalidExptime);
+      }
+      delay = this.num.value;
+    }
+    const refused = s.writeRefusal();
+    if (refused !== null) return s.send(refused);
+    s.cache.flushAll(delay);
+    s.send(R.ok);
+  }
+
+  verbosity(s: TextSession, buf: Uint8Array): void {
+    const t = s.tokens;
+    s.noreplyMaybe(buf);
+    if (!parseU32(buf, t.start[1], t.end[1], this.num).ok) return s.send(R.badFormat);
+    s.ctx.verbosity = Math.min(this.num.value, 3);
+    s.send(R.ok);
+  }
+
+  memlimit(s: TextSession, buf: Uint8Array): void {
+    const t = s.tokens;
+    s.noreplyMaybe(buf);
+    if (!parseU32(buf, t.start[1], t.end[1], this.num).ok) return s.send(R.error);
+    const mb = this.num.value;
+    if (mb < 8) return s.send(R.memlimitTooSmall);
+    if (mb > 1_000_000_000) return s.send(R.memlimitMegabytes);
+    s.cache.engine.setLimitBytes(mb * 1024 * 1024);
+    s.send(R.ok);
+  }
+
+  shutdown(s: TextSession, buf: Uint8Array): void {
+    const t = s.tokens;
+    if (!s.ctx.settings.enableShutdown) return s.send(R.shutdownDisabled);
+    if (t.count === 2) {
+      s.closing = true;
+      s.ctx.shutdown(false);
+    } else if (t.count === 3 && t.is(buf, 1, "graceful")) {
+      s.closing = true;
+      s.ctx.shutdown(true);
+    } else s.send(R.shutdownBadMode);
+  }
+
+  /** Completion of set/add/replace/append/prepend/cas, once the data block is read. */
+  complete(s: TextSession, h: number, valid: boolean): void {
+    const cache = s.cache;
+    if (!valid) {
+      cache.rejectStore(h);
+      return s.send(R.badDataChunk);
+    }
+    const result = cache.commitStore(h, this.mode, this.casIn, false);
+    if (result > 0) return s.send(R.stored);
+    switch (result) {
+      case StoreResult.exists:
+        return s.send(R.exists);
+      case StoreResult.notFound:
+        return s.send(R.notFound);
+      default:
+        return s.send(R.notStored);
+    }
+  }
+}
