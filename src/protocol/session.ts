@@ -20,3 +20,13 @@ export interface ProtocolSession {
   /** The connection is closing: give back whatever item a half-read value holds. */
   release(): void;
 }
+
+/**
+ * Replies gathered past this many bytes in one read stop the session from starting another
+ * command until the client has read them: a client that sends gets and never reads would
+ * otherwise make the server hold gigabytes (64 KiB of gets naming a 1 MB value).
+ */
+export const OUT_HIGH_WATER = 4 * 1024 * 1024;
+
+/** The producer that makes the connection wait for the client to read, then go on reading requests. */
+export const AFTER_DRAIN = (): boolean => true;

@@ -3,7 +3,7 @@ import { ArithResult, type Cache, DeleteResult, StoreMode, StoreResult } from ".
 import { ALLOC_TOO_LARGE } from "../../store/engine.ts";
 import { MEMCACHED_VERSION } from "../../version.ts";
 import type { OutBuffer } from "../out-buffer.ts";
-import type { ProtocolSession } from "../session.ts";
+import { AFTER_DRAIN, OUT_HIGH_WATER, type ProtocolSession } from "../session.ts";
 import { KEY_MAX_LENGTH } from "../text/session.ts";
 import { MAX_MECH_LENGTH, MECHANISMS, checkPlain, isPlain } from "./sasl.ts";
 import { binaryStats } from "./stats.ts";
@@ -25,13 +25,6 @@ const NO_CREATE = 0xffff_ffff;
  * needs two names and a password; longer messages are read past and refused.
  */
 const MAX_SASL_MESSAGE = 1024;
-/**
- * Replies gathered in one read event beyond which the session stops and lets them be written
- * first: 64 KiB of GETs for a 1 MB value would otherwise gather gigabytes.
- */
-const OUT_HIGH_WATER = 4 * 1024 * 1024;
-/** The producer that makes the connection wait for the client to read, then go on reading requests. */
-const AFTER_DRAIN = (): boolean => true;
 
 /**
  * One connection's binary protocol (memcached's proto_bin.c): reads 24-byte request headers

@@ -1,8 +1,15 @@
 import { ArithResult, DeleteResult, StoreMode, StoreResult } from "../../store/cache.ts";
 import { ALLOC_TOO_LARGE } from "../../store/engine.ts";
 import { type ParsedNumber, parseI32, parseU32, parseU64 } from "../numbers.ts";
+import { copyBytes } from "../../bytes.ts";
+import { OUT_HIGH_WATER } from "../session.ts";
 import { R } from "./replies.ts";
 import { KEY_MAX_LENGTH, type TextSession, type ValueSink } from "./session.ts";
+
+const GetState = { done: 0, suspended: 1, failed: 2 } as const;
+type GetState = (typeof GetState)[keyof typeof GetState];
+/** A `rest` buffer grown past this (a huge get line) is let go once its keys are answered. */
+const REST_KEEP = 64 * 1024;
 
 function isKey(s: TextSession, i: number): boolean {
   return s.tokens.length(i) <= KEY_MAX_LENGTH;
@@ -21,9 +28,6 @@ export class ClassicCommands implements ValueSink {
   /** get, gets, gat, gats, bget: true, since memcached writes their replies at once. */
   get(s: TextSession, buf: Uint8Array, lineEnd: number, withCas: boolean, touch: boolean): boolean {
     const t = s.tokens;
-    const out = s.out;
-    const cache = s.cache;
-    const e = cache.engine;
     let first = 1;
     let exptime = 0;
     if (touch) {
@@ -36,9 +40,32 @@ export class ClassicCommands implements ValueSink {
         s.send(refused);
         return false;
       }
-      exptime = cache.absoluteExptime(this.num.value);
+      exptime = s.cache.absoluteExptime(this.num.value);
       first = 2;
     }
+    this.getting = { session: s, withCas, touch, exptime };
+    return this.answerKeys(buf, first, lineEnd) !== GetState.failed;
+  }
+
+  /** The get whose keys `answerKeys` works through, kept while it waits for the client to read. */
+  private getting: { session: TextSession; withCas: boolean; touch: boolean; exptime: number } | null = null;
+  /** The keys of that get not answered yet: `rest[0..restLength)`. */
+  private rest: Buffer = Buffer.alloc(0);
+  private restLength = 0;
+
+  /**
+   * Answers the keys of the tokenized line from token `first` on. Once the replies gathered
+   * pass OUT_HIGH_WATER, the keys left are copied aside and the session's producer answers
+   * them after the client has read the rest: a line naming a 1 MB value 500 times never
+   * holds more than a few MB (memcached sends values by reference instead).
+   */
+  private answerKeys(buf: Uint8Array, first: number, lineEnd: number): GetState {
+    const g = this.getting as NonNullable<typeof this.getting>;
+    const s = g.session;
+    const t = s.tokens;
+    const out = s.out;
+    const cache = s.cache;
+    const e = cache.engine;
     for (;;) {
       const last = t.count - 1;
       for (let i = first; i < last; i++) {
@@ -46,9 +73,9 @@ export class ClassicCommands implements ValueSink {
           // memcached culls every response not yet sent before reporting the bad key.
           s.cullUnwritten();
           s.send(R.badFormat);
-          return false;
+          return GetState.failed;
         }
-        const h = cache.get(buf, t.start[i], t.end[i], touch, exptime);
+        const h = cache.get(buf, t.start[i], t.end[i], g.touch, g.exptime);
         if (s.ctx.prefixStats.enabled) s.ctx.prefixStats.recordGet(buf, t.start[i], t.end[i], h >= 0);
         if (h < 0) continue;
         const vlen = e.valueLength(h);
@@ -59,13 +86,18 @@ export class ClassicCommands implements ValueSink {
         out.decimal(e.flags(h));
         out.byte(0x20);
         out.decimal(vlen);
-        if (withCas) {
+        if (g.withCas) {
           out.byte(0x20);
           out.decimal(e.cas(h));
         }
         out.crlf();
         e.readValue(h, out);
         out.crlf();
+        if (out.len > OUT_HIGH_WATER && (i + 1 < last || t.rest >= 0)) {
+          this.keepRest(buf, i + 1 < last ? t.start[i + 1] : t.rest, lineEnd);
+          s.producer = this.resumeGet;
+          return GetState.suspended;
+        }
       }
       if (t.rest < 0) break;
       // More keys than one tokenization holds: continue with the rest of the line.
@@ -73,8 +105,29 @@ export class ClassicCommands implements ValueSink {
       first = 0;
     }
     out.bytes(R.end);
-    return true;
+    this.getting = null;
+    return GetState.done;
   }
+
+  private keepRest(buf: Uint8Array, from: number, end: number): void {
+    const n = end - from;
+    if (buf === this.rest) this.rest.copyWithin(0, from, end);
+    else {
+      if (this.rest.length < n) this.rest = Buffer.allocUnsafe(n);
+      copyBytes(buf, from, end, this.rest, 0);
+    }
+    this.restLength = n;
+  }
+
+  /** The producer of a suspended get: true once its END is written. */
+  private readonly resumeGet = (): boolean => {
+    const g = this.getting as NonNullable<typeof this.getting>;
+    g.session.tokens.tokenize(this.rest, 0, this.restLength);
+    const state = this.answerKeys(this.rest, 0, this.restLength);
+    if (state === GetState.suspended) return false;
+    if (this.rest.length > REST_KEEP) this.rest = Buffer.alloc(0);
+    return true;
+  };
 
   update(s: TextSession, buf: Uint8Array, mode: StoreMode, arity: boolean): void {
     if (!arity) return s.send(R.error);

