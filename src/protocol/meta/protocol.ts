@@ -18,23 +18,30 @@ export class MetaProtocol {
   private readonly key = new MetaKey();
   private readonly set = new MetaSet();
 
-  /** The TextSession `meta` hook. */
-  readonly handle = (s: TextSession, buf: Uint8Array): void => {
+  /** The TextSession `meta` hook; true when memcached writes the reply at once (mn). */
+  readonly handle = (s: TextSession, buf: Uint8Array): boolean => {
     switch (buf[s.tokens.start[0] + 1]) {
       case 0x67: // mg
-        return metaGet(s, buf, this.flags, this.key);
+        metaGet(s, buf, this.flags, this.key);
+        return false;
       case 0x73: // ms
-        return this.set.start(s, buf, this.flags, this.key);
+        this.set.start(s, buf, this.flags, this.key);
+        return false;
       case 0x64: // md
-        return metaDelete(s, buf, this.flags, this.key);
+        metaDelete(s, buf, this.flags, this.key);
+        return false;
       case 0x61: // ma
-        return metaArith(s, buf, this.flags, this.key);
+        metaArith(s, buf, this.flags, this.key);
+        return false;
       case 0x65: // me
-        return metaDebug(s, buf, this.key);
-      case 0x6e: // mn: replies are written once per read anyway, so MN ends the batch.
-        return s.out.bytes(M.mn);
+        metaDebug(s, buf, this.key);
+        return false;
+      case 0x6e: // mn: memcached writes everything queued, MN last, at once (even before a half-read value).
+        s.out.bytes(M.mn);
+        return true;
       default:
-        return s.out.bytes(R.error);
+        s.out.bytes(R.error);
+        return false;
     }
   };
 }

@@ -57,7 +57,7 @@ export class TextSession implements ProtocolSession {
    */
   producer: ((out: OutBuffer) => boolean) | null = null;
   /** Meta protocol hook: handles two-letter `m?` commands. */
-  meta: ((s: TextSession, buf: Uint8Array, lineStart: number, lineEnd: number) => void) | null = null;
+  meta: ((s: TextSession, buf: Uint8Array, lineStart: number, lineEnd: number) => boolean) | null = null;
 
   constructor(ctx: ServerContext, out: OutBuffer) {
     this.ctx = ctx;
@@ -321,19 +321,17 @@ export class TextSession implements ProtocolSession {
       if (t.is(buf, 0, "gats")) return this.classic.get(this, buf, lineEnd, true, true);
     }
     if (n >= 3 && t.is(buf, 0, "bget")) return this.classic.get(this, buf, lineEnd, false, false);
-    this.otherCommand(buf, lineStart, lineEnd);
+    if (this.meta !== null && t.length(0) === 2 && buf[t.start[0]] === 0x6d) return this.meta(this, buf, lineStart, lineEnd);
+    this.otherCommand(buf);
     return false;
   }
 
-  private otherCommand(buf: Uint8Array, lineStart: number, lineEnd: number): void {
+  private otherCommand(buf: Uint8Array): void {
     const t = this.tokens;
     const n = t.count;
     if (n < 2 || t.length(0) < 2) return this.send(R.error);
     const c0 = buf[t.start[0]];
-    if (c0 === 0x6d && t.length(0) === 2) {
-      if (this.meta !== null) return this.meta(this, buf, lineStart, lineEnd);
-      return this.send(R.error);
-    }
+    if (c0 === 0x6d && t.length(0) === 2) return this.send(R.error);
     if (c0 === 0x67) return this.send(R.error);
     const classic = this.classic;
     if (t.is(buf, 0, "set")) return classic.update(this, buf, StoreMode.set, n === 6 || n === 7);
