@@ -29,7 +29,8 @@ import {
 export class RecordBuffer implements ByteSink {
   buf: Buffer;
   len = 0;
-  private spare: Buffer | null = null;
+  /** Buffers handed back by `recycle`, reused by `take` (two: one can be in flight while one fills). */
+  private readonly spares: Buffer[] = [];
   private readonly initial: number;
 
   constructor(initial = 64 * 1024) {
@@ -51,7 +52,11 @@ export class RecordBuffer implements ByteSink {
   private begin(payload: number): number {
     this.ensure(FRAME_HEADER_BYTES + payload);
     const p = this.len + FRAME_HEADER_BYTES;
-    this.buf.fill(0, p, p + 4);
+    const b = this.buf;
+    b[p] = 0;
+    b[p + 1] = 0;
+    b[p + 2] = 0;
+    b[p + 3] = 0;
     return p;
   }
 
@@ -152,16 +157,15 @@ export class RecordBuffer implements ByteSink {
    */
   take(): Buffer {
     const full = this.buf.subarray(0, this.len);
-    this.buf = this.spare ?? Buffer.allocUnsafe(this.initial);
-    this.spare = null;
+    this.buf = this.spares.pop() ?? Buffer.allocUnsafe(this.initial);
     this.len = 0;
     return full;
   }
 
-  /** Returns a buffer from `take` for reuse; one that grew past 1 MiB is let go. */
+  /** Returns a buffer from `take` for reuse; one that grew past max(1 MiB, the initial size) is let go. */
   recycle(b: Buffer): void {
     const whole = Buffer.from(b.buffer, b.byteOffset, b.buffer.byteLength - b.byteOffset);
-    if (whole.length <= 1 << 20 && whole.length >= this.initial) this.spare = whole;
+    if (whole.length <= Math.max(1 << 20, this.initial) && whole.length >= this.initial && this.spares.length < 2) this.spares.push(whole);
   }
 }
 

@@ -321,7 +321,7 @@ export class TextSession implements ProtocolSession {
       if (t.is(buf, 0, "gats")) return this.classic.get(this, buf, lineEnd, true, true);
     }
     if (n >= 3 && t.is(buf, 0, "bget")) return this.classic.get(this, buf, lineEnd, false, false);
-    if (this.meta !== null && t.length(0) === 2 && buf[t.start[0]] === 0x6d) return this.meta(this, buf, lineStart, lineEnd);
+    if (n >= 2 && this.meta !== null && t.length(0) === 2 && buf[t.start[0]] === 0x6d) return this.meta(this, buf, lineStart, lineEnd);
     this.otherCommand(buf);
     return false;
   }
