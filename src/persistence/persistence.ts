@@ -20,6 +20,11 @@ import { writeBase } from "./snapshot.ts";
  */
 const CAS_LOSS_MARGIN = 2 ** 24;
 
+/** The smallest ITEM record: frame header, record header, a one-byte key. */
+const MIN_ITEM_RECORD_BYTES = 8 + 24 + 1;
+/** The smallest chunk an item takes (memcached's default -n 48 plus our header). */
+const MIN_ITEM_BYTES = 96;
+
 /** The steps of a compaction, in order; tests stop there to play a crash. */
 export type CompactionStep = "log-created" | "log-switched" | "base-written" | "base-renamed" | "manifest-replaced";
 
@@ -96,6 +101,9 @@ export class Persistence implements MutationLog {
     for (const name of [...(manifest.base === null ? [] : [manifest.base]), ...manifest.logs]) {
       if (!existsSync(join(dir, name))) throw new Error(`${join(dir, "manifest")} names ${name}, which is missing`);
     }
+    // At most one item per smallest record, and no more than -m can hold.
+    const fileBytes = [...(manifest.base === null ? [] : [manifest.base]), ...manifest.logs].reduce((n, f) => n + sizeOf(f), 0);
+    engine.index.presize(Math.min(fileBytes / MIN_ITEM_RECORD_BYTES, engine.limitBytes / MIN_ITEM_BYTES));
     const recovered = recover(dir, manifest, cache, settings, sizeOf, log);
     if (settings.sync !== "always" && cache.casCounter > 0) cache.restoreCasCounter(cache.casCounter + CAS_LOSS_MARGIN);
     for (const stray of strayFiles(dir, manifest)) unlinkSync(join(dir, stray));

@@ -115,6 +115,19 @@ export class HashIndex {
     }
   }
 
+  /**
+   * Sizes an empty index for about `items` items at once, so a bulk load (recovery) neither
+   * grows it step by step nor pays the moves; a no-op once anything is in it.
+   */
+  presize(items: number): void {
+    if (this.items !== 0 || this.next !== null) return;
+    let size = this.table.length;
+    while (size * 1.5 < items && size < 1 << 30) size *= 2;
+    if (size === this.table.length) return;
+    this.table = new Int32Array(new SharedArrayBuffer(4 * size));
+    this.mask = size - 1;
+  }
+
   private startGrowing(): void {
     const size = this.table.length * 2;
     this.next = new Int32Array(new SharedArrayBuffer(4 * size));
