@@ -1,6 +1,7 @@
-import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseBenchArgs } from "./lib/cli.ts";
 import { command, stats, statsReset } from "./lib/client.ts";
@@ -145,11 +146,12 @@ interface RateSample {
 async function setrate(): Promise<void> {
   const m = ["-m", "1024"];
   const servers: BenchServer[] = [];
+  const logDirs = [freshDir("everysec"), freshDir("no")];
   try {
     servers.push(
       await startOurs(m, "no persistence"),
-      await startOurs([...m, "--aof", freshDir("everysec"), "--sync", "everysec"], "--sync everysec"),
-      await startOurs([...m, "--aof", freshDir("no"), "--sync", "no"], "--sync no"),
+      await startOurs([...m, "--aof", logDirs[0], "--sync", "everysec"], "--sync everysec"),
+      await startOurs([...m, "--aof", logDirs[1], "--sync", "no"], "--sync no"),
       await startMemcached(["-t", "1", ...m], "memcached -t 1"),
     );
     for (const s of servers) await preload(s, keys);
@@ -183,6 +185,8 @@ async function setrate(): Promise<void> {
     out(`target: --sync everysec >= 0.90x the sets/s without persistence ("compactions": automatic ones during the rounds, at the default --compact-min-size 64m --compact-ratio 2)\n`);
   } finally {
     await stopAll(servers);
+    // Deleted now, their dirty pages are dropped instead of written back under the next part.
+    for (const d of logDirs) rmSync(d, { recursive: true, force: true });
   }
 }
 
@@ -215,11 +219,12 @@ interface AlwaysSample {
   setsPerFsync: number;
   cpuUsPerReq: number;
   generatorCores: number;
+  /** This disk's pace in the same round (see rawFdatasyncPerSec). */
+  rawFsyncsPerSec: number;
 }
 
 async function always(): Promise<void> {
   const dir = freshDir("always");
-  const raw = rawFdatasyncPerSec(dir, 1000);
   const s = await startOurs(["-m", "1024", "--aof", dir, "--sync", "always"], "--sync always");
   try {
     const connCounts = [1, 16, 50];
@@ -234,18 +239,20 @@ async function always(): Promise<void> {
         const res = checked(`${s.name} ${c} conns`, await runLoad(load(c)));
         const cpu = cpuSeconds(s.pid) - cpu0;
         const fsyncs = stat(await stats(s.port, "persistence"), "log_fsyncs") - f0;
-        samples.get(c)?.push({ ops: res.opsPerSec, p50: res.latency.quantile(0.5), p99: res.latency.quantile(0.99), fsyncsPerSec: fsyncs / res.seconds, setsPerFsync: fsyncs === 0 ? 0 : res.sets / fsyncs, cpuUsPerReq: (cpu * 1e6) / res.requests, generatorCores: res.generatorCores });
+        // The disk's pace drifts with what else writes: probe it next to each run.
+        const rawFsyncsPerSec = rawFdatasyncPerSec(dir, Math.min(500, seconds * 1000));
+        samples.get(c)?.push({ rawFsyncsPerSec, ops: res.opsPerSec, p50: res.latency.quantile(0.5), p99: res.latency.quantile(0.99), fsyncsPerSec: fsyncs / res.seconds, setsPerFsync: fsyncs === 0 ? 0 : res.sets / fsyncs, cpuUsPerReq: (cpu * 1e6) / res.requests, generatorCores: res.generatorCores });
       }
       note(`always: round ${r + 1}/${rounds} done`);
     }
-    const rows = [["conns (depth 1)", "sets/s", `x Go ${GO_ALWAYS_OPS}`, "p50 µs", "p99 µs", "fsyncs/s", "sets per fsync", "server CPU µs/req", "generator cores"]];
+    const rows = [["conns (depth 1)", "sets/s", `x Go ${GO_ALWAYS_OPS}`, "p50 µs", "p99 µs", "fsyncs/s", "sets per fsync", "raw fdatasyncs/s", "server CPU µs/req", "generator cores"]];
     for (const c of connCounts) {
       const med = (f: (x: AlwaysSample) => number): number => median((samples.get(c) ?? []).map(f));
-      rows.push([String(c), String(Math.round(med((x) => x.ops))), ratio(med((x) => x.ops), GO_ALWAYS_OPS), us(med((x) => x.p50)), us(med((x) => x.p99)), String(Math.round(med((x) => x.fsyncsPerSec))), med((x) => x.setsPerFsync).toFixed(1), med((x) => x.cpuUsPerReq).toFixed(2), med((x) => x.generatorCores).toFixed(2)]);
+      rows.push([String(c), String(Math.round(med((x) => x.ops))), ratio(med((x) => x.ops), GO_ALWAYS_OPS), us(med((x) => x.p50)), us(med((x) => x.p99)), String(Math.round(med((x) => x.fsyncsPerSec))), med((x) => x.setsPerFsync).toFixed(1), String(Math.round(med((x) => x.rawFsyncsPerSec))), med((x) => x.cpuUsPerReq).toFixed(2), med((x) => x.generatorCores).toFixed(2)]);
     }
     out(`\n[always] --sync always (group commit), sets of ${VALUE_SIZE} B over ${keys} keys, 1 worker; medians of ${rounds} rounds of ${seconds} s\n`);
     out(table(rows));
-    out(`this disk, one thread writing 150 B + fdatasync in a loop: ${Math.round(raw)} fdatasyncs/s; the Go original did ${GO_ALWAYS_OPS} ops/s syncing per command\n`);
+    out(`raw fdatasyncs/s: this script writing 150 B + fdatasync in a loop to the same disk for ${Math.min(500, seconds * 1000)} ms after each run (the disk's pace then); the Go original did ${GO_ALWAYS_OPS} ops/s syncing per command\n`);
   } finally {
     await s.stop();
   }
@@ -276,7 +283,7 @@ async function recovery(): Promise<void> {
   const rows = [["items", "recovered from", "files MB", "spawn to accepting ms", "recovery_ms", "records", "items/s (recovery_ms)", "curr_items", "target"]];
   const mb = (b: number): string => (b / 1048576).toFixed(0);
   // Node's own start-up, for reading the wall times: an empty directory.
-  const empty = await restart(["--aof", freshDir("empty"), ...NO_AUTO_COMPACTION], "empty");
+  const empty = await restart(["-m", "1024", "--aof", freshDir("empty"), ...NO_AUTO_COMPACTION], "empty");
   await graceful(empty.server);
   rows.push(["0", "(empty directory)", "0", empty.r.wallMs.toFixed(0), String(empty.r.recoveryMs), "0", "-", "0", "-"]);
   const mismatches: string[] = [];
@@ -333,6 +340,20 @@ interface PhaseSample {
   snapshotMs: number;
   worstSliceUs: number;
   snapshotItems: number;
+  /** The worst stall of this script's own (nearly idle) event loop meanwhile: what the machine did to everyone. */
+  controlStallUs: number;
+}
+
+/** Runs `f` while timing this process's own event loop, a control for stalls the server reports. */
+async function withControl<T>(f: () => Promise<T>): Promise<{ result: T; controlStallUs: number }> {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  try {
+    const result = await f();
+    return { result, controlStallUs: Math.round(h.max / 1000) };
+  } finally {
+    h.disable();
+  }
 }
 
 async function compaction(): Promise<void> {
@@ -352,9 +373,8 @@ async function compaction(): Promise<void> {
       await statsReset(s.port);
       const stop = new AbortController();
       let snapshot: Promise<Map<string, string>> | null = null;
-      const res = checked(
-        "load during snapshot",
-        await runLoad(
+      const { result: res, controlStallUs } = await withControl(async () =>
+        runLoad(
           { ...load, seconds: 300 },
           {
             signal: stop.signal,
@@ -365,16 +385,18 @@ async function compaction(): Promise<void> {
           },
         ),
       );
+      checked("load during snapshot", res);
       if (snapshot === null) throw new Error("the load never started");
       const p = await snapshot;
-      withSnapshot.push({ load: res, ...(await stalls()), snapshotMs: stat(p, "last_snapshot_ms"), worstSliceUs: stat(p, "last_snapshot_worst_slice_us"), snapshotItems: stat(p, "last_snapshot_items") });
+      withSnapshot.push({ load: res, ...(await stalls()), snapshotMs: stat(p, "last_snapshot_ms"), worstSliceUs: stat(p, "last_snapshot_worst_slice_us"), snapshotItems: stat(p, "last_snapshot_items"), controlStallUs });
       // The same load for as long, with no snapshot.
       await statsReset(s.port);
-      const b = checked("baseline load", await runLoad({ ...load, seconds: res.seconds }));
-      baseline.push({ load: b, ...(await stalls()), snapshotMs: 0, worstSliceUs: 0, snapshotItems: 0 });
+      const b = await withControl(async () => runLoad({ ...load, seconds: res.seconds }));
+      checked("baseline load", b.result);
+      baseline.push({ load: b.result, ...(await stalls()), snapshotMs: 0, worstSliceUs: 0, snapshotItems: 0, controlStallUs: b.controlStallUs });
       note(`compaction: round ${r + 1}/${compactionRounds} done`);
     }
-    const rows = [["phase", "s", "ops/s", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "loop stall max µs", "loop stall p99 µs", "snapshot ms", "worst slice µs", "generator cores"]];
+    const rows = [["phase", "s", "ops/s", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "loop stall max µs", "loop stall p99 µs", "snapshot ms", "worst slice µs", "control stall max µs", "generator cores"]];
     const med = (xs: PhaseSample[], f: (x: PhaseSample) => number): number => median(xs.map(f));
     const q = (x: PhaseSample, p: number): number => x.load.latency.quantile(p);
     const line = (label: string, xs: PhaseSample[]): string[] => [
@@ -389,6 +411,7 @@ async function compaction(): Promise<void> {
       String(med(xs, (x) => x.stallP99Us)),
       xs === baseline ? "-" : String(med(xs, (x) => x.snapshotMs)),
       xs === baseline ? "-" : String(med(xs, (x) => x.worstSliceUs)),
+      String(med(xs, (x) => x.controlStallUs)),
       med(xs, (x) => x.load.generatorCores).toFixed(2),
     ];
     rows.push(line("during snapshot", withSnapshot), line("baseline (no snapshot)", baseline));
@@ -397,22 +420,27 @@ async function compaction(): Promise<void> {
     out(`\n[compaction] ${n} items of ${VALUE_SIZE} B; load: 2 workers x 8 conns x depth 1, 50% gets, uniform; medians of ${compactionRounds} round(s)\n`);
     out(table(rows));
     out(table([["snapshot / baseline", "p99", "p99.9", "loop stall max"], ["", rr((x) => q(x, 0.99)), rr((x) => q(x, 0.999)), rr((x) => x.stallMaxUs)]]));
-    out(`worst loop stall in any snapshot round: ${worst} µs (target < 10000 µs); snapshot items: ${withSnapshot.map((x) => x.snapshotItems).join(", ")}\n`);
+    out(`worst loop stall in any snapshot round: ${worst} µs (target < 10000 µs); per round: ${withSnapshot.map((x) => x.stallMaxUs).join(", ")} µs; snapshot items: ${withSnapshot.map((x) => x.snapshotItems).join(", ")}\n`);
+    out(`"worst slice": the server's longest turn of the snapshot walk (bounded at ~2 ms of work); "control": this script's own event loop, idle but for polling stats, over the same time: a stall there too is the machine's (other processes, steal), not the server's\n`);
   } finally {
     await s.stop();
   }
 }
 
+/** How busy the machine is (other processes skew everything here): /proc/loadavg's 1, 5, 15 min figures. */
+const loadavg = (): string => readFileSync("/proc/loadavg", "latin1").split(" ").slice(0, 3).join(" ");
+
 const run: Record<Part, () => Promise<void>> = { setrate, always, recovery, compaction };
 const t0 = performance.now();
 try {
+  out(`load average at start: ${loadavg()}\n`);
   for (const p of PARTS) {
     if (!only.includes(p)) continue;
     const tp = performance.now();
     await run[p]();
     note(`${p}: ${((performance.now() - tp) / 1000).toFixed(0)} s`);
   }
-  out(`\ntotal ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+  out(`\ntotal ${((performance.now() - t0) / 1000).toFixed(0)} s; load average at the end: ${loadavg()}\n`);
 } finally {
   rmSync(root, { recursive: true, force: true });
 }
