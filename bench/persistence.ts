@@ -262,6 +262,8 @@ async function always(): Promise<void> {
 
 interface Restart {
   wallMs: number;
+  /** CPU the server used from spawn to accepting: near wallMs when recovery computes, far below when it waits (disk, a busy machine). */
+  cpuMs: number;
   recoveryMs: number;
   records: number;
   items: number;
@@ -270,8 +272,9 @@ interface Restart {
 /** Starts a server on `dir` and reads what its recovery took; the caller stops it. */
 async function restart(args: readonly string[], name: string): Promise<{ server: BenchServer; r: Restart }> {
   const server = await startOurs(args, name, { timeoutMs: 300_000 });
+  const cpuMs = cpuSeconds(server.pid) * 1000;
   const p = await stats(server.port, "persistence");
-  return { server, r: { wallMs: server.startMs, recoveryMs: stat(p, "recovery_ms"), records: stat(p, "recovery_records"), items: await itemsIn(server) } };
+  return { server, r: { wallMs: server.startMs, cpuMs, recoveryMs: stat(p, "recovery_ms"), records: stat(p, "recovery_records"), items: await itemsIn(server) } };
 }
 
 async function graceful(s: BenchServer): Promise<void> {
@@ -280,12 +283,12 @@ async function graceful(s: BenchServer): Promise<void> {
 }
 
 async function recovery(): Promise<void> {
-  const rows = [["items", "recovered from", "files MB", "spawn to accepting ms", "recovery_ms", "records", "items/s (recovery_ms)", "curr_items", "target"]];
+  const rows = [["items", "recovered from", "files MB", "spawn to accepting ms", "server CPU ms", "recovery_ms", "records", "items/s (recovery_ms)", "curr_items", "target"]];
   const mb = (b: number): string => (b / 1048576).toFixed(0);
   // Node's own start-up, for reading the wall times: an empty directory.
   const empty = await restart(["-m", "1024", "--aof", freshDir("empty"), ...NO_AUTO_COMPACTION], "empty");
   await graceful(empty.server);
-  rows.push(["0", "(empty directory)", "0", empty.r.wallMs.toFixed(0), String(empty.r.recoveryMs), "0", "-", "0", "-"]);
+  rows.push(["0", "(empty directory)", "0", empty.r.wallMs.toFixed(0), empty.r.cpuMs.toFixed(0), String(empty.r.recoveryMs), "0", "-", "0", "-"]);
   const mismatches: string[] = [];
   for (const n of recoveryItems) {
     const dir = freshDir(`recovery-${n}`);
@@ -318,7 +321,7 @@ async function recovery(): Promise<void> {
       ] as const) {
         if (r.items !== loaded) mismatches.push(`${n} from ${label}: curr_items ${r.items}, loaded ${loaded}`);
         const rate = r.recoveryMs > 0 ? String(Math.round((n / r.recoveryMs) * 1000)) : "-";
-        rows.push([String(n), label, mb(bytes), r.wallMs.toFixed(0), String(r.recoveryMs), String(r.records), rate, r.items === loaded ? `${r.items} ok` : `${r.items} WRONG`, target]);
+        rows.push([String(n), label, mb(bytes), r.wallMs.toFixed(0), r.cpuMs.toFixed(0), String(r.recoveryMs), String(r.records), rate, r.items === loaded ? `${r.items} ok` : `${r.items} WRONG`, target]);
       }
     } finally {
       await live.stop();
