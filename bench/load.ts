@@ -81,8 +81,16 @@ function validate(o: LoadOptions): void {
   if (o.keySize < 1 + digits || o.keySize > 250) throw new Error(`keySize must be within ${1 + digits}..250 for ${o.keys} keys`);
 }
 
+/** Steering a running load from the caller's thread (not options: a signal cannot go to a worker). */
+export interface LoadControl {
+  /** Called once every worker has been told to start sending. */
+  onStart?: () => void;
+  /** Ends the load early, as the time bound would: no new requests; replies in flight are awaited. */
+  signal?: AbortSignal;
+}
+
 /** Runs one load against a server and returns merged figures from all worker threads. */
-export async function runLoad(options: Partial<LoadOptions> & { port: number }): Promise<LoadResult> {
+export async function runLoad(options: Partial<LoadOptions> & { port: number }, control: LoadControl = {}): Promise<LoadResult> {
   const o: LoadOptions = { ...DEFAULTS, ...options };
   validate(o);
   const workers = Array.from({ length: o.workers }, (_, index) => new Worker(new URL("./lib/load-worker.ts", import.meta.url), { workerData: { options: o, index } satisfies WorkerInput }));
@@ -102,6 +110,10 @@ export async function runLoad(options: Partial<LoadOptions> & { port: number }):
     const t0 = performance.now();
     const reports = workers.map((_, i) => next(i) as Promise<WorkerReport>);
     for (const w of workers) w.postMessage("go");
+    control.onStart?.();
+    const stop = (): void => workers.forEach((w) => w.postMessage("stop"));
+    if (control.signal?.aborted === true) stop();
+    else control.signal?.addEventListener("abort", stop, { once: true });
     const done = await Promise.all(reports);
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);

@@ -26,10 +26,10 @@ export function command(port: number, line: string, terminator: string): Promise
   });
 }
 
-/** `stats` as name -> value. */
-export async function stats(port: number): Promise<Map<string, string>> {
+/** `stats` (or `stats <group>`, e.g. persistence) as name -> value. */
+export async function stats(port: number, group = ""): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const m of (await command(port, "stats", "END\r\n")).matchAll(/^STAT (\S+) (.*)\r$/gm)) out.set(m[1], m[2]);
+  for (const m of (await command(port, group === "" ? "stats" : `stats ${group}`, "END\r\n")).matchAll(/^STAT (\S+) (.*)\r$/gm)) out.set(m[1], m[2]);
   return out;
 }
 

@@ -298,6 +298,8 @@ function valueBytes(buf: Buffer, nl: number): number {
 const conns = Array.from({ length: o.conns }, (_, i) => new Conn(index * o.conns + i));
 await Promise.all(conns.map((c) => c.ready));
 port.once("message", () => {
+  // The next message, if any, is "stop": end the load now, as the time bound would.
+  port.once("message", () => (endAt = 0));
   const started = performance.now();
   endAt = started + o.seconds * 1000;
   const watchdog = setTimeout(() => conns.forEach((c) => c.abandon()), o.seconds * 1000 + DRAIN_GRACE_MS);

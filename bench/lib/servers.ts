@@ -9,7 +9,20 @@ export interface BenchServer {
   readonly name: string;
   readonly pid: number;
   readonly port: number;
+  /** Milliseconds from spawn until the port accepted a connection (polled every 10 ms). */
+  readonly startMs: number;
+  /** SIGKILL: the data it holds does not matter. */
   stop(): Promise<void>;
+  /**
+   * SIGTERM, for a graceful stop (a persistent server writes and fsyncs its log); SIGKILL if it
+   * has not exited within `timeoutMs`. Resolves with the exit code (null if killed by a signal).
+   */
+  terminate(timeoutMs?: number): Promise<number | null>;
+}
+
+export interface StartOptions {
+  /** How long start-up (a persistent server's recovery included) may take (10 s). */
+  timeoutMs?: number;
 }
 
 const live = new Set<ChildProcess>();
@@ -30,35 +43,46 @@ function killAllOnExit(): void {
   }
 }
 
-async function start(name: string, cmd: string, args: (port: number) => string[]): Promise<BenchServer> {
+async function start(name: string, cmd: string, args: (port: number) => string[], options: StartOptions = {}): Promise<BenchServer> {
   killAllOnExit();
   const port = await freePort();
+  const t0 = performance.now();
   const child = spawn(cmd, args(port), { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
   live.add(child);
   let stderr = "";
   child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr = (stderr + d).slice(-2000)));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   child.once("exit", () => live.delete(child));
   const stop = async (): Promise<void> => {
     if (live.has(child)) child.kill("SIGKILL");
     await exited;
   };
+  const terminate = async (timeoutMs = 60_000): Promise<number | null> => {
+    if (live.has(child)) child.kill("SIGTERM");
+    const timer = setTimeout(() => void stop(), timeoutMs);
+    try {
+      return await exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   try {
     await Promise.race([
-      waitConnectable(port, Date.now() + 10_000),
+      waitConnectable(port, Date.now() + (options.timeoutMs ?? 10_000)),
       exited.then(() => Promise.reject(new Error(`exited during start-up`))),
     ]);
   } catch (err) {
     await stop();
     throw new Error(`${name} (${cmd} ${args(port).join(" ")}) did not start: ${(err as Error).message}\n${stderr}`);
   }
+  const startMs = performance.now() - t0;
   if (child.pid === undefined) throw new Error(`${name}: no pid`);
-  return { name, pid: child.pid, port, stop };
+  return { name, pid: child.pid, port, startMs, stop, terminate };
 }
 
 /** memcached-ts as `node src/main.ts` with memcached-style flags (-m, -c, ...). */
-export function startOurs(args: readonly string[] = [], name = "memcached-ts"): Promise<BenchServer> {
-  return start(name, `${ROOT}node_modules/.bin/node`, (p) => ["src/main.ts", "-p", String(p), "-l", "127.0.0.1", ...args]);
+export function startOurs(args: readonly string[] = [], name = "memcached-ts", options: StartOptions = {}): Promise<BenchServer> {
+  return start(name, `${ROOT}node_modules/.bin/node`, (p) => ["src/main.ts", "-p", String(p), "-l", "127.0.0.1", ...args], options);
 }
 
 /** The reference memcached with the given flags (-t, -m, ...). */

@@ -55,3 +55,28 @@ test("runLoad with missSet sets each key it missed (one at a time, so each key m
     await s.stop();
   }
 });
+
+test("runLoad: onStart runs once the load starts; aborting the signal ends it early, every reply still counted", async () => {
+  const s = await startOurs();
+  try {
+    const stop = new AbortController();
+    let started = 0;
+    const t0 = performance.now();
+    const r = await runLoad(
+      { port: s.port, keys: 100, getRatio: 0.5, seconds: 30, workers: 1, conns: 2, depth: 4 },
+      {
+        signal: stop.signal,
+        onStart: () => {
+          started++;
+          setTimeout(() => stop.abort(), 200);
+        },
+      },
+    );
+    assert.equal(started, 1);
+    assert.equal(r.errors, 0, r.firstError);
+    assert.ok(performance.now() - t0 < 10_000, "the signal did not end the load");
+    assert.equal(r.latency.total, r.gets + r.sets);
+  } finally {
+    await s.stop();
+  }
+});
