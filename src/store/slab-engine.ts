@@ -317,7 +317,7 @@ export class SlabEngine implements Engine {
     this.stats.totalItems++;
     // HOT is kept within its share at every link; the rest of the juggling waits for the tick.
     const cls = a.u8[b + H.lruClass];
-    this.pullTail(cls, Seg.hot, 0, this.hotAge(cls));
+    this.pullTail(cls, Seg.hot, 0, this.hotAge(cls), h);
   }
 
   unlink(h: number): void {
@@ -399,7 +399,7 @@ export class SlabEngine implements Engine {
    * over its share or too old) and, with PULL_EVICT, evicting the COLD tail. Returns how many
    * items it removed or moved.
    */
-  pullTail(cls: number, seg: number, flags: number, maxAge: number): number {
+  pullTail(cls: number, seg: number, flags: number, maxAge: number, fresh = 0): number {
     const a = this.arena;
     const st = this.classStats;
     const l = cls * SEGMENTS + seg;
@@ -414,7 +414,9 @@ export class SlabEngine implements Engine {
         continue;
       }
       const bits = a.u8[h * 8 + H.bits];
-      if (this.opts.isDead(h)) {
+      // The item just linked is left for later: memcached links without reclaiming, so a
+      // value stored already expired is found (and counted as get_expired) by the next get.
+      if (h !== fresh && this.opts.isDead(h)) {
         st.add(cls, C.reclaimed);
         this.stats.reclaimed++;
         if ((bits & ItemBits.fetched) === 0) {

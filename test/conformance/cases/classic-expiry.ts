@@ -19,5 +19,7 @@ export const classicExpiry: Case[] = [
   { name: "flush_all absolute future time", steps: ["set a 0 0 1\r\nx\r\n", "flush_all 4000000000\r\n", "get a\r\n"] },
   { name: "flush then add and incr", steps: ["set a 0 0 1\r\n1\r\n", "flush_all\r\n", "incr a 1\r\n", "add a 0 0 1\r\n5\r\n", "incr a 1\r\n", "gets a\r\n"] },
   { name: "flush counters", steps: ["flush_all\r\n", "flush_all 10\r\n", "flush_all x\r\n", "flush_all 0 noreply\r\n", "flush_all 1 2\r\n", "stats\r\n"] },
+  // memcached links the item already expired and the get finds it so: get_expired 1.
+  { name: "absolute past exptime counts get_expired", steps: ["set k 0 2678400 6\r\nfoobar\r\n", "get k\r\n", "stats\r\n"] },
   { name: "flush disabled with -F", args: ["-F"], steps: ["flush_all\r\n", "flush_all 10 noreply\r\n", "flush_all x\r\n", "stats\r\n"] },
 ];
