@@ -8,7 +8,7 @@ import { type LoadResult, runLoad } from "./load.ts";
 const HELP = `Usage: node bench/churn.ts [options]
 Sends random sets over a key space to a fresh memcached-ts, then a fresh memcached (same -m), and
 prints per-request latency (p99.9 is the figure of interest: GC pauses under churn show there) and
-memcached-ts' worst event-loop stall (its stats event_loop_delay_max_us).
+memcached-ts' worst event-loop stall (its 'stats memcached_ts' event_loop_delay_max_us).
 
   --sets N          sets to send (5000000)
   --keys N          key space (2000000)
@@ -52,7 +52,7 @@ async function churn(s: BenchServer): Promise<Outcome> {
     });
     if (load.errors > 0) throw new Error(`${s.name}: ${load.errors} failed sets, first: ${load.firstError}`);
     if (load.requests < sets) process.stderr.write(`warning: ${s.name} got only ${load.requests} of ${sets} sets in --seconds ${v.seconds}\n`);
-    const st = await stats(s.port);
+    const st = await stats(s.port, "memcached_ts");
     return { load, rss: memory(s.pid).rss, stall: { max: st.get("event_loop_delay_max_us") ?? "-", p99: st.get("event_loop_delay_p99_us") ?? "-" } };
   } finally {
     await s.stop();

@@ -368,7 +368,7 @@ async function compaction(): Promise<void> {
     await preload(s, n);
     const load: Partial<LoadOptions> & { port: number } = { port: s.port, workers: 2, conns: 8, depth: 1, getRatio: 0.5, keys: n, valueSize: VALUE_SIZE, dist: "uniform" };
     const stalls = async (): Promise<{ stallMaxUs: number; stallP99Us: number }> => {
-      const st = await stats(s.port);
+      const st = await stats(s.port, "memcached_ts");
       return { stallMaxUs: stat(st, "event_loop_delay_max_us"), stallP99Us: stat(st, "event_loop_delay_p99_us") };
     };
     const withSnapshot: PhaseSample[] = [];

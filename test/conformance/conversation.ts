@@ -57,8 +57,6 @@ const VOLATILE_STATS = new Set([
   // pass an item a request still holds: timing, not semantics.
   "lrutail_reflocked", "crawler_items_checked",
 ]);
-/** Stat lines only memcached-ts prints. */
-const OUR_STATS = new Set(["memcached_ts_version", "event_loop_delay_max_us", "event_loop_delay_p99_us"]);
 
 /**
  * Meta seconds counters: mg/ma's `t` (TTL left) and `l` (seconds since last access), and me's
@@ -119,7 +117,7 @@ export function describeBinary(b: Buffer): string {
     const name = key.toString("latin1");
     let value = inline(body.subarray(extLength + key.length));
     if (op === 0x10) value = binaryStatValue(name, value);
-    if (!(op === 0x10 && OUR_STATS.has(name))) {
+    {
       const fields = [
         `op=${op.toString(16).padStart(2, "0")}`,
         `status=${b.readUInt16BE(at + 6).toString(16)}`,
@@ -142,10 +140,6 @@ export function describeBinary(b: Buffer): string {
 export function normalize(transcript: string): string {
   return transcript
     .split("\n")
-    .filter((line) => {
-      const m = /^(?:\[\d+\] << )?STAT (\S+) /.exec(line);
-      return m === null || !OUR_STATS.has(m[1]);
-    })
     .map((line) => line.replace(/^((?:\[\d+\] << )?)STAT (\S+) (.*)\\r\\n$/, (all, pre: string, name: string) => (VOLATILE_STATS.has(name) ? `${pre}STAT ${name} *\\r\\n` : all)))
     // Before normalizeTimes, whose metadump pattern also matches me's `exp=-1 la=N`.
     .map(normalizeMeta)
