@@ -98,3 +98,175 @@ test("kill -9 under 8 writers, --sync everysec: everything acknowledged 2 s befo
   assert.deepEqual(v.errors, [], lost);
   assert.ok(v.oldestLostMs <= 2000, lost);
 });
+
+// ---- 3: replay is idempotent ----
+
+test("two restarts in a row (after kill -9) load the same store as before the crash", { timeout: 30000 }, async () => {
+  const dir = tempDir("twice");
+  const args = ["--aof", dir, "--sync", "always"];
+  const s = await startServer(args);
+  const c = await Client.open(s.port);
+  // Every kind of record: items, deletes, attrs (touch, gat), flush, incr/append states.
+  const script = [
+    "set a 1 0 3\r\naaa\r\n",
+    "set b 2 1000 3\r\nbbb\r\n",
+    "set n 0 0 2\r\n10\r\n",
+    "incr n 5\r\n",
+    "append a 0 0 2\r\nAA\r\n",
+    "prepend b 0 0 1\r\n<\r\n",
+    "flush_all\r\n",
+    "set c 3 0 3\r\nccc\r\n",
+    "set d 4 0 3\r\nddd\r\n",
+    "set n 0 0 1\r\n7\r\n",
+    "incr n 100\r\n",
+    "decr n 3\r\n",
+    "touch c 2000\r\n",
+    "gat 3000 d\r\n",
+    "delete d\r\n",
+    "set d 5 0 4\r\nDDDD\r\n",
+    "cas d 6 0 1 999999\r\nx\r\n",
+    "ms e 2 T500 F9\r\nee\r\n",
+    "ma n D4\r\n",
+    "md c q\r\nmn\r\n", // quiet: the only reply is mn's
+  ];
+  for (let i = 0; i < 50; i++) script.push(`set k${i} ${i} ${i % 3 === 0 ? 0 : 5000} ${String(i * i).length}\r\n${i * i}\r\n`);
+  for (let i = 0; i < 50; i += 7) script.push(`delete k${i}\r\n`);
+  for (const line of script) await c.request(line, line.startsWith("gat") ? "values" : "line");
+  c.close();
+  const before = await digest(s.port);
+  await s.kill9();
+  const first = await startServer(args);
+  const once = await digest(first.port);
+  await first.kill9();
+  const second = await startServer(args);
+  const twice = await digest(second.port);
+  await second.kill9();
+  assert.ok(before.length > 40, `the store holds the script's keys (${before.length})`);
+  assert.deepEqual(once, before, "first restart");
+  assert.deepEqual(twice, once, "second restart");
+});
+
+// ---- 4: TTLs are absolute ----
+
+test("TTLs are absolute across a restart: time down counts against them", { timeout: 30000 }, async () => {
+  const dir = tempDir("ttl");
+  const args = ["--aof", dir, "--sync", "always"];
+  const s = await startServer(args);
+  const c = await Client.open(s.port);
+  const setAt = Date.now();
+  assert.equal(await c.set("short", "s", 0, 3), "STORED\r\n");
+  assert.equal(await c.set("long", "l", 0, 10), "STORED\r\n");
+  assert.match(await c.request("mg long t v\r\n", "meta"), /^VA 1 t(9|10)\r\nl\r\n$/);
+  c.close();
+  assert.equal((await s.term()).code, 0);
+  // A second past the 3 s TTL: the clock has second granularity.
+  await sleep(Math.max(0, setAt + 4200 - Date.now()));
+  const again = await startServer(args);
+  const c2 = await Client.open(again.port);
+  const downFor = (Date.now() - setAt) / 1000;
+  assert.equal(await c2.request("get short\r\n", "values"), "END\r\n", "the 3 s key expired while the server was down");
+  const mg = await c2.request("mg long t v\r\n", "meta");
+  c2.close();
+  await again.kill9();
+  const m = /^VA 1 t(\d+)\r\nl\r\n$/.exec(mg);
+  assert.ok(m !== null, `the 10 s key is still there: ${JSON.stringify(mg)}`);
+  const left = Number(m[1]);
+  assert.ok(left >= 10 - Math.ceil(downFor) - 1 && left <= 10 - Math.floor(downFor) + 1, `${left} s left after ${downFor.toFixed(1)} s`);
+  assert.ok(left <= 6, `remaining TTL ${left} s reflects the ${downFor.toFixed(1)} s since the set`);
+});
+
+// ---- 5: a torn last record, zero padding, a flipped byte in the middle ----
+
+/** A persistence directory holding `log` as its only log, under the manifest of `source`. */
+function dirWithLog(source: string, logName: string, log: Buffer, name: string): string {
+  const d = tempDir(name);
+  copyFileSync(join(source, "manifest"), join(d, "manifest"));
+  writeFileSync(join(d, logName), log);
+  return d;
+}
+
+/** Starts a server on `dir`, reads its digest and recovery stats, kills it. */
+async function loadOnce(dir: string, extra: readonly string[] = []): Promise<{ digest: string[]; truncated: number; records: number }> {
+  const s = await startServer(["--aof", dir, "--sync", "always", ...extra]);
+  try {
+    const c = await Client.open(s.port);
+    const stats = await persistenceStats(c);
+    c.close();
+    return { digest: await digest(s.port), truncated: Number(stats.get("recovery_truncated_bytes")), records: Number(stats.get("recovery_records")) };
+  } finally {
+    await s.kill9();
+  }
+}
+
+/** Runs `work` over `items`, `width` at a time. */
+async function inParallel<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: width }, lane));
+}
+
+test("a log damaged on disk: the last record cut at every byte, zero padding, a flipped byte in the middle", { timeout: 60000 }, async (t) => {
+  const source = tempDir("damage-src");
+  const s = await startServer(["--aof", source, "--sync", "always"]);
+  const c = await Client.open(s.port);
+  for (let i = 0; i < 30; i++) assert.equal(await c.set(`k${i}`, `value-${i}`, i), "STORED\r\n");
+  assert.equal(await c.request("delete k3\r\n"), "DELETED\r\n");
+  assert.equal(await c.request("touch k4 3000\r\n"), "TOUCHED\r\n");
+  assert.equal(await c.request("incr k5 1\r\n"), "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n");
+  assert.equal(await c.set("last", "L"), "STORED\r\n");
+  c.close();
+  assert.equal((await s.term()).code, 0);
+  const [logName] = manifestLogs(source);
+  const log = readFileSync(join(source, logName));
+  const fr = frames(log);
+  assert.equal(fr.length, 33, "30 sets, a delete, a touch and the last set are 33 records");
+  assert.equal(fr.at(-1)?.end, log.length);
+  const last = fr[fr.length - 1];
+  assert.equal(last.payload[0], RecordType.item);
+  assert.equal(last.payload.toString("latin1", ItemField.key, ItemField.key + 4), "last");
+
+  // What every valid prefix holds: without the last record, and with it.
+  const without = await loadOnce(dirWithLog(source, logName, log.subarray(0, last.start), "damage-ref"));
+  const whole = await loadOnce(dirWithLog(source, logName, log, "damage-whole"));
+  assert.equal(without.truncated, 0);
+  assert.equal(without.digest.length, 29, "k0..k29 but k3");
+  assert.deepEqual(whole.digest.filter((l) => !l.startsWith("last ")), without.digest);
+  assert.equal(whole.digest.length, 30);
+
+  // Every cut inside the last frame: starts, keeps every earlier record, reports the cut.
+  const cuts = Array.from({ length: last.end - last.start - 1 }, (_, i) => last.start + 1 + i);
+  const t0 = Date.now();
+  const bad: string[] = [];
+  await inParallel(cuts, 3, async (cut) => {
+    const got = await loadOnce(dirWithLog(source, logName, log.subarray(0, cut), `cut${cut}`));
+    if (got.truncated !== cut - last.start) bad.push(`cut at ${cut}: recovery_truncated_bytes ${got.truncated}, expected ${cut - last.start}`);
+    if (JSON.stringify(got.digest) !== JSON.stringify(without.digest)) bad.push(`cut at ${cut}: store differs: ${got.digest.length} items`);
+  });
+  t.diagnostic(`${cuts.length} cuts of the last record (offsets ${last.start + 1}..${last.end - 1}) in ${Date.now() - t0} ms`);
+  assert.deepEqual(bad, []);
+
+  // Zero padding after the last record (a file that grew but whose data never landed).
+  const padded = await loadOnce(dirWithLog(source, logName, Buffer.concat([log, Buffer.alloc(4096)]), "padded"));
+  assert.equal(padded.truncated, 4096);
+  assert.deepEqual(padded.digest, whole.digest);
+
+  // A flipped byte in a middle record: refused, naming file and offset; repaired on request.
+  const victim = fr[15];
+  const flipped = Buffer.from(log);
+  flipped[victim.end - 1] ^= 0x40;
+  const damagedDir = dirWithLog(source, logName, flipped, "flipped");
+  const refused = await runRefused(["--aof", damagedDir, "--sync", "always"]);
+  assert.equal(refused.exit.code, 65, refused.stderr);
+  const lines = refused.stderr.split("\n").filter((l) => l.startsWith("memcached-ts:"));
+  assert.equal(lines.length, 1, refused.stderr);
+  assert.ok(lines[0].includes(join(damagedDir, logName)) && lines[0].includes(`offset ${victim.start}`), lines[0]);
+  assert.equal(readFileSync(join(damagedDir, logName)).length, flipped.length, "a refused start leaves the file alone");
+  const before = await loadOnce(dirWithLog(source, logName, log.subarray(0, victim.start), "before-victim"));
+  const fixed = await loadOnce(damagedDir, ["--fix-corrupted"]);
+  assert.equal(fixed.truncated, flipped.length - victim.start);
+  assert.equal(fixed.records, 15);
+  assert.deepEqual(fixed.digest, before.digest);
+  assert.equal(fixed.digest.length, 15, "k0..k14");
+});
