@@ -270,3 +270,83 @@ test("a log damaged on disk: the last record cut at every byte, zero padding, a 
   assert.deepEqual(fixed.digest, before.digest);
   assert.equal(fixed.digest.length, 15, "k0..k14");
 });
+
+// ---- 6: a full disk ----
+
+/** A fresh tmpfs of `size`, unmounted in after(). */
+function smallDisk(name: string, size: string): string {
+  const d = tempDir(name);
+  const r = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", d], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`mount tmpfs: ${r.stderr}`);
+  mounts.unshift(d);
+  return d;
+}
+
+for (const sync of ["always", "everysec"] as const) {
+  test(`a full disk (--sync ${sync}): writes refused, reads served, writes back once space returns, nothing half written`, { timeout: 40000 }, async (t) => {
+    const disk = smallDisk(`full-${sync}`, "2m");
+    const filler = join(disk, "filler");
+    writeFileSync(filler, Buffer.alloc(1024 * 1024, 1));
+    const dir = join(disk, "aof");
+    const args = ["--aof", dir, "--sync", sync];
+    const s = await startServer(args);
+    const acked = new Map<string, string>();
+    let c = await Client.open(s.port);
+    let firstError = "";
+    let i = 0;
+    for (; i < 1000 && firstError === ""; i++) {
+      const key = `d${i}`;
+      const value = `${key}:`.padEnd(8000, String.fromCharCode(97 + (i % 26)));
+      const reply = await c.set(key, value).catch((err: Error) => `closed: ${err.message}`);
+      if (reply === "STORED\r\n") acked.set(key, value);
+      else firstError = reply;
+      // everysec: the reply leaves before the write; give the failing write its turn.
+      if (sync === "everysec") await sleep(1);
+    }
+    t.diagnostic(`${acked.size} sets of 8 KB acknowledged before the first refusal: ${firstError.trim().slice(0, 120)}`);
+    assert.match(firstError, /^SERVER_ERROR (persistence write failed|writes refused, the log cannot be written): .*ENOSPC/);
+    assert.ok(acked.size > 50, "the disk held a few dozen sets before filling up");
+    if (sync === "always") {
+      // The client whose batch failed cannot match replies to requests any more: it is closed.
+      assert.match(firstError, /^SERVER_ERROR persistence write failed: /);
+      await sleep(50);
+      assert.ok(c.closed, "the connection whose write failed is closed");
+    }
+    c.close();
+    c = await Client.open(s.port);
+    // While full: reads answer, writes are refused, and stats say so.
+    const some = [...acked.keys()].filter((_, n) => n % 10 === 0);
+    const got = await c.gets(some);
+    for (const k of some) assert.equal(got.get(k)?.value, acked.get(k), `get ${k} while the disk is full`);
+    assert.match(await c.set("while-full", "x"), /^SERVER_ERROR writes refused, the log cannot be written: .*ENOSPC/);
+    assert.match(await c.request("delete d0\r\n"), /^SERVER_ERROR writes refused/);
+    assert.match(await c.request("incr d1 1\r\n"), /^SERVER_ERROR writes refused|^CLIENT_ERROR/);
+    assert.equal((await persistenceStats(c)).get("last_write_status"), "err");
+    // Space returns: within a few seconds (one retry a second) writes go through again.
+    unlinkSync(filler);
+    const freedAt = Date.now();
+    let back = "";
+    while (Date.now() - freedAt < 5000) {
+      back = await c.set("after-full", "back");
+      if (back === "STORED\r\n") break;
+      await sleep(100);
+    }
+    assert.equal(back, "STORED\r\n", "writes accepted again within 5 s of freeing space");
+    t.diagnostic(`writes accepted again ${Date.now() - freedAt} ms after the space returned`);
+    acked.set("after-full", "back");
+    assert.equal((await persistenceStats(c)).get("last_write_status"), "ok");
+    c.close();
+    await s.kill9();
+    const check = runCheck(dir);
+    assert.equal(check.status, 0, `memcached-ts check: ${check.out}`);
+    assert.doesNotMatch(check.out, /warning/, "no torn record left behind");
+    const again = await startServer(args);
+    const c2 = await Client.open(again.port);
+    const keys = [...acked.keys()];
+    const after = await c2.gets(keys);
+    c2.close();
+    await again.kill9();
+    const missing = keys.filter((k) => after.get(k)?.value !== acked.get(k));
+    assert.deepEqual(missing, [], "every acknowledged write is there after the restart");
+  });
+}
