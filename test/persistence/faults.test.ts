@@ -350,3 +350,100 @@ for (const sync of ["always", "everysec"] as const) {
     assert.deepEqual(missing, [], "every acknowledged write is there after the restart");
   });
 }
+
+// ---- 7: no reply before its record is durable (--sync always) ----
+
+test("--sync always: a set acknowledged just before kill -9 is there, 20 times", { timeout: 40000 }, async (t) => {
+  // Two lanes of ten crashes each, each lane on its own directory: every crash comes the
+  // moment STORED arrives, and each restart must hold every key acknowledged so far.
+  const t0 = Date.now();
+  const lane = async (laneId: number): Promise<void> => {
+    const dir = tempDir(`ack-kill-${laneId}`);
+    const args = ["--aof", dir, "--sync", "always"];
+    const acked: string[] = [];
+    for (let round = 0; round < 10; round++) {
+      const s = await startServer(args);
+      const c = await Client.open(s.port);
+      const have = await c.gets(acked);
+      assert.deepEqual(acked.filter((k) => have.get(k)?.value !== `v-${k}`), [], `lane ${laneId} round ${round}: keys acknowledged before the last crashes`);
+      const key = `lane${laneId}-${round}`;
+      const reply = await c.set(key, `v-${key}`);
+      s.child.kill("SIGKILL");
+      assert.equal(reply, "STORED\r\n");
+      acked.push(key);
+      await s.exited;
+      c.close();
+    }
+    const s = await startServer(args);
+    const c = await Client.open(s.port);
+    const have = await c.gets(acked);
+    c.close();
+    await s.kill9();
+    assert.deepEqual(acked.filter((k) => have.get(k)?.value !== `v-${k}`), [], `lane ${laneId}: after the last crash`);
+  };
+  await Promise.all([lane(0), lane(1)]);
+  t.diagnostic(`20 crashes right after STORED in ${Date.now() - t0} ms`);
+});
+
+/**
+ * SIGKILL keeps what was written to the page cache, so the test above cannot tell a reply
+ * sent after write(2) from one sent after fdatasync(2). This one watches fdatasync itself:
+ * an LD_PRELOAD probe (fixtures/fdatasync-probe.c) records, before each successful
+ * fdatasync returns, the file and the size it had when the call began. When a reply arrives,
+ * the record it acknowledges must end within a size already recorded for its log file.
+ */
+async function repliesBeforeDurable(sync: "always" | "everysec", probe: string): Promise<{ checked: number; early: string[] }> {
+  const dir = tempDir(`probe-${sync}`);
+  const probeLog = join(dir, "..", `${dir.split("/").at(-1)}.fdatasync`);
+  dirs.push(probeLog);
+  const s = await startServer(["--aof", dir, "--sync", sync], { ...process.env, LD_PRELOAD: probe, FDATASYNC_LOG: probeLog });
+  const c = await Client.open(s.port);
+  const early: string[] = [];
+  let checked = 0;
+  try {
+    for (let i = 0; i < 100; i++) {
+      const key = `p${i}`;
+      // One client, one request at a time: no other write can cause an fdatasync between
+      // this reply and the look at the probe's record.
+      const reply = await c.set(key, `value-${i}`.repeat(1 + (i % 5)));
+      assert.equal(reply, "STORED\r\n");
+      const synced = existsSync(probeLog) ? readFileSync(probeLog, "latin1") : "";
+      const [logName] = manifestLogs(dir);
+      const logPath = join(dir, logName);
+      let durable = 0;
+      for (const line of synced.split("\n")) {
+        const sp = line.lastIndexOf(" ");
+        if (line.slice(0, sp) === logPath) durable = Math.max(durable, Number(line.slice(sp + 1)));
+      }
+      const logBytes = readFileSync(logPath);
+      const record = frames(logBytes).findLast((f) => f.payload[0] === RecordType.item && f.payload.toString("latin1", ItemField.key, ItemField.key + f.payload[ItemField.keyLength]) === key);
+      checked++;
+      // Not even written yet (everysec writes after replying) counts as early too.
+      if (record === undefined) early.push(`${key}: its record is not in ${logName} (${logBytes.length} bytes) yet`);
+      else if (record.end > durable) early.push(`${key}: its record ends at ${record.end}, fdatasync'ed so far up to ${durable}`);
+    }
+  } finally {
+    c.close();
+    await s.kill9();
+  }
+  return { checked, early };
+}
+
+function buildProbe(): string | null {
+  const out = join(tempDir("probe"), "fdatasync-probe.so");
+  const src = new URL("fixtures/fdatasync-probe.c", import.meta.url).pathname;
+  const r = spawnSync("cc", ["-shared", "-fPIC", "-O2", "-o", out, src, "-ldl"], { encoding: "utf8" });
+  return r.status === 0 ? out : null;
+}
+
+test("--sync always: no reply leaves before fdatasync covered its record (observed with an LD_PRELOAD probe)", { timeout: 30000 }, async (t) => {
+  const probe = buildProbe();
+  if (probe === null) return t.skip("no C compiler to build the fdatasync probe");
+  const always = await repliesBeforeDurable("always", probe);
+  assert.equal(always.checked, 100);
+  assert.deepEqual(always.early, []);
+  // The same observation under everysec must see early replies, or the probe sees nothing.
+  const everysec = await repliesBeforeDurable("everysec", probe);
+  t.diagnostic(`everysec: ${everysec.early.length} of ${everysec.checked} replies left before their record was fdatasync'ed`);
+  assert.ok(everysec.early.length > 0, "the probe can tell: under everysec some replies precede the fdatasync");
+});
