@@ -447,3 +447,76 @@ test("--sync always: no reply leaves before fdatasync covered its record (observ
   t.diagnostic(`everysec: ${everysec.early.length} of ${everysec.checked} replies left before their record was fdatasync'ed`);
   assert.ok(everysec.early.length > 0, "the probe can tell: under everysec some replies precede the fdatasync");
 });
+
+// ---- 8: compaction under write load, then a graceful stop ----
+
+test("compactions under write load, then SIGTERM mid-compaction: the restart holds exactly the store (keys, values, flags, CAS, TTLs)", { timeout: 40000 }, async (t) => {
+  const dir = tempDir("compact");
+  const args = ["--aof", dir, "--sync", "everysec", "--compact-min-size", "1m", "--compact-ratio", "0.5"];
+  const s = await startServer(args);
+  let stopped = false;
+  // mulberry32: a seeded generator whose low bits are as random as its high ones.
+  let seed = 12345;
+  const rand = (n: number): number => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) % n;
+  };
+  const writer = async (id: number): Promise<number> => {
+    const c = await Client.open(s.port);
+    let ops = 0;
+    while (!stopped) {
+      const key = `key${rand(1500)}`;
+      const r = rand(100);
+      let line: string;
+      if (r < 70) {
+        const len = 100 + rand(3000);
+        const value = String.fromCharCode(97 + rand(26)).repeat(len);
+        line = `set ${key} ${rand(1000)} ${rand(4) === 0 ? 5000 : 0} ${len}\r\n${value}\r\n`;
+      } else if (r < 78) line = `delete ${key}\r\n`;
+      else if (r < 85) line = `incr n${id}-${rand(20)} 3\r\n`;
+      else if (r < 90) line = `set n${id}-${rand(20)} 0 0 1\r\n5\r\n`;
+      else if (r < 95) line = `append ${key} 0 0 3\r\n+++\r\n`;
+      else line = `touch ${key} ${1000 + rand(1000)}\r\n`;
+      const reply = await c.request(line);
+      assert.match(reply, /^(STORED|NOT_STORED|DELETED|NOT_FOUND|TOUCHED|\d+)\r\n$/, line.slice(0, 40));
+      ops++;
+    }
+    c.close();
+    return ops;
+  };
+  const admin = await Client.open(s.port);
+  const snapshotReplies: string[] = [];
+  const snapshotter = (async (): Promise<void> => {
+    while (!stopped) {
+      snapshotReplies.push((await admin.request("snapshot\r\n")).trim());
+      await sleep(250);
+    }
+  })();
+  const load = Promise.all([0, 1, 2, 3].map(writer));
+  await sleep(3000);
+  stopped = true;
+  const ops = (await load).reduce((a, b) => a + b, 0);
+  await snapshotter;
+  const stats = await persistenceStats(admin);
+  const before = await digest(s.port);
+  // One more compaction, still running (most likely) when the SIGTERM arrives.
+  assert.match(await admin.request("snapshot\r\n"), /^(OK|BUSY currently writing a snapshot)\r\n$/);
+  const inProgress = (await persistenceStats(admin)).get("snapshot_in_progress");
+  admin.close();
+  const exit = await s.term();
+  t.diagnostic(
+    `${ops} ops; ${stats.get("snapshots")} snapshots done (${snapshotReplies.filter((r) => r === "OK").length} asked for, ${snapshotReplies.filter((r) => r !== "OK").length} BUSY), ` +
+      `${stats.get("snapshots_failed")} failed; ${before.length} items; compaction in progress at SIGTERM: ${inProgress}`,
+  );
+  assert.equal(exit.code, 0, `graceful stop: ${s.stderr}`);
+  assert.equal(stats.get("snapshots_failed"), "0");
+  assert.ok(Number(stats.get("snapshots")) >= 3, `compactions ran under load (${stats.get("snapshots")})`);
+  assert.ok(before.length > 500, `the store is not trivial (${before.length} items)`);
+  const again = await startServer(args);
+  const after = await digest(again.port);
+  await again.kill9();
+  assert.equal(after.length, before.length, "as many items after the restart");
+  assert.deepEqual(after, before);
+});
