@@ -126,7 +126,7 @@ interface Pending {
  */
 export class Client {
   private readonly socket: Socket;
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private readonly pending: Pending[] = [];
   private readonly ready: Promise<void>;
   closed = false;
