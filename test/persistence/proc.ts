@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { type Socket, connect } from "node:net";
-import { freePort, waitConnectable } from "../oracle/servers.ts";
+import { freePort } from "../oracle/servers.ts";
 
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 
@@ -84,17 +84,32 @@ export function spawnServer(args: readonly string[], env?: NodeJS.ProcessEnv): P
 export async function startServer(args: readonly string[], env?: NodeJS.ProcessEnv, timeoutMs = 15000): Promise<ServerProcess> {
   const { proc } = await spawnServer(args, env);
   const deadline = Date.now() + timeoutMs;
-  const exitedEarly = proc.exited.then((e) => {
-    throw new Error(`server exited (${e.code ?? e.signal}) before listening: ${proc.stderr}`);
-  });
-  try {
-    await Promise.race([waitConnectable(proc.port, deadline), exitedEarly]);
-  } catch (err) {
-    await proc.kill9();
-    throw err;
+  for (;;) {
+    if (!proc.running) {
+      const e = await proc.exited;
+      throw new Error(`server exited (${e.code ?? e.signal}) before listening: ${proc.stderr}`);
+    }
+    if (await connectable(proc.port)) return proc;
+    if (Date.now() > deadline) {
+      await proc.kill9();
+      throw new Error(`server did not listen on ${proc.port} within ${timeoutMs} ms: ${proc.stderr}`);
+    }
+    await sleep(10);
   }
-  exitedEarly.catch(() => {});
-  return proc;
+}
+
+function connectable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect(port, "127.0.0.1");
+    sock.once("connect", () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once("error", () => {
+      sock.destroy();
+      resolve(false);
+    });
+  });
 }
 
 /** Runs a server that should refuse to start; resolves with its exit and stderr. */
