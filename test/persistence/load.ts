@@ -34,12 +34,12 @@ export function seqOf(value: string): number {
   return Number(value.split(":")[1]);
 }
 
-/** Runs `writers` writers until `stop()` resolves or their connections close. */
-export async function runWriters(port: number, writers: number, until: Promise<void>): Promise<WriterRecord[]> {
+/** Runs `writers` writers until `until` resolves or their connections close; keys start with `prefix`. */
+export async function runWriters(port: number, writers: number, until: Promise<void>, prefix = ""): Promise<WriterRecord[]> {
   let stopped = false;
   void until.then(() => (stopped = true));
   const one = async (id: number): Promise<WriterRecord> => {
-    const rec: WriterRecord = { id, writes: new Map(), counterKey: `c${id}`, incrSent: 0, incrAcks: [] };
+    const rec: WriterRecord = { id, writes: new Map(), counterKey: `${prefix}c${id}`, incrSent: 0, incrAcks: [] };
     const c = await Client.open(port);
     try {
       const first = await c.set(rec.counterKey, "0");
@@ -52,7 +52,7 @@ export async function runWriters(port: number, writers: number, until: Promise<v
           rec.incrAcks.push({ value: Number(reply), at: Date.now() });
           continue;
         }
-        const key = `w${id}k${seq % KEYS_PER_WRITER}`;
+        const key = `${prefix}w${id}k${seq % KEYS_PER_WRITER}`;
         const w: KeyWrite = { seq, sentAt: Date.now(), ackedAt: null };
         const list = rec.writes.get(key) ?? [];
         list.push(w);
