@@ -428,6 +428,62 @@ for (const sync of ["always", "everysec"] as const) {
   });
 }
 
+test("a disk that fills up during compactions (--sync always)", { timeout: 40000 }, async (t) => {
+  const disk = smallDisk("full-compact", "2m");
+  const filler = join(disk, "filler");
+  writeFileSync(filler, Buffer.alloc(1024 * 1024, 1));
+  const dir = join(disk, "aof");
+  const args = ["--aof", dir, "--sync", "always", "--compact-min-size", "100k", "--compact-ratio", "0.5"];
+  const s = await startServer(args);
+  let c = await Client.open(s.port);
+  const acked = new Map<string, string>();
+  let refusal = "";
+  for (let i = 0; i < 2000 && refusal === ""; i++) {
+    const key = `k${i % 150}`;
+    const value = `${key}:${i}:`.padEnd(3000, "y");
+    const reply = await c.set(key, value).catch((err: Error) => `closed: ${err.message}`);
+    if (reply === "STORED\r\n") acked.set(key, value);
+    else refusal = reply;
+  }
+  await sleep(300);
+  const alive = s.running;
+  const stderr = s.stderr;
+  let resumed = "";
+  if (alive) {
+    if (c.closed) c = await Client.open(s.port);
+    unlinkSync(filler);
+    for (let i = 0; i < 50 && resumed !== "STORED\r\n"; i++) {
+      resumed = await c.set("after", "x");
+      if (resumed !== "STORED\r\n") await sleep(100);
+    }
+  } else unlinkSync(filler);
+  c.close();
+  await s.kill9();
+
+  await t.test(
+    "the server stays up, refuses writes, and takes them again once space returns",
+    {
+      todo:
+        "product bug: writeBase rejects (ENOSPC) while compact() still awaits the log switch, which cannot finish while the log's own writes fail; nothing handles that rejection yet, so Node exits with code 1 (unhandled rejection)",
+    },
+    () => {
+      assert.ok(alive, `server died after ${acked.size} acknowledged sets (refusal ${JSON.stringify(refusal.slice(0, 80))}): ${stderr.slice(0, 400)}`);
+      assert.equal(resumed, "STORED\r\n");
+    },
+  );
+  await t.test("every acknowledged write is there after a restart, and the directory checks clean", async () => {
+    const check = runCheck(dir);
+    assert.equal(check.status, 0, check.out);
+    const again = await startServer(args);
+    const c2 = await Client.open(again.port);
+    const got = await c2.gets([...acked.keys()]);
+    c2.close();
+    await again.kill9();
+    assert.ok(acked.size > 100);
+    assert.deepEqual([...acked.keys()].filter((k) => got.get(k)?.value !== acked.get(k)), []);
+  });
+});
+
 // ---- 7: no reply before its record is durable (--sync always) ----
 
 // The slow-disk test mostly waits on a sleeping fdatasync: the crash loop runs meanwhile.
