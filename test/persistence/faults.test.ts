@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES, ItemField, RecordType, readU32 } from "../../src/persistence/format.ts";
+import { startOurs } from "../oracle/servers.ts";
 import { runWriters, verifyWriters } from "./load.ts";
 import { Client, digest, killAllChildren, persistenceStats, runCheck, runRefused, sleep, startServer } from "./proc.ts";
 
@@ -82,7 +83,7 @@ test("kill -9 under 8 writers, --sync everysec: everything acknowledged 2 s befo
     s.port,
     WRITERS,
     // Longer than 2 s, so that some writes fall before the window that may be lost.
-    sleep(LOAD_MS + 1500).then(async () => {
+    sleep(LOAD_MS + 800).then(async () => {
       killAt = Date.now();
       await s.kill9();
     }),
@@ -134,7 +135,8 @@ test("kill -9 during compactions under 8 writers, --sync always, twice: every ac
     const v = await verifyWriters(again.port, records, Infinity, killAt);
     await again.kill9();
     notes.push(`round ${round}: ${v.acknowledged} acknowledged, snapshots ${snapshots}`);
-    assert.ok(v.acknowledged > 8 * 20, `round ${round}: the load ran (${v.acknowledged} acknowledged writes)`);
+    // Compactions every 50 ms on a busy 2-core machine can slow the load to a few hundred writes.
+    assert.ok(v.acknowledged > 8 * 5, `round ${round}: the load ran (${v.acknowledged} acknowledged writes)`);
     assert.deepEqual(v.errors, [], `round ${round}`);
   }
   t.diagnostic(notes.join("; "));
@@ -212,6 +214,19 @@ async function loadOnce(dir: string, extra: readonly string[] = []): Promise<{ d
   }
 }
 
+/** As loadOnce, with the server's start-up run inside this process (no Node start to pay). */
+async function loadInProcess(dir: string): Promise<{ digest: string[]; truncated: number; records: number }> {
+  const s = await startOurs(["--aof", dir, "--sync", "always"]);
+  try {
+    const c = await Client.open(s.port);
+    const stats = await persistenceStats(c);
+    c.close();
+    return { digest: await digest(s.port), truncated: Number(stats.get("recovery_truncated_bytes")), records: Number(stats.get("recovery_records")) };
+  } finally {
+    await s.server.close(true);
+  }
+}
+
 /** Runs `work` over `items`, `width` at a time. */
 async function inParallel<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -221,8 +236,47 @@ async function inParallel<T>(items: readonly T[], width: number, work: (item: T)
   await Promise.all(Array.from({ length: width }, lane));
 }
 
-// The TTL test mostly sleeps through its downtime: the damage test runs meanwhile.
-describe("TTLs and damaged logs", { concurrency: 2 }, () => {
+/** A fresh tmpfs of `size`, unmounted in after(). */
+function smallDisk(name: string, size: string): string {
+  const d = tempDir(name);
+  const r = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", d], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`mount tmpfs: ${r.stderr}`);
+  mounts.unshift(d);
+  return d;
+}
+
+test(
+  "a zero hole where the last record's first page should be (written back out of order, then power lost): a torn tail, truncated",
+  {
+    timeout: 30000,
+    todo:
+      "product bug: scan.ts takes the zeroed frame header (length 0, CRC 0 = crc32c of nothing) for a valid frame, then validatePayload calls the empty payload corrupt, so start-up refuses (exit 65) over a record that was never acknowledged",
+  },
+  async () => {
+    const source = tempDir("hole-src");
+    const s = await startServer(["--aof", source, "--sync", "always"]);
+    const c = await Client.open(s.port);
+    for (let i = 0; i < 5; i++) assert.equal(await c.set(`k${i}`, "v".repeat(100)), "STORED\r\n");
+    assert.equal(await c.set("last", "L".repeat(6000)), "STORED\r\n");
+    c.close();
+    assert.equal((await s.term()).code, 0);
+    const [logName] = manifestLogs(source);
+    const log = readFileSync(join(source, logName));
+    const last = frames(log).at(-1);
+    assert.ok(last !== undefined && last.end === log.length && last.end - last.start > 4096);
+    // The last append spans two pages; the first (holding the frame header) never landed.
+    const holed = Buffer.from(log);
+    holed.fill(0, last.start, 4096);
+    const dir = dirWithLog(source, logName, holed, "hole");
+    const got = await loadOnce(dir).catch((err: Error) => ({ digest: [err.message.slice(0, 300)], truncated: 0, records: 0 }));
+    assert.equal(got.truncated, holed.length - last.start, `starts and truncates the torn append: ${got.digest.join(" ")}`);
+    assert.equal(got.digest.length, 5);
+  },
+);
+
+// The TTL test mostly sleeps through its downtime and the full-disk tests mostly wait on a
+// tmpfs: the byte-cut test runs meanwhile.
+describe("TTLs, damaged logs, full disks", { concurrency: 2 }, () => {
   // ---- 4: TTLs are absolute ----
 
   test("TTLs are absolute across a restart: time down counts against them", { timeout: 30000 }, async () => {
@@ -262,7 +316,8 @@ describe("TTLs and damaged logs", { concurrency: 2 }, () => {
     assert.equal(await c.request("delete k3\r\n"), "DELETED\r\n");
     assert.equal(await c.request("touch k4 3000\r\n"), "TOUCHED\r\n");
     assert.equal(await c.request("incr k5 1\r\n"), "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n");
-    assert.equal(await c.set("last", "L"), "STORED\r\n");
+    // The shortest record there is (1-byte key and value): 33 cut points, one start each.
+    assert.equal(await c.set("z", "Z"), "STORED\r\n");
     c.close();
     assert.equal((await s.term()).code, 0);
     const [logName] = manifestLogs(source);
@@ -272,30 +327,36 @@ describe("TTLs and damaged logs", { concurrency: 2 }, () => {
     assert.equal(fr.at(-1)?.end, log.length);
     const last = fr[fr.length - 1];
     assert.equal(last.payload[0], RecordType.item);
-    assert.equal(last.payload.toString("latin1", ItemField.key, ItemField.key + 4), "last");
+    assert.equal(last.payload.toString("latin1", ItemField.key, ItemField.key + 1), "z");
 
     // What every valid prefix holds: without the last record, and with it.
     const without = await loadOnce(dirWithLog(source, logName, log.subarray(0, last.start), "damage-ref"));
     const whole = await loadOnce(dirWithLog(source, logName, log, "damage-whole"));
     assert.equal(without.truncated, 0);
     assert.equal(without.digest.length, 29, "k0..k29 but k3");
-    assert.deepEqual(whole.digest.filter((l) => !l.startsWith("last ")), without.digest);
+    assert.deepEqual(whole.digest.filter((l) => !l.startsWith("z ")), without.digest);
     assert.equal(whole.digest.length, 30);
 
     // Every cut inside the last frame: starts, keeps every earlier record, reports the cut.
+    // Each cut is loaded by the server's own start-up (recovery, listener, stats) run in this
+    // process, which costs milliseconds; a child process costs a Node start (~0.5-1 s of CPU,
+    // far more on a loaded machine), so only a few cuts, one per kind of tear, go through the
+    // real binary: inside the frame header, at the payload's first byte, one byte short.
     const cuts = Array.from({ length: last.end - last.start - 1 }, (_, i) => last.start + 1 + i);
+    const throughProcess = new Set([last.start + 3, last.start + FRAME_HEADER_BYTES, last.end - 1]);
     const t0 = Date.now();
     const bad: string[] = [];
     await inParallel(cuts, 3, async (cut) => {
-      const got = await loadOnce(dirWithLog(source, logName, log.subarray(0, cut), `cut${cut}`));
+      const dir = dirWithLog(source, logName, log.subarray(0, cut), `cut${cut}`);
+      const got = throughProcess.has(cut) ? await loadOnce(dir) : await loadInProcess(dir);
       if (got.truncated !== cut - last.start) bad.push(`cut at ${cut}: recovery_truncated_bytes ${got.truncated}, expected ${cut - last.start}`);
       if (JSON.stringify(got.digest) !== JSON.stringify(without.digest)) bad.push(`cut at ${cut}: store differs: ${got.digest.length} items`);
     });
-    t.diagnostic(`${cuts.length} cuts of the last record (offsets ${last.start + 1}..${last.end - 1}) in ${Date.now() - t0} ms`);
+    t.diagnostic(`${cuts.length} cuts of the last record (offsets ${last.start + 1}..${last.end - 1}; ${throughProcess.size} of them in a child process) in ${Date.now() - t0} ms`);
     assert.deepEqual(bad, []);
 
     // Zero padding after the last record (a file that grew but whose data never landed).
-    const padded = await loadOnce(dirWithLog(source, logName, Buffer.concat([log, Buffer.alloc(4096)]), "padded"));
+    const padded = await loadInProcess(dirWithLog(source, logName, Buffer.concat([log, Buffer.alloc(4096)]), "padded"));
     assert.equal(padded.truncated, 4096);
     assert.deepEqual(padded.digest, whole.digest);
 
@@ -310,177 +371,145 @@ describe("TTLs and damaged logs", { concurrency: 2 }, () => {
     assert.equal(lines.length, 1, refused.stderr);
     assert.ok(lines[0].includes(join(damagedDir, logName)) && lines[0].includes(`offset ${victim.start}`), lines[0]);
     assert.equal(readFileSync(join(damagedDir, logName)).length, flipped.length, "a refused start leaves the file alone");
-    const before = await loadOnce(dirWithLog(source, logName, log.subarray(0, victim.start), "before-victim"));
+    const before = await loadInProcess(dirWithLog(source, logName, log.subarray(0, victim.start), "before-victim"));
     const fixed = await loadOnce(damagedDir, ["--fix-corrupted"]);
     assert.equal(fixed.truncated, flipped.length - victim.start);
     assert.equal(fixed.records, 15);
     assert.deepEqual(fixed.digest, before.digest);
     assert.equal(fixed.digest.length, 15, "k0..k14");
   });
-});
 
-test(
-  "a zero hole where the last record's first page should be (written back out of order, then power lost): a torn tail, truncated",
-  {
-    timeout: 30000,
-    todo:
-      "product bug: scan.ts takes the zeroed frame header (length 0, CRC 0 = crc32c of nothing) for a valid frame, then validatePayload calls the empty payload corrupt, so start-up refuses (exit 65) over a record that was never acknowledged",
-  },
-  async () => {
-    const source = tempDir("hole-src");
-    const s = await startServer(["--aof", source, "--sync", "always"]);
-    const c = await Client.open(s.port);
-    for (let i = 0; i < 5; i++) assert.equal(await c.set(`k${i}`, "v".repeat(100)), "STORED\r\n");
-    assert.equal(await c.set("last", "L".repeat(6000)), "STORED\r\n");
-    c.close();
-    assert.equal((await s.term()).code, 0);
-    const [logName] = manifestLogs(source);
-    const log = readFileSync(join(source, logName));
-    const last = frames(log).at(-1);
-    assert.ok(last !== undefined && last.end === log.length && last.end - last.start > 4096);
-    // The last append spans two pages; the first (holding the frame header) never landed.
-    const holed = Buffer.from(log);
-    holed.fill(0, last.start, 4096);
-    const dir = dirWithLog(source, logName, holed, "hole");
-    const got = await loadOnce(dir).catch((err: Error) => ({ digest: [err.message.slice(0, 300)], truncated: 0, records: 0 }));
-    assert.equal(got.truncated, holed.length - last.start, `starts and truncates the torn append: ${got.digest.join(" ")}`);
-    assert.equal(got.digest.length, 5);
-  },
-);
+  // ---- 6: a full disk ----
 
-// ---- 6: a full disk ----
+  for (const sync of ["always", "everysec"] as const) {
+    test(`a full disk (--sync ${sync}): writes refused, reads served, writes back once space returns, nothing half written`, { timeout: 40000 }, async (t) => {
+      const disk = smallDisk(`full-${sync}`, "2m");
+      const filler = join(disk, "filler");
+      writeFileSync(filler, Buffer.alloc(1024 * 1024, 1));
+      const dir = join(disk, "aof");
+      const args = ["--aof", dir, "--sync", sync];
+      const s = await startServer(args);
+      const acked = new Map<string, string>();
+      let c = await Client.open(s.port);
+      let firstError = "";
+      let i = 0;
+      for (; i < 1000 && firstError === ""; i++) {
+        const key = `d${i}`;
+        const value = `${key}:`.padEnd(8000, String.fromCharCode(97 + (i % 26)));
+        const reply = await c.set(key, value).catch((err: Error) => `closed: ${err.message}`);
+        if (reply === "STORED\r\n") acked.set(key, value);
+        else firstError = reply;
+        // everysec: the reply leaves before the write; give the failing write its turn.
+        if (sync === "everysec") await sleep(1);
+      }
+      t.diagnostic(`${acked.size} sets of 8 KB acknowledged before the first refusal: ${firstError.trim().slice(0, 120)}`);
+      assert.match(firstError, /^SERVER_ERROR (persistence write failed|writes refused, the log cannot be written): .*ENOSPC/);
+      assert.ok(acked.size > 50, "the disk held a few dozen sets before filling up");
+      if (sync === "always") {
+        // The client whose batch failed cannot match replies to requests any more: it is closed.
+        assert.match(firstError, /^SERVER_ERROR persistence write failed: /);
+        await sleep(50);
+        assert.ok(c.closed, "the connection whose write failed is closed");
+      }
+      c.close();
+      c = await Client.open(s.port);
+      // While full: reads answer, writes are refused, and stats say so.
+      const some = [...acked.keys()].filter((_, n) => n % 10 === 0);
+      const got = await c.gets(some);
+      for (const k of some) assert.equal(got.get(k)?.value, acked.get(k), `get ${k} while the disk is full`);
+      assert.match(await c.set("while-full", "x"), /^SERVER_ERROR writes refused, the log cannot be written: .*ENOSPC/);
+      assert.match(await c.request("delete d0\r\n"), /^SERVER_ERROR writes refused/);
+      assert.match(await c.request("incr d1 1\r\n"), /^SERVER_ERROR writes refused|^CLIENT_ERROR/);
+      assert.equal((await persistenceStats(c)).get("last_write_status"), "err");
+      // Space returns: within a few seconds (one retry a second) writes go through again.
+      unlinkSync(filler);
+      const freedAt = Date.now();
+      let back = "";
+      while (Date.now() - freedAt < 5000) {
+        back = await c.set("after-full", "back");
+        if (back === "STORED\r\n") break;
+        await sleep(100);
+      }
+      assert.equal(back, "STORED\r\n", "writes accepted again within 5 s of freeing space");
+      t.diagnostic(`writes accepted again ${Date.now() - freedAt} ms after the space returned`);
+      acked.set("after-full", "back");
+      assert.equal((await persistenceStats(c)).get("last_write_status"), "ok");
+      c.close();
+      await s.kill9();
+      const check = runCheck(dir);
+      assert.equal(check.status, 0, `memcached-ts check: ${check.out}`);
+      assert.doesNotMatch(check.out, /warning/, "no torn record left behind");
+      const again = await startServer(args);
+      const c2 = await Client.open(again.port);
+      const keys = [...acked.keys()];
+      const after = await c2.gets(keys);
+      c2.close();
+      await again.kill9();
+      const missing = keys.filter((k) => after.get(k)?.value !== acked.get(k));
+      assert.deepEqual(missing, [], "every acknowledged write is there after the restart");
+    });
+  }
 
-/** A fresh tmpfs of `size`, unmounted in after(). */
-function smallDisk(name: string, size: string): string {
-  const d = tempDir(name);
-  const r = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", d], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`mount tmpfs: ${r.stderr}`);
-  mounts.unshift(d);
-  return d;
-}
-
-for (const sync of ["always", "everysec"] as const) {
-  test(`a full disk (--sync ${sync}): writes refused, reads served, writes back once space returns, nothing half written`, { timeout: 40000 }, async (t) => {
-    const disk = smallDisk(`full-${sync}`, "2m");
+  test("a disk that fills up during compactions (--sync always)", { timeout: 40000 }, async (t) => {
+    const disk = smallDisk("full-compact", "2m");
     const filler = join(disk, "filler");
     writeFileSync(filler, Buffer.alloc(1024 * 1024, 1));
     const dir = join(disk, "aof");
-    const args = ["--aof", dir, "--sync", sync];
+    const args = ["--aof", dir, "--sync", "always", "--compact-min-size", "100k", "--compact-ratio", "0.5"];
     const s = await startServer(args);
-    const acked = new Map<string, string>();
     let c = await Client.open(s.port);
-    let firstError = "";
-    let i = 0;
-    for (; i < 1000 && firstError === ""; i++) {
-      const key = `d${i}`;
-      const value = `${key}:`.padEnd(8000, String.fromCharCode(97 + (i % 26)));
+    const acked = new Map<string, string>();
+    // The set without a reply (refused, or cut by the connection closing) may have landed.
+    let inFlight: { key: string; value: string } | null = null;
+    let refusal = "";
+    for (let i = 0; i < 2000 && refusal === ""; i++) {
+      const key = `k${i % 150}`;
+      const value = `${key}:${i}:`.padEnd(3000, "y");
       const reply = await c.set(key, value).catch((err: Error) => `closed: ${err.message}`);
       if (reply === "STORED\r\n") acked.set(key, value);
-      else firstError = reply;
-      // everysec: the reply leaves before the write; give the failing write its turn.
-      if (sync === "everysec") await sleep(1);
+      else {
+        refusal = reply;
+        inFlight = { key, value };
+      }
     }
-    t.diagnostic(`${acked.size} sets of 8 KB acknowledged before the first refusal: ${firstError.trim().slice(0, 120)}`);
-    assert.match(firstError, /^SERVER_ERROR (persistence write failed|writes refused, the log cannot be written): .*ENOSPC/);
-    assert.ok(acked.size > 50, "the disk held a few dozen sets before filling up");
-    if (sync === "always") {
-      // The client whose batch failed cannot match replies to requests any more: it is closed.
-      assert.match(firstError, /^SERVER_ERROR persistence write failed: /);
-      await sleep(50);
-      assert.ok(c.closed, "the connection whose write failed is closed");
-    }
-    c.close();
-    c = await Client.open(s.port);
-    // While full: reads answer, writes are refused, and stats say so.
-    const some = [...acked.keys()].filter((_, n) => n % 10 === 0);
-    const got = await c.gets(some);
-    for (const k of some) assert.equal(got.get(k)?.value, acked.get(k), `get ${k} while the disk is full`);
-    assert.match(await c.set("while-full", "x"), /^SERVER_ERROR writes refused, the log cannot be written: .*ENOSPC/);
-    assert.match(await c.request("delete d0\r\n"), /^SERVER_ERROR writes refused/);
-    assert.match(await c.request("incr d1 1\r\n"), /^SERVER_ERROR writes refused|^CLIENT_ERROR/);
-    assert.equal((await persistenceStats(c)).get("last_write_status"), "err");
-    // Space returns: within a few seconds (one retry a second) writes go through again.
-    unlinkSync(filler);
-    const freedAt = Date.now();
-    let back = "";
-    while (Date.now() - freedAt < 5000) {
-      back = await c.set("after-full", "back");
-      if (back === "STORED\r\n") break;
-      await sleep(100);
-    }
-    assert.equal(back, "STORED\r\n", "writes accepted again within 5 s of freeing space");
-    t.diagnostic(`writes accepted again ${Date.now() - freedAt} ms after the space returned`);
-    acked.set("after-full", "back");
-    assert.equal((await persistenceStats(c)).get("last_write_status"), "ok");
+    await sleep(300);
+    const alive = s.running;
+    const stderr = s.stderr;
+    let resumed = "";
+    if (alive) {
+      if (c.closed) c = await Client.open(s.port);
+      unlinkSync(filler);
+      for (let i = 0; i < 50 && resumed !== "STORED\r\n"; i++) {
+        resumed = await c.set("after", "x");
+        if (resumed !== "STORED\r\n") await sleep(100);
+      }
+    } else unlinkSync(filler);
     c.close();
     await s.kill9();
-    const check = runCheck(dir);
-    assert.equal(check.status, 0, `memcached-ts check: ${check.out}`);
-    assert.doesNotMatch(check.out, /warning/, "no torn record left behind");
-    const again = await startServer(args);
-    const c2 = await Client.open(again.port);
-    const keys = [...acked.keys()];
-    const after = await c2.gets(keys);
-    c2.close();
-    await again.kill9();
-    const missing = keys.filter((k) => after.get(k)?.value !== acked.get(k));
-    assert.deepEqual(missing, [], "every acknowledged write is there after the restart");
-  });
-}
 
-test("a disk that fills up during compactions (--sync always)", { timeout: 40000 }, async (t) => {
-  const disk = smallDisk("full-compact", "2m");
-  const filler = join(disk, "filler");
-  writeFileSync(filler, Buffer.alloc(1024 * 1024, 1));
-  const dir = join(disk, "aof");
-  const args = ["--aof", dir, "--sync", "always", "--compact-min-size", "100k", "--compact-ratio", "0.5"];
-  const s = await startServer(args);
-  let c = await Client.open(s.port);
-  const acked = new Map<string, string>();
-  let refusal = "";
-  for (let i = 0; i < 2000 && refusal === ""; i++) {
-    const key = `k${i % 150}`;
-    const value = `${key}:${i}:`.padEnd(3000, "y");
-    const reply = await c.set(key, value).catch((err: Error) => `closed: ${err.message}`);
-    if (reply === "STORED\r\n") acked.set(key, value);
-    else refusal = reply;
-  }
-  await sleep(300);
-  const alive = s.running;
-  const stderr = s.stderr;
-  let resumed = "";
-  if (alive) {
-    if (c.closed) c = await Client.open(s.port);
-    unlinkSync(filler);
-    for (let i = 0; i < 50 && resumed !== "STORED\r\n"; i++) {
-      resumed = await c.set("after", "x");
-      if (resumed !== "STORED\r\n") await sleep(100);
-    }
-  } else unlinkSync(filler);
-  c.close();
-  await s.kill9();
-
-  await t.test(
-    "the server stays up, refuses writes, and takes them again once space returns",
-    {
-      todo:
-        "product bug: writeBase rejects (ENOSPC) while compact() still awaits the log switch, which cannot finish while the log's own writes fail; nothing handles that rejection yet, so Node exits with code 1 (unhandled rejection)",
-    },
-    () => {
-      assert.ok(alive, `server died after ${acked.size} acknowledged sets (refusal ${JSON.stringify(refusal.slice(0, 80))}): ${stderr.slice(0, 400)}`);
-      assert.equal(resumed, "STORED\r\n");
-    },
-  );
-  await t.test("every acknowledged write is there after a restart, and the directory checks clean", async () => {
-    const check = runCheck(dir);
-    assert.equal(check.status, 0, check.out);
-    const again = await startServer(args);
-    const c2 = await Client.open(again.port);
-    const got = await c2.gets([...acked.keys()]);
-    c2.close();
-    await again.kill9();
-    assert.ok(acked.size > 100);
-    assert.deepEqual([...acked.keys()].filter((k) => got.get(k)?.value !== acked.get(k)), []);
+    await t.test(
+      "the server stays up, refuses writes, and takes them again once space returns",
+      {
+        todo:
+          "product bug: writeBase rejects (ENOSPC) while compact() still awaits the log switch, which cannot finish while the log's own writes fail; nothing handles that rejection yet, so Node exits with code 1 (unhandled rejection)",
+      },
+      () => {
+        assert.ok(alive, `server died after ${acked.size} acknowledged sets (refusal ${JSON.stringify(refusal.slice(0, 80))}): ${stderr.slice(0, 400)}`);
+        assert.equal(resumed, "STORED\r\n");
+      },
+    );
+    await t.test("every acknowledged write is there after a restart, and the directory checks clean", async () => {
+      const check = runCheck(dir);
+      assert.equal(check.status, 0, check.out);
+      const again = await startServer(args);
+      const c2 = await Client.open(again.port);
+      const got = await c2.gets([...acked.keys()]);
+      c2.close();
+      await again.kill9();
+      assert.ok(acked.size > 100);
+      const wrong = [...acked.keys()].filter((k) => got.get(k)?.value !== acked.get(k) && !(k === inFlight?.key && got.get(k)?.value === inFlight.value));
+      assert.deepEqual(wrong, []);
+    });
   });
 });
 
@@ -488,26 +517,40 @@ test("a disk that fills up during compactions (--sync always)", { timeout: 40000
 
 // The slow-disk test mostly waits on a sleeping fdatasync: the crash loop runs meanwhile.
 describe("crashes right after STORED, and a slow disk under everysec", { concurrency: 2 }, () => {
-  test("--sync always: a set acknowledged just before kill -9 is there, 20 times", { timeout: 40000 }, async (t) => {
-    // Two lanes of ten crashes each, each lane on its own directory: every crash comes the
-    // moment STORED arrives, and each restart must hold every key acknowledged so far.
+  test("--sync always: sets acknowledged just before kill -9 are there (12 crashes, two sets racing each)", { timeout: 40000 }, async (t) => {
+    // Two lanes of six crashes, each lane on its own directory. In each round two connections
+    // set a fresh key at once and the server is killed the moment the first STORED arrives;
+    // every STORED that arrived counts, and each restart must hold every key acknowledged so
+    // far. (The probe test below is the sharper check: SIGKILL keeps the page cache.)
     const t0 = Date.now();
+    let total = 0;
     const lane = async (laneId: number): Promise<void> => {
       const dir = tempDir(`ack-kill-${laneId}`);
       const args = ["--aof", dir, "--sync", "always"];
       const acked: string[] = [];
-      for (let round = 0; round < 10; round++) {
+      for (let round = 0; round < 6; round++) {
         const s = await startServer(args);
-        const c = await Client.open(s.port);
-        const have = await c.gets(acked);
+        const conns = await Promise.all([Client.open(s.port), Client.open(s.port)]);
+        const have = await conns[0].gets(acked);
         assert.deepEqual(acked.filter((k) => have.get(k)?.value !== `v-${k}`), [], `lane ${laneId} round ${round}: keys acknowledged before the last crashes`);
-        const key = `lane${laneId}-${round}`;
-        const reply = await c.set(key, `v-${key}`);
-        s.child.kill("SIGKILL");
-        assert.equal(reply, "STORED\r\n");
-        acked.push(key);
+        const keys = [0, 1].map((j) => `lane${laneId}-${round}-${j}`);
+        const replies = await Promise.all(
+          keys.map((key, j) =>
+            conns[j].set(key, `v-${key}`).then(
+              (reply) => {
+                s.child.kill("SIGKILL");
+                return reply;
+              },
+              () => "closed",
+            ),
+          ),
+        );
+        assert.ok(replies.includes("STORED\r\n"), `lane ${laneId} round ${round}: ${JSON.stringify(replies)}`);
+        keys.forEach((k, j) => {
+          if (replies[j] === "STORED\r\n") acked.push(k);
+        });
         await s.exited;
-        c.close();
+        for (const c of conns) c.close();
       }
       const s = await startServer(args);
       const c = await Client.open(s.port);
@@ -515,9 +558,10 @@ describe("crashes right after STORED, and a slow disk under everysec", { concurr
       c.close();
       await s.kill9();
       assert.deepEqual(acked.filter((k) => have.get(k)?.value !== `v-${k}`), [], `lane ${laneId}: after the last crash`);
+      total += acked.length;
     };
     await Promise.all([lane(0), lane(1)]);
-    t.diagnostic(`20 crashes right after STORED in ${Date.now() - t0} ms`);
+    t.diagnostic(`12 crashes right after STORED, ${total} acknowledged sets checked, in ${Date.now() - t0} ms`);
   });
 
   test("--sync everysec on a slow disk (fdatasync 2.5 s): writers are held back only once the fsync is over 2 s behind", { timeout: 30000 }, async (t) => {
