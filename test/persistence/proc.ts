@@ -171,11 +171,30 @@ export class Client {
     return c;
   }
 
-  /** Sends `text` and resolves with the reply (of the given shape) it gets. */
-  request(text: string | Buffer, kind: ReplyKind = "line"): Promise<string> {
+  /**
+   * Sends `text` and resolves with the reply (of the given shape) it gets. A reply that takes
+   * over `timeoutMs` fails the request and closes the connection (later replies could no
+   * longer be matched to requests), so that a hung server shows as an error, not a timeout.
+   */
+  request(text: string | Buffer, kind: ReplyKind = "line", timeoutMs = 15000): Promise<string> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(this.closeError);
-      this.pending.push({ kind, resolve, reject });
+      const timer = setTimeout(() => {
+        this.closeError = new Error(`no reply within ${timeoutMs} ms to ${JSON.stringify(String(text).slice(0, 60))}`);
+        this.socket.destroy();
+      }, timeoutMs);
+      const done = (): void => clearTimeout(timer);
+      this.pending.push({
+        kind,
+        resolve: (r) => {
+          done();
+          resolve(r);
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
+      });
       this.socket.write(text);
     });
   }
@@ -221,7 +240,7 @@ function replyEnd(b: Buffer, kind: ReplyKind): number {
     const line = b.toString("latin1", Math.max(pos, b.lastIndexOf(10, nl) + 1), nl);
     const next = nl + 2;
     if (kind === "line") return next;
-    if (line.startsWith("SERVER_ERROR") || line.startsWith("CLIENT_ERROR") || line === "ERROR") return next;
+    if (line.startsWith("SERVER_ERROR") || line.startsWith("CLIENT_ERROR") || line === "ERROR" || line.startsWith("BUSY ")) return next;
     if (kind === "meta") {
       if (!line.startsWith("VA ")) return next;
       const len = Number(line.split(" ")[1]);
@@ -282,7 +301,13 @@ export async function persistenceStats(c: Client): Promise<Map<string, string>> 
 export async function digest(port: number): Promise<string[]> {
   const c = await Client.open(port);
   try {
-    const dump = await c.request("lru_crawler metadump all\r\n", "stats");
+    // The crawler may be busy (an autocrawl after start-up): metadump answers BUSY then.
+    let dump = await c.request("lru_crawler metadump all\r\n", "stats");
+    for (let tries = 0; dump.startsWith("BUSY ") && tries < 200; tries++) {
+      await sleep(25);
+      dump = await c.request("lru_crawler metadump all\r\n", "stats");
+    }
+    if (!dump.endsWith("END\r\n")) throw new Error(`metadump: ${dump.slice(0, 200)}`);
     const meta = new Map<string, string>();
     for (const line of dump.split("\n")) {
       const m = /^key=(\S+) exp=(\S+) la=\S+ cas=(\S+) fetch=\S+ cls=\S+ size=(\S+)/.exec(line);
