@@ -450,6 +450,23 @@ describe("TTLs, damaged logs, full disks", { concurrency: 2 }, () => {
     });
   }
 
+  test("start-up on a full disk: exit 74 with one line naming the directory", { timeout: 20000 }, async () => {
+    const disk = smallDisk("full-start", "1m");
+    // Fill it to the last block: the new log's header cannot be written.
+    writeFileSync(join(disk, "filler"), Buffer.alloc(1024 * 1024 - 4096, 1));
+    try {
+      for (let i = 0; ; i++) writeFileSync(join(disk, `f${i}`), Buffer.alloc(1024, 1));
+    } catch {
+      // ENOSPC: full.
+    }
+    const dir = join(disk, "aof");
+    const r = await runRefused(["--aof", dir]);
+    assert.equal(r.exit.code, 74, r.stderr);
+    const lines = r.stderr.split("\n").filter((l) => l.startsWith("memcached-ts:"));
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], new RegExp(`^memcached-ts: persistence directory ${dir}: .*ENOSPC`));
+  });
+
   test("a disk that fills up during compactions (--sync always)", { timeout: 40000 }, async (t) => {
     const disk = smallDisk("full-compact", "2m");
     const filler = join(disk, "filler");
