@@ -50,6 +50,10 @@ async function main(): Promise<number> {
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   await server.stopped;
+  if (server.closeError !== null) {
+    process.stderr.write(`memcached-ts: ${server.closeError.message}\n`);
+    return 74;
+  }
   return 0;
 }
 

@@ -1,4 +1,5 @@
 import { close, fdatasync, ftruncate, write } from "node:fs";
+import type { Logger } from "../log.ts";
 import type { SyncPolicy } from "../settings/settings.ts";
 import { RecordBuffer } from "./records.ts";
 
@@ -8,6 +9,8 @@ const MAX_PENDING = 64 * 1024 * 1024;
 const SYNC_BEHIND_MS = 2000;
 /** A failed write is tried again this often. */
 const RETRY_MS = 1000;
+/** How long shutdown waits for a refusing disk to take the log's last records. */
+const CLOSE_PATIENCE_MS = 10_000;
 
 function writeAll(fd: number, buf: Buffer, position: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -80,8 +83,11 @@ export class LogWriter {
   /** Set while the disk refuses writes: the error, until a write goes through again. */
   failing: Error | null = null;
 
-  constructor(fd: number, fileBytes: number, policy: SyncPolicy, syncPeriodMs: number, bufferBytes: number) {
+  private readonly log: Logger;
+
+  constructor(fd: number, fileBytes: number, policy: SyncPolicy, syncPeriodMs: number, bufferBytes: number, log: Logger) {
     this.fd = fd;
+    this.log = log;
     this.stats.fileBytes = fileBytes;
     this.policy = policy;
     this.records = new RecordBuffer(bufferBytes);
@@ -177,6 +183,7 @@ export class LogWriter {
           this.stats.fsyncs++;
           this.synced = this.written;
         }
+        if (this.failing !== null) this.log.warn("log writes resumed");
         this.failing = null;
         if (this.switching !== null && this.oldTail === null) await this.finishSwitch();
         this.wake();
@@ -190,6 +197,7 @@ export class LogWriter {
   private async fail(err: Error, at: number): Promise<void> {
     this.stats.writeErrors++;
     this.stats.lastError = err.message;
+    if (this.failing === null) this.log.error({ err: err.message }, "log write failed: writes are refused until it succeeds (retried every second)");
     this.failing = err;
     try {
       await truncate(this.fd, at);
@@ -272,18 +280,26 @@ export class LogWriter {
     s.done(null);
   }
 
-  /** Writes and fsyncs everything appended, then closes the file. */
-  async close(): Promise<void> {
+  /**
+   * Writes and fsyncs everything appended, then closes the file. While the disk refuses, it
+   * keeps trying for up to `patienceMs`; then it gives up and throws, saying how much of what
+   * was acknowledged is lost, rather than exit as if all were on disk.
+   */
+  async close(patienceMs = CLOSE_PATIENCE_MS): Promise<void> {
     if (this.timer !== null) clearInterval(this.timer);
+    const deadline = Date.now() + patienceMs;
     while (this.busy || this.records.len > 0 || this.inflight !== null || this.oldTail !== null || this.switching !== null) {
-      if (!this.busy) await this.pump();
-      else await new Promise((r) => setTimeout(r, 5));
-      if (this.failing !== null) break;
+      if (this.failing !== null && Date.now() > deadline) break;
+      if (!this.busy && this.failing === null) await this.pump();
+      else await new Promise((r) => setTimeout(r, this.failing === null ? 5 : 100));
     }
-    if (this.failing === null) await datasync(this.fd).catch(() => {});
+    let error = this.failing;
+    if (error === null) await datasync(this.fd).catch((err: Error) => (error = err));
+    const lost = this.position - this.written;
     this.closed = true;
-    for (const w of this.waiters) w.done(this.failing);
+    for (const w of this.waiters) w.done(error);
     this.waiters = [];
     await closeFd(this.fd);
+    if (error !== null) throw new Error(`the log could not be written at shutdown (${error.message}): the last ${lost} bytes of changes are lost`);
   }
 }

@@ -117,7 +117,7 @@ export class Persistence implements MutationLog {
       fsyncSync(fd);
       size = header.length;
     }
-    const writer = new LogWriter(fd, size, settings.sync, settings.syncPeriodMs, settings.aofBufSize);
+    const writer = new LogWriter(fd, size, settings.sync, settings.syncPeriodMs, settings.aofBufSize, log);
     const olderLogBytes = manifest.logs.slice(0, -1).reduce((n, f) => n + (recovered.sizes.get(f) ?? 0), 0);
     const baseBytes = manifest.base === null ? 0 : (recovered.sizes.get(manifest.base) ?? 0);
     const generation = Math.max(...[manifest.base, ...manifest.logs].map((f) => (f === null ? 0 : (parseFileName(f)?.generation ?? 0))));
@@ -230,6 +230,8 @@ export class Persistence implements MutationLog {
         this.manifest = during;
       });
       const written = writeBase(baseFile, gen, this.cache, this.engine);
+      // Awaited below, after the switch; a failure meanwhile must not count as unhandled.
+      written.catch(() => {});
       await switched.catch(async (err) => {
         await promisify(close)(logFd).catch(() => {});
         await written.catch(() => {});

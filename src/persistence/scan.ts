@@ -122,6 +122,16 @@ function scan(path: string, reader: ChunkReader, onRecord: (payload: Buffer, off
       problem = { kind: "zero-tail", offset: pos, detail: `${left} zero bytes to EOF` };
       break;
     }
+    // No record is empty. A zeroed header with data after it is a torn append whose first page
+    // never reached the disk (pages written back out of order, then the power lost) when what
+    // follows is no more than one record; recovery caps what it drops at one item's worth.
+    if (length === 0) {
+      problem =
+        left <= FRAME_HEADER_BYTES + MAX_PAYLOAD
+          ? { kind: "torn-tail", offset: pos, detail: `a zero frame header before ${left - FRAME_HEADER_BYTES} bytes up to EOF (a lost first page)` }
+          : { kind: "corrupt", offset: pos, detail: "a frame of length 0" };
+      break;
+    }
     if (length > MAX_PAYLOAD) {
       problem = badFrame(pos + FRAME_HEADER_BYTES, `declared length ${length} exceeds ${MAX_PAYLOAD}`);
       break;

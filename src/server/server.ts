@@ -29,6 +29,8 @@ export interface RunningServer {
   close(graceful?: boolean): Promise<void>;
   /** Resolves when the server stops for any reason (close() or the shutdown command). */
   readonly stopped: Promise<void>;
+  /** Once stopped: why the persistence log could not be closed cleanly (data lost), or null. */
+  readonly closeError: Error | null;
 }
 
 export interface ServerOptions {
@@ -77,6 +79,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   const readBuffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
   const listeners: Server[] = [];
   let stopping: Promise<void> | null = null;
+  let closeError: Error | null = null;
   let resolveStopped: () => void = () => {};
   const stopped = new Promise<void>((r) => (resolveStopped = r));
 
@@ -194,7 +197,12 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       for (const c of [...connections]) c.destroy();
       await closed;
       clearInterval(maintenance);
-      await persistence?.close();
+      try {
+        await persistence?.close();
+      } catch (err) {
+        closeError = err as Error;
+        log.error({ err: closeError.message }, "persistence not closed cleanly");
+      }
       ctx.loopDelay.stop();
       resolveStopped();
     })();
@@ -202,5 +210,13 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   }
 
   log.info({ port, socket: settings.socketPath }, "memcached-ts listening");
-  return { ctx, port, close, stopped };
+  return {
+    ctx,
+    port,
+    close,
+    stopped,
+    get closeError() {
+      return closeError;
+    },
+  };
 }
