@@ -58,6 +58,15 @@ export interface ScanOptions {
   onProgress?: (bytesDone: number, size: number) => void;
 }
 
+/** The page the kernel writes back as a unit. */
+const PAGE = 4096;
+
+function isZero(reader: ChunkReader, at: number, n: number): boolean {
+  const i = reader.window(at, n);
+  for (let k = i; k < i + n; k++) if (reader.buf[k] !== 0) return false;
+  return true;
+}
+
 export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
 
 /**
@@ -122,14 +131,15 @@ function scan(path: string, reader: ChunkReader, onRecord: (payload: Buffer, off
       problem = { kind: "zero-tail", offset: pos, detail: `${left} zero bytes to EOF` };
       break;
     }
-    // No record is empty. A zeroed header with data after it is a torn append whose first page
-    // never reached the disk (pages written back out of order, then the power lost) when what
-    // follows is no more than one record; recovery caps what it drops at one item's worth.
+    // No record is empty. A zeroed header starting a whole zero page, with no more than one
+    // record after it, is a torn append whose first page never reached the disk (pages written
+    // back out of order, then the power lost); any other empty frame is damage.
     if (length === 0) {
-      problem =
-        left <= FRAME_HEADER_BYTES + MAX_PAYLOAD
-          ? { kind: "torn-tail", offset: pos, detail: `a zero frame header before ${left - FRAME_HEADER_BYTES} bytes up to EOF (a lost first page)` }
-          : { kind: "corrupt", offset: pos, detail: "a frame of length 0" };
+      const pageEnd = (Math.floor(pos / PAGE) + 1) * PAGE;
+      const lostPage = pageEnd < size && left <= FRAME_HEADER_BYTES + MAX_PAYLOAD + PAGE && isZero(reader, pos, pageEnd - pos);
+      problem = lostPage
+        ? { kind: "torn-tail", offset: pos, detail: `a zero page at ${pos} before ${size - pageEnd} bytes up to EOF (a lost first page)` }
+        : { kind: "corrupt", offset: pos, detail: "empty payload" };
       break;
     }
     if (length > MAX_PAYLOAD) {
