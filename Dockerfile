@@ -3,8 +3,10 @@
 #   docker build -t memcached-ts .
 #   docker run -d --name cache -p 11211:11211 -v cache-data:/data memcached-ts -m 1024
 #
-# Arguments after the image name are memcached flags, added to `--aof /data`. Not built or run in
-# this project's CI (its machines have no container engine): see README, "Container".
+# Arguments after the image name are memcached flags, added to `--aof /data`. Keep the port at
+# 11211 inside the container (publish it elsewhere with -p HOST:11211): the health check uses it.
+# Not built or run in this project's CI (its machines have no container engine): see README,
+# "Container".
 
 # Build: compile src/ to dist/ with the dev dependencies (TypeScript).
 FROM node:24-bookworm-slim AS build
