@@ -5,54 +5,130 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
+import { RawClient } from "../oracle/client.ts";
 import { type TestServer, startOurs } from "../oracle/servers.ts";
+import { againstBoth } from "./script.ts";
 
 const run = promisify(execFile);
 let server: TestServer;
-let servers: string;
 
 before(async () => {
   server = await startOurs();
-  servers = `--servers=127.0.0.1:${server.port}`;
 });
 after(() => server.stop());
 
-/** Runs a libmemcached tool (text protocol unless --binary is given); returns exit code and output. */
-async function tool(name: string, ...args: string[]): Promise<{ code: number; stdout: string }> {
-  return toolOn(servers, name, ...args);
-}
-
-async function toolOn(target: string, name: string, ...args: string[]): Promise<{ code: number; stdout: string }> {
+/** Runs a libmemcached tool on `port` (text protocol unless --binary is given); returns exit code and output. */
+async function tool(port: number, name: string, ...args: string[]): Promise<{ code: number; stdout: string }> {
   try {
-    const r = await run(name, [target, ...args], { timeout: 10000 });
+    const r = await run(name, [`--servers=127.0.0.1:${port}`, ...args], { timeout: 20000 });
     return { code: 0, stdout: r.stdout };
   } catch (err) {
     const e = err as { code?: number | string; stdout?: string };
-    if (e.code === "ENOENT") throw new Error(`${name} is missing: apt-get install -y libmemcached-tools`);
+    if (e.code === "ENOENT") throw new Error(`${name} is missing: run "bash .ci/run --deps" (Debian libmemcached-tools)`);
     return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "" };
   }
+}
+
+/** Sends raw text commands on a fresh connection and returns the replies once `until` is seen. */
+async function raw(port: number, commands: string, until: RegExp): Promise<string> {
+  const c = new RawClient(port);
+  try {
+    await c.send(commands);
+    const start = Date.now();
+    let got = "";
+    while (!until.test(got) && Date.now() - start < 5000) {
+      await c.waitBytes(1, 50);
+      got += c.take().toString("latin1");
+    }
+    return got;
+  } finally {
+    c.close();
+  }
+}
+
+function stat(stats: string, name: string): number {
+  const m = new RegExp(`^STAT ${name} (\\d+)\\r$`, "m").exec(stats);
+  assert.ok(m, `no ${name} in stats`);
+  return Number(m[1]);
 }
 
 test("memccp stores a file, memccat reads it back, memcrm deletes it", async () => {
   const dir = mkdtempSync(join(tmpdir(), "mcts-tools-"));
   const file = join(dir, "greeting.txt");
   writeFileSync(file, "hello from memccp\n");
-  assert.equal((await tool("memccp", file)).code, 0);
+  assert.equal((await tool(server.port, "memccp", file)).code, 0);
   const key = basename(file);
-  const got = await tool("memccat", key);
+  const got = await tool(server.port, "memccat", key);
   assert.equal(got.code, 0);
   // memccat prints a newline after each value.
   assert.equal(got.stdout, "hello from memccp\n\n");
-  assert.equal((await tool("memcrm", key)).code, 0);
-  assert.notEqual((await tool("memccat", key)).code, 0);
+  assert.equal((await tool(server.port, "memcrm", key)).code, 0);
+  assert.notEqual((await tool(server.port, "memccat", key)).code, 0);
 });
 
 test("memcstat reads our stats", async () => {
-  const r = await tool("memcstat");
+  const r = await tool(server.port, "memcstat");
   assert.equal(r.code, 0);
   assert.match(r.stdout, /Server: 127\.0\.0\.1 \(\d+\)/);
   assert.match(r.stdout, /version: 1\.6\.\d+/);
   assert.match(r.stdout, /curr_connections: \d+/);
+});
+
+test("memcdump, memctouch and memcflush: same results as against memcached", async () => {
+  const keys = Array.from({ length: 200 }, (_, i) => `dump:${i}`);
+  const { ours, control } = await againstBoth(async (port) => {
+    // memcdump reads `stats cachedump`, which memcached 1.6 answers from the COLD LRU only, so
+    // freshly set items (still HOT or WARM) are missing from its dump depending on its LRU
+    // maintainer's timing. A flat LRU links every item into COLD: the dump is then complete.
+    // (memcached-ts lists the whole class whatever the LRU mode; see the report of issue 14.)
+    const sets = keys.map((k, i) => `set ${k} ${i} 0 ${String(i).length}\r\n${i}\r\n`).join("");
+    await raw(port, `lru mode flat\r\n${sets}`, new RegExp(`OK\r\n(STORED\r\n){${keys.length}}`));
+    const dumped = await tool(port, "memcdump");
+    const touched = await tool(port, "memctouch", "--expire=100", "dump:0");
+    const touchedMissing = await tool(port, "memctouch", "--expire=100", "no-such-key");
+    // A negative exptime expires the item at once.
+    const expired = await tool(port, "memctouch", "--expire=-1", "dump:1");
+    const afterTouch = await raw(port, "mg dump:0 t v\r\nmg dump:1 v\r\nmn\r\n", /MN\r\n/);
+    const flushed = await tool(port, "memcflush");
+    const afterFlush = await raw(port, "get dump:0 dump:5\r\n", /END\r\n/);
+    // Not compared: a memcdump right after the flush. memcached's cachedump still lists flushed
+    // (and expired) items until they are reaped; memcached-ts lists only live ones.
+    return {
+      dump: [dumped.code, dumped.stdout.split("\n").filter(Boolean).sort()],
+      touch: [touched.code, touchedMissing.code, expired.code],
+      // The TTL left is 100 or 99 depending on the clock's second: compare only its presence.
+      afterTouch: afterTouch.replace(/ t(99|100)\r/, " t~100\r"),
+      flush: [flushed.code, afterFlush],
+    };
+  });
+  assert.deepEqual(ours, control);
+  assert.deepEqual(control.dump, [0, [...keys].sort()]);
+  assert.equal(control.touch[0], 0);
+  assert.notEqual(control.touch[1], 0, "memctouch on a missing key fails");
+  assert.equal(control.afterTouch, "VA 1 t~100\r\n0\r\nEN\r\nMN\r\n");
+  assert.deepEqual(control.flush, [0, "END\r\n"]);
+});
+
+test("memcslap: a bounded load of sets then gets completes without errors, as against memcached", async () => {
+  const { ours, control } = await againstBoth(async (port) => {
+    const set = await tool(port, "memcslap", "--test=set", "--execute-number=1000", "--concurrency=4");
+    const get = await tool(port, "memcslap", "--test=get", "--execute-number=1000", "--concurrency=4");
+    const stats = await raw(port, "stats\r\n", /END\r\n/);
+    return {
+      codes: [set.code, get.code],
+      set: /Time to set\s+(\d+) keys by\s+(\d+) threads/.exec(set.stdout)?.slice(1),
+      get: /Time to get\s+(\d+) keys by\s+(\d+) threads/.exec(get.stdout)?.slice(1),
+      // The get test loads its own 1000 random keys first; then every get hits.
+      sets: stat(stats, "cmd_set"),
+      getHitsAtLeast: stat(stats, "get_hits") >= 4000,
+      getMisses: stat(stats, "get_misses"),
+    };
+  });
+  assert.deepEqual(ours, control);
+  assert.deepEqual(control.codes, [0, 0]);
+  assert.deepEqual([control.set, control.get], [["4000", "4"], ["4000", "4"]]);
+  // 4000 sets, then the get test's own 1000-key load.
+  assert.equal(control.sets, 5000);
 });
 
 describe("libmemcached tools in binary mode (--binary)", () => {
@@ -60,19 +136,20 @@ describe("libmemcached tools in binary mode (--binary)", () => {
     const dir = mkdtempSync(join(tmpdir(), "mcts-tools-"));
     const file = join(dir, "binary.txt");
     writeFileSync(file, "sent in binary\n");
-    assert.equal((await tool("memccp", "--binary", file)).code, 0);
+    const p = server.port;
+    assert.equal((await tool(p, "memccp", "--binary", file)).code, 0);
     const key = basename(file);
-    assert.equal((await tool("memccat", "--binary", key)).stdout, "sent in binary\n\n");
-    assert.equal((await tool("memctouch", "--binary", "--expire=100", key)).code, 0);
-    assert.equal((await tool("memcrm", "--binary", key)).code, 0);
-    assert.notEqual((await tool("memccat", "--binary", key)).code, 0);
-    assert.equal((await tool("memccp", "--binary", file)).code, 0);
-    assert.equal((await tool("memcflush", "--binary")).code, 0);
-    assert.notEqual((await tool("memccat", "--binary", key)).code, 0);
+    assert.equal((await tool(p, "memccat", "--binary", key)).stdout, "sent in binary\n\n");
+    assert.equal((await tool(p, "memctouch", "--binary", "--expire=100", key)).code, 0);
+    assert.equal((await tool(p, "memcrm", "--binary", key)).code, 0);
+    assert.notEqual((await tool(p, "memccat", "--binary", key)).code, 0);
+    assert.equal((await tool(p, "memccp", "--binary", file)).code, 0);
+    assert.equal((await tool(p, "memcflush", "--binary")).code, 0);
+    assert.notEqual((await tool(p, "memccat", "--binary", key)).code, 0);
   });
 
   test("memcstat reads our stats over the binary protocol", async () => {
-    const r = await tool("memcstat", "--binary");
+    const r = await tool(server.port, "memcstat", "--binary");
     assert.equal(r.code, 0);
     assert.match(r.stdout, /version: 1\.6\.\d+/);
     assert.match(r.stdout, /cmd_get: \d+/);
@@ -84,12 +161,11 @@ describe("libmemcached tools in binary mode (--binary)", () => {
     writeFileSync(pwdb, "tool:pa55\n");
     const sasl = await startOurs(["-S"], undefined, { MEMCACHED_SASL_PWDB: pwdb });
     try {
-      const target = `--servers=127.0.0.1:${sasl.port}`;
       const file = join(dir, "secret.txt");
       writeFileSync(file, "authenticated\n");
-      assert.equal((await toolOn(target, "memccp", "--binary", "--username=tool", "--password=pa55", file)).code, 0);
-      assert.equal((await toolOn(target, "memccat", "--binary", "--username=tool", "--password=pa55", "secret.txt")).stdout, "authenticated\n\n");
-      assert.notEqual((await toolOn(target, "memccat", "--binary", "--username=tool", "--password=wrong", "secret.txt")).code, 0);
+      assert.equal((await tool(sasl.port, "memccp", "--binary", "--username=tool", "--password=pa55", file)).code, 0);
+      assert.equal((await tool(sasl.port, "memccat", "--binary", "--username=tool", "--password=pa55", "secret.txt")).stdout, "authenticated\n\n");
+      assert.notEqual((await tool(sasl.port, "memccat", "--binary", "--username=tool", "--password=wrong", "secret.txt")).code, 0);
     } finally {
       await sasl.stop();
     }

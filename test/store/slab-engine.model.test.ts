@@ -91,8 +91,9 @@ function apply(cache: Cache, clock: ManualClock, model: Map<number, ModelItem>, 
           const joined = op.mode === StoreMode.append ? Buffer.concat([m.value, value]) : Buffer.concat([value, m.value]);
           model.set(op.key, { value: joined, flags: m.flags, exptime: m.exptime });
         } else {
+          // As in memcached, an append/prepend whose joined item cannot be allocated leaves the
+          // old item as it was (a later eviction is the get's business).
           assert.ok(!exact, "append/prepend failed without eviction pressure");
-          model.delete(op.key);
         }
       }
       return;
