@@ -977,6 +977,12 @@ export class SlabEngine implements Engine {
     }
   }
 
+  /** Visits one LRU segment of a class newest first, while `fn` returns true (`fn` must not unlink). */
+  forEachInLru(cls: number, seg: number, fn: (h: number) => boolean): void {
+    const i32 = this.arena.i32;
+    for (let h = this.heads[cls * SEGMENTS + seg]; h !== 0 && fn(h); h = i32[h * 2 + H.next]);
+  }
+
   /** Visits the linked items of one page. */
   forEachInPage(page: number, fn: (h: number) => void): void {
     const cls = this.arena.pageClass[page];

@@ -79,8 +79,8 @@ test("memcdump, memctouch and memcflush: same results as against memcached", asy
   const { ours, control } = await againstBoth(async (port) => {
     // memcdump reads `stats cachedump`, which memcached 1.6 answers from the COLD LRU only, so
     // freshly set items (still HOT or WARM) are missing from its dump depending on its LRU
-    // maintainer's timing. A flat LRU links every item into COLD: the dump is then complete.
-    // (memcached-ts lists the whole class whatever the LRU mode; see the report of issue 14.)
+    // maintainer's timing (memcached-ts does the same). A flat LRU links every item into COLD:
+    // the dump is then complete.
     const sets = keys.map((k, i) => `set ${k} ${i} 0 ${String(i).length}\r\n${i}\r\n`).join("");
     await raw(port, `lru mode flat\r\n${sets}`, new RegExp(`OK\r\n(STORED\r\n){${keys.length}}`));
     const dumped = await tool(port, "memcdump");

@@ -1,6 +1,7 @@
 import { writeStats } from "../../stats/stats-text.ts";
 import { type ParsedNumber, parseU32 } from "../numbers.ts";
 import { R } from "./replies.ts";
+import { Seg } from "../../store/arena.ts";
 import type { TextSession } from "./session.ts";
 
 /** memcached's MAX_NUMBER_OF_SLAB_CLASSES: the bound on `stats cachedump`'s class id. */
@@ -53,24 +54,20 @@ function cachedump(s: TextSession, buf: Uint8Array): void {
   if (!parseU32(buf, t.start[3], t.end[3], num).ok) return s.send(R.badFormat);
   const limit = num.value;
   if (id >= MAX_SLAB_CLASSES) return s.send(R.illegalSlabId);
-  const cache = s.cache;
-  const e = cache.engine;
+  const e = s.ctx.engine;
   const out = s.out;
   const start = out.len;
   let shown = 0;
-  // At most memcached's 2 MB of reply (item_cachedump's memlimit), so a cachedump of a huge
-  // class cannot build an unbounded reply.
-  let full = false;
-  e.forEach((h) => {
-    if (full || e.slabClass(h) !== id || (limit !== 0 && shown >= limit) || cache.isDead(h)) return;
+  // As memcached's item_cachedump: the class's COLD LRU, newest first, dead items included
+  // (they are listed until reaped), and at most 2 MB of reply.
+  e.forEachInLru(id, Seg.cold, (h) => {
+    if (limit !== 0 && shown >= limit) return false;
     const key = Buffer.from(e.keyBuffer(h).subarray(e.keyStart(h), e.keyStart(h) + e.keyLength(h))).toString("latin1");
     const line = `ITEM ${key} [${e.valueLength(h)} b; ${e.exptime(h)} s]\r\n`;
-    if (out.len - start + line.length + 6 > CACHEDUMP_LIMIT) {
-      full = true;
-      return;
-    }
+    if (out.len - start + line.length + 6 > CACHEDUMP_LIMIT) return false;
     shown++;
     out.ascii(line);
+    return true;
   });
   s.out.bytes(R.end);
 }
