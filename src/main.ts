@@ -2,6 +2,7 @@ import { createLogger } from "./log.ts";
 import { runCheck } from "./persistence/check.ts";
 import { ManifestError } from "./persistence/manifest.ts";
 import { RecoveryError } from "./persistence/recovery.ts";
+import { removePidFile, writePidFile } from "./server/pidfile.ts";
 import { startServer } from "./server/server.ts";
 import { SettingsError, parseCli } from "./settings/cli.ts";
 import { MEMCACHED_VERSION, VERSION } from "./version.ts";
@@ -44,10 +45,19 @@ async function main(): Promise<number> {
     process.stderr.write(`memcached-ts: cannot listen on ${where}: ${(err as Error).message}\n`);
     return 71;
   }
+  if (settings.pidFile !== null) {
+    try {
+      writePidFile(settings.pidFile, log);
+    } catch (err) {
+      // memcached goes on without it too (vperror), but says so.
+      log.error({ err: (err as Error).message, path: settings.pidFile }, "could not write the pid file");
+    }
+  }
   const stop = (): void => void server.close(true);
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   await server.stopped;
+  if (settings.pidFile !== null) removePidFile(settings.pidFile);
   return 0;
 }
 

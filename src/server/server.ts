@@ -12,6 +12,7 @@ import { Crawler } from "../store/crawler.ts";
 import { SlabEngine } from "../store/slab-engine.ts";
 import { Connection } from "./connection.ts";
 import { type ConnectionInfo, type ServerContext, socketAddress } from "./context.ts";
+import { startIdleSweep } from "./idle.ts";
 import { READ_BUFFER_SIZE, adoptWithReusedBuffer } from "./reused-read.ts";
 
 const MAINTENANCE_MS = 10;
@@ -60,9 +61,13 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     temporaryTtl: settings.temporaryTtl,
     tempLru: settings.temporaryLru,
     automove: settings.slabAutomove,
+    hashPower: settings.hashPowerInit,
+    maintainer: settings.lruMaintainer,
+    reassign: settings.slabReassign,
+    useCas: settings.useCas,
     isDead: (h) => cache.isDead(h),
   });
-  const cache = new Cache(engine, clock, counters);
+  const cache = new Cache(engine, clock, counters, settings.useCas);
   // Recovery runs before anything listens, so no client sees a half-loaded cache.
   const persistence = settings.aof === null ? null : Persistence.open(settings, cache, engine, log, options.persistence);
   // What replay linked or evicted was no client's doing.
@@ -154,6 +159,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     persistence?.tick();
   }, MAINTENANCE_MS);
   maintenance.unref();
+  const idleSweep = settings.idleTimeout > 0 ? startIdleSweep(settings.idleTimeout, () => clock.now(), () => connections, counters) : null;
 
   let port = 0;
   if (settings.socketPath !== null) {
@@ -194,6 +200,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       for (const c of [...connections]) c.destroy();
       await closed;
       clearInterval(maintenance);
+      if (idleSweep !== null) clearInterval(idleSweep);
       await persistence?.close();
       ctx.loopDelay.stop();
       resolveStopped();

@@ -7,7 +7,7 @@ import { parseSize } from "./size.ts";
 /** A bad option or value: main prints the message on one line and exits non-zero. */
 export class SettingsError extends Error {}
 
-type Draft = { -readonly [K in keyof Settings]: Settings[K] } & { logLevelSet: boolean };
+type Draft = { -readonly [K in keyof Settings]: Settings[K] } & { logLevelSet: boolean; slabChunkMaxSet: boolean };
 
 interface OptionSpec {
   long: string;
@@ -58,6 +58,13 @@ function listenAddresses(v: string): string[] {
   return list;
 }
 
+/** An option memcached has and we decline: refused with one line saying why and what to use. */
+function refuse(message: string): (d: Draft, v: string) => void {
+  return () => {
+    throw new SettingsError(message);
+  };
+}
+
 function nonEmpty(name: string, v: string): string {
   if (v.trim() === "") throw new SettingsError(`${name} needs a path`);
   return v;
@@ -90,6 +97,22 @@ function goFlag(arg: string): string {
   return m !== null && GO_FLAGS.has(m[1]) ? `-${arg}` : arg;
 }
 
+/**
+ * memcached's `-o no_modern` ("defaults of previous major version"), as memcached.c applies it:
+ * no chunked items (unless slab_chunk_max was given), no page moves, the flat LRU without its
+ * maintainer, no LRU crawler, no fast connection rejection, Jenkins hashing. Options given
+ * after it override it, as in memcached.
+ */
+function noModern(d: Draft): void {
+  if (!d.slabChunkMaxSet) d.slabChunkMax = SLAB_PAGE_SIZE;
+  d.slabReassign = false;
+  d.slabAutomove = 0;
+  d.maxconnsFast = false;
+  d.lruMaintainer = false;
+  d.hashAlgorithm = "jenkins";
+  d.lruCrawler = false;
+}
+
 /** memcached's -o extended options we understand; others are refused by name. */
 function extended(d: Draft, v: string): void {
   for (const item of v.split(",")) {
@@ -97,12 +120,44 @@ function extended(d: Draft, v: string): void {
     switch (key) {
       case "":
       case "relaxed_privileges":
-      case "modern":
+      case "modern": // memcached 1.6.18: "enables options which will be default in future. currently: nothing"
+        break;
       case "no_modern":
+        noModern(d);
+        break;
       case "lru_maintainer":
       case "no_lru_maintainer":
+        d.lruMaintainer = key === "lru_maintainer";
+        break;
       case "slab_reassign":
       case "no_slab_reassign":
+        d.slabReassign = key === "slab_reassign";
+        break;
+      case "maxconns_fast":
+      case "no_maxconns_fast":
+        d.maxconnsFast = key === "maxconns_fast";
+        break;
+      case "hashpower": {
+        if (val === "") throw new SettingsError("Missing numeric argument for hashpower");
+        const n = int(key, val, 0);
+        if (n < 12) throw new SettingsError(`Initial hashtable multiplier of ${n} is too low`);
+        if (n > 32) throw new SettingsError(`Initial hashtable multiplier of ${n} is too high`);
+        d.hashPowerInit = n;
+        break;
+      }
+      case "idle_timeout":
+        if (val === "") throw new SettingsError("Missing numeric argument for idle_timeout");
+        d.idleTimeout = int(key, val, 0);
+        break;
+      case "tail_repair_time":
+        if (val === "") throw new SettingsError("Missing numeric argument for tail_repair_time");
+        d.tailRepairTime = int(key, val, 0);
+        if (d.tailRepairTime < 10) throw new SettingsError("Cannot set tail_repair_time to less than 10 seconds");
+        break;
+      case "hash_algorithm":
+        if (val === "") throw new SettingsError("Missing hash_algorithm argument");
+        if (val !== "jenkins" && val !== "murmur3" && val !== "xxh3") throw new SettingsError("Unknown hash_algorithm option (jenkins, murmur3, xxh3)");
+        d.hashAlgorithm = val;
         break;
       // memcached refuses 80 itself ("must be > 1 and < 80", though 1 passes).
       case "hot_lru_pct":
@@ -128,6 +183,7 @@ function extended(d: Draft, v: string): void {
       case "slab_chunk_max":
         // Bytes, although memcached's --help says kilobytes: its parser reads a plain integer.
         d.slabChunkMax = int(key, val, 1, SLAB_PAGE_SIZE);
+        d.slabChunkMaxSet = true;
         break;
       case "hot_max_factor":
         d.hotMaxFactor = positiveFloat(key, val);
@@ -138,13 +194,10 @@ function extended(d: Draft, v: string): void {
       case "slab_automove":
         d.slabAutomove = int(key, val, 0, 2);
         break;
-      case "hash_algorithm":
-      case "idle_timeout":
-      case "tail_repair_time":
-      case "hashpower":
-        if (val === "") throw new SettingsError(`extended option ${key} needs a value`);
-        break;
       default:
+        if (key.startsWith("ext_")) {
+          throw new SettingsError(`extended option '${key}' is not supported: memcached-ts has no external storage (extstore); use --aof for a cache that survives restarts`);
+        }
         throw new SettingsError(`unknown extended option '${key}' for -o`);
     }
   }
@@ -165,7 +218,7 @@ const OPTIONS: OptionSpec[] = [
   { long: "memory-limit", short: "m", value: "SIZE", help: "item memory in megabytes, or a size with b/k/m/g", shows: (d) => `${d.memoryLimit / 1048576}m`, apply: (d, v) => (d.memoryLimit = size("--memory-limit", v, 1024 * 1024)) },
   { long: "cache-size", value: "SIZE", help: "alias of --memory-limit taking a size (Go original)", apply: (d, v) => (d.memoryLimit = size("--cache-size", v, 1)) },
   { long: "conn-limit", short: "c", value: "NUM", help: "connection limit as in memcached: 4 per thread and 8 more are reserved, the rest admit clients", shows: (d) => String(d.maxConnections), apply: (d, v) => (d.maxConnections = int("--conn-limit", v, 1)) },
-  { long: "threads", short: "t", value: "NUM", help: "number of threads", shows: (d) => String(d.threads), apply: (d, v) => (d.threads = int("--threads", v, 1, 1024)) },
+  { long: "threads", short: "t", value: "NUM", help: "number of threads: accepted, and counted in -c's reserve as memcached does, but requests are served by one thread for now", shows: (d) => String(d.threads), apply: (d, v) => (d.threads = int("--threads", v, 1, 1024)) },
   { long: "max-item-size", short: "I", value: "SIZE", help: "largest item (1k..1024m); below 512k also set -o slab_chunk_max", shows: (d) => `${d.maxItemSize / 1024}k`, apply: (d, v) => {
     const n = size("--max-item-size", v, 1);
     if (n < 1024) throw new SettingsError("item max size cannot be less than 1024 bytes");
@@ -184,7 +237,19 @@ const OPTIONS: OptionSpec[] = [
   { long: "slab-min-size", short: "n", value: "BYTES", help: "minimum space for key, value and flags", shows: (d) => String(d.minChunkSize), apply: (d, v) => (d.minChunkSize = int("--slab-min-size", v, 1)) },
   { long: "max-reqs-per-event", short: "R", value: "NUM", help: "requests handled per read event before yielding", shows: (d) => String(d.reqsPerEvent), apply: (d, v) => (d.reqsPerEvent = int("--max-reqs-per-event", v, 1)) },
   { long: "listen-backlog", short: "b", value: "NUM", help: "TCP listen backlog", shows: (d) => String(d.backlog), apply: (d, v) => (d.backlog = int("--listen-backlog", v, 1)) },
-  { long: "extended", short: "o", value: "OPTS", help: "extended options: hot_lru_pct=PCT, warm_lru_pct=PCT, hot_max_factor=F, warm_max_factor=F, temporary_ttl=SECONDS (turns on the TEMP LRU), slab_chunk_max=BYTES (divides 1 MiB and -I), slab_automove=0|1|2, lru_crawler, no_lru_crawler, lru_crawler_sleep=US, lru_crawler_tocrawl=N, relaxed_privileges", apply: extended },
+  { long: "extended", short: "o", value: "OPTS", help: "extended options: hot_lru_pct=PCT, warm_lru_pct=PCT, hot_max_factor=F, warm_max_factor=F, temporary_ttl=SECONDS (turns on the TEMP LRU), slab_chunk_max=BYTES (divides 1 MiB and -I), slab_automove=0|1|2, lru_crawler, no_lru_crawler, lru_crawler_sleep=US, lru_crawler_tocrawl=N, lru_maintainer, no_lru_maintainer (flat LRU), slab_reassign, no_slab_reassign, maxconns_fast, no_maxconns_fast, hashpower=12..32, idle_timeout=SECONDS, tail_repair_time=SECONDS, hash_algorithm=NAME, modern, no_modern (1.4 defaults: no chunked items, flat LRU, no crawler, no page moves), relaxed_privileges; ext_* is refused (no extstore)", apply: extended },
+  { long: "disable-cas", short: "C", help: "disable CAS: every CAS id is 0 and the cas command never matches", shows: () => "off", apply: (d, v) => (d.useCas = !bool("--disable-cas", v)) },
+  { long: "pidfile", short: "P", value: "FILE", help: "write the pid to FILE at start-up, remove it at exit", shows: () => "off", apply: (d, v) => (d.pidFile = nonEmpty("--pidfile", v)) },
+  { long: "disable-dumping", short: "X", help: "refuse stats cachedump and lru_crawler metadump", shows: () => "off", apply: (d, v) => (d.dumpEnabled = !bool("--disable-dumping", v)) },
+  { long: "disable-watch", short: "W", help: "accepted: there are no watch commands to disable", apply: () => {} },
+  { long: "napi_ids", short: "N", value: "NUM", help: "accepted and shown in stats settings (Node cannot read a socket's NAPI id)", shows: (d) => String(d.napiIds), apply: (d, v) => {
+    if (!(Number.parseInt(v, 10) > 0)) throw new SettingsError("Maximum number of NAPI IDs must be greater than 0");
+    d.napiIds = int("--napi_ids", v, 1);
+  } },
+  { long: "daemon", short: "d", help: "not supported: run under a service manager (contrib/memcached-ts.service)", apply: refuse("-d (daemon) is not supported: Node cannot fork; run memcached-ts under a service manager (see contrib/memcached-ts.service) or with nohup") },
+  { long: "lock-memory", short: "k", help: "not supported (Node cannot mlockall)", apply: refuse("-k (lock memory) is not supported: Node has no mlockall; use the service manager's memory locking (systemd LimitMEMLOCK) or swap off") },
+  { long: "enable-largepages", short: "L", help: "not supported (the item arena is a SharedArrayBuffer)", apply: refuse("-L (large pages) is not supported: the item arena is a SharedArrayBuffer, whose pages Node allocates; transparent huge pages still apply") },
+  { long: "memory-file", short: "e", value: "FILE", help: "not supported: use --aof for a restartable cache", apply: refuse("-e (memory file) is not supported: use --aof DIR for a cache that survives restarts") },
   { long: "user", short: "u", value: "USER", help: "accepted and ignored (memcached drops root privileges)", apply: () => {} },
   { long: "aof", value: "DIR", help: "turn persistence on: the directory for the log, base snapshots and manifest (created if missing)", shows: () => "off", apply: (d, v) => (d.aof = nonEmpty("--aof", v)) },
   { long: "aof-name", value: "DIR", help: "alias of --aof (Go original)", apply: (d, v) => (d.aof = nonEmpty("--aof-name", v)) },
@@ -225,7 +290,7 @@ export function parseCli(argv: readonly string[]): CliResult {
   if (flags.some((t) => t.name === "help")) return { kind: "help", text: helpText() };
   if (flags.some((t) => t.name === "version")) return { kind: "version" };
 
-  const draft: Draft = { ...DEFAULTS, listen: [...DEFAULTS.listen], logLevelSet: false };
+  const draft: Draft = { ...DEFAULTS, listen: [...DEFAULTS.listen], logLevelSet: false, slabChunkMaxSet: false };
   const configs = flags.filter((t) => t.name === "config");
   for (const c of configs) applyConfigFile(draft, c.value ?? "");
   for (const t of flags) {
@@ -238,11 +303,14 @@ export function parseCli(argv: readonly string[]): CliResult {
     throw new SettingsError("cannot set item size limit higher than 1/2 of memory max");
   }
   checkSlabChunkMax(draft);
+  if (draft.napiIds > draft.threads) {
+    throw new SettingsError(`Number of napi_ids(${draft.napiIds}) cannot be greater than number of threads(${draft.threads})`);
+  }
   if (clientLimit(draft) < 1) {
     throw new SettingsError(`--conn-limit ${draft.maxConnections} leaves no room for clients: like memcached, ${4 * draft.threads + 8} of it are reserved with ${draft.threads} threads`);
   }
   if (!draft.logLevelSet && draft.verbosity > 0) draft.logLevel = levelForVerbosity(draft.verbosity);
-  const { logLevelSet: _unused, ...settings } = draft;
+  const { logLevelSet: _unused, slabChunkMaxSet: _unused2, ...settings } = draft;
   return { kind: "run", settings: Object.freeze(settings) };
 }
 

@@ -66,6 +66,28 @@ export interface Settings {
   readonly logLevel: LogLevel;
   /** "stderr" or a file path. */
   readonly logDestination: string;
+  /** -C off: items carry no CAS id (0 in every reply) and `cas` never matches. */
+  readonly useCas: boolean;
+  /** -P: file the pid is written to at start-up and removed from at exit. */
+  readonly pidFile: string | null;
+  /** -X off: `stats cachedump` and `lru_crawler metadump` are refused. */
+  readonly dumpEnabled: boolean;
+  /** -N: shown in `stats settings` only; Node cannot read a socket's NAPI id. */
+  readonly napiIds: number;
+  /** -o slab_reassign / no_slab_reassign: whether pages may move between classes at all. */
+  readonly slabReassign: boolean;
+  /** -o lru_maintainer / no_lru_maintainer: background LRU juggling and the segmented LRU. */
+  readonly lruMaintainer: boolean;
+  /** -o maxconns_fast / no_maxconns_fast: reject over-limit clients at once, or stop accepting until one leaves. */
+  readonly maxconnsFast: boolean;
+  /** -o hash_algorithm: shown in `stats settings`; the index always uses a seeded murmur3 (not observable by clients). */
+  readonly hashAlgorithm: string;
+  /** -o hashpower: initial hash table size as a power of two (0: memcached's default, 16). */
+  readonly hashPowerInit: number;
+  /** -o idle_timeout: seconds a client may stay idle before it is closed (0: never). */
+  readonly idleTimeout: number;
+  /** -o tail_repair_time: shown in `stats settings`; items are never refcount-stuck here. */
+  readonly tailRepairTime: number;
 }
 
 export type SyncPolicy = "always" | "everysec" | "no";
@@ -116,6 +138,17 @@ export const DEFAULTS: Settings = Object.freeze({
   snapshotOnShutdown: false,
   logLevel: "warn",
   logDestination: "stderr",
+  useCas: true,
+  pidFile: null,
+  dumpEnabled: true,
+  napiIds: 0,
+  slabReassign: true,
+  lruMaintainer: true,
+  maxconnsFast: true,
+  hashAlgorithm: "murmur3",
+  hashPowerInit: 0,
+  idleTimeout: 0,
+  tailRepairTime: 0,
 });
 
 /**

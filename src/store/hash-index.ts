@@ -21,10 +21,12 @@ export class HashIndex {
   private migrated = 0;
   private items = 0;
 
-  constructor(arena: Arena) {
+  /** `power`: log2 of the starting bucket count (memcached's -o hashpower; 0 = its default, 16). */
+  constructor(arena: Arena, power = 0) {
     this.arena = arena;
-    this.table = new Int32Array(new SharedArrayBuffer(4 << INITIAL_POWER));
-    this.mask = (1 << INITIAL_POWER) - 1;
+    const p = power === 0 ? INITIAL_POWER : power;
+    this.table = new Int32Array(new SharedArrayBuffer(4 * 2 ** p));
+    this.mask = 2 ** p - 1;
   }
 
   get power(): number {

@@ -178,3 +178,56 @@ test("persistence config file keys are the long option names", () => {
   assert.equal(s.sync, "no");
   assert.equal(s.snapshotInterval, 30);
 });
+
+test("memcached flags with their meaning: -C -P -X -W -N, -o switches", () => {
+  const s = run(["-C", "-P", "/tmp/mc.pid", "-X", "-W", "-t", "2", "-N", "2", "-o", "hashpower=20,idle_timeout=30,tail_repair_time=15,hash_algorithm=jenkins,no_maxconns_fast"]);
+  assert.equal(s.useCas, false);
+  assert.equal(s.pidFile, "/tmp/mc.pid");
+  assert.equal(s.dumpEnabled, false);
+  assert.equal(s.napiIds, 2);
+  assert.equal(s.hashPowerInit, 20);
+  assert.equal(s.idleTimeout, 30);
+  assert.equal(s.tailRepairTime, 15);
+  assert.equal(s.hashAlgorithm, "jenkins");
+  assert.equal(s.maxconnsFast, false);
+});
+
+test("-o no_modern sets memcached 1.4's defaults; later switches and an explicit slab_chunk_max win", () => {
+  const s = run(["-o", "no_modern"]);
+  assert.deepEqual(
+    [s.slabChunkMax, s.slabReassign, s.slabAutomove, s.maxconnsFast, s.lruMaintainer, s.lruCrawler, s.hashAlgorithm],
+    [1024 * 1024, false, 0, false, false, false, "jenkins"],
+  );
+  const t = run(["-o", "slab_chunk_max=262144,no_modern,lru_maintainer,slab_reassign"]);
+  assert.deepEqual([t.slabChunkMax, t.lruMaintainer, t.slabReassign, t.slabAutomove], [262144, true, true, 0]);
+  assert.equal(run(["-o", "modern"]).lruMaintainer, true);
+  assert.equal(run(["-o", "no_lru_maintainer"]).lruMaintainer, false);
+  assert.equal(run(["-o", "no_slab_reassign"]).slabReassign, false);
+});
+
+test("flags we do not support are refused with one line saying why; bad values with memcached's message", () => {
+  const cases: [string[], RegExp][] = [
+    [["-d"], /-d \(daemon\) is not supported: .*service manager/],
+    [["-k"], /-k \(lock memory\) is not supported/],
+    [["-L"], /-L \(large pages\) is not supported/],
+    [["-e", "/tmp/f"], /-e \(memory file\) is not supported: use --aof/],
+    [["-o", "ext_path=/tmp/x:1G"], /extended option 'ext_path' is not supported: .*extstore/],
+    [["-o", "ext_item_size=100"], /'ext_item_size' is not supported/],
+    [["-N", "0"], /^Maximum number of NAPI IDs must be greater than 0$/],
+    [["-N", "5"], /^Number of napi_ids\(5\) cannot be greater than number of threads\(4\)$/],
+    [["-o", "hashpower=5"], /^Initial hashtable multiplier of 5 is too low$/],
+    [["-o", "hashpower=33"], /^Initial hashtable multiplier of 33 is too high$/],
+    [["-o", "idle_timeout"], /^Missing numeric argument for idle_timeout$/],
+    [["-o", "tail_repair_time=5"], /^Cannot set tail_repair_time to less than 10 seconds$/],
+    [["-o", "hash_algorithm=md5"], /^Unknown hash_algorithm option \(jenkins, murmur3, xxh3\)$/],
+  ];
+  for (const [argv, message] of cases) {
+    assert.throws(() => parseCli(argv), (err: Error) => err instanceof SettingsError && message.test(err.message), argv.join(" "));
+  }
+});
+
+test("--help says -t is accepted but not yet used", () => {
+  const r = parseCli(["--help"]);
+  assert.equal(r.kind, "help");
+  if (r.kind === "help") assert.match(r.text, /--threads <NUM> +number of threads: accepted, .*one thread for now/);
+});

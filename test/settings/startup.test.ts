@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -67,4 +67,24 @@ test("unix socket with -s and -a mask; logs go to the --log-destination file", a
   }
   const log = readFileSync(logFile, "utf8");
   assert.match(log, /listening/);
+});
+
+test("-P writes the pid file once listening and removes it at exit", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mcts-pid-"));
+  const pidFile = join(dir, "mc.pid");
+  const port = await freePort();
+  const child = spawn(NODE, ["src/main.ts", "-p", String(port), "-l", "127.0.0.1", "-P", pidFile], { stdio: "ignore" });
+  try {
+    await ask({ port }, "version\r\n", "\r\n");
+    assert.equal(readFileSync(pidFile, "utf8"), `${child.pid}\n`);
+  } finally {
+    await stop(child);
+  }
+  assert.equal(existsSync(pidFile), false);
+});
+
+test("refused flags exit 64 with one line on stderr", () => {
+  const r = spawnSync(NODE, ["src/main.ts", "-d"], { encoding: "utf8" });
+  assert.equal(r.status, 64);
+  assert.match(r.stderr, /^memcached-ts: -d \(daemon\) is not supported: [^\n]*\n$/);
 });
