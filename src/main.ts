@@ -4,10 +4,12 @@ import { ManifestError } from "./persistence/manifest.ts";
 import { RecoveryError } from "./persistence/recovery.ts";
 import { removePidFile, writePidFile } from "./server/pidfile.ts";
 import { startServer } from "./server/server.ts";
+import { keepStdioBlocking } from "./server/stdio.ts";
 import { SettingsError, parseCli } from "./settings/cli.ts";
 import { MEMCACHED_VERSION, VERSION } from "./version.ts";
 
 async function main(): Promise<number> {
+  keepStdioBlocking();
   if (process.argv[2] === "check") return runCheck(process.argv.slice(3));
   let result;
   try {
