@@ -12,6 +12,7 @@ import { Crawler } from "../store/crawler.ts";
 import { SlabEngine } from "../store/slab-engine.ts";
 import { Connection } from "./connection.ts";
 import { type ConnectionInfo, type ServerContext, socketAddress } from "./context.ts";
+import { AcceptQueue } from "./accept-queue.ts";
 import { startIdleSweep } from "./idle.ts";
 import { READ_BUFFER_SIZE, adoptWithReusedBuffer } from "./reused-read.ts";
 
@@ -78,6 +79,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   crawler.sleep = settings.lruCrawlerSleep;
   crawler.tocrawl = settings.lruCrawlerTocrawl;
   const connections = new Set<Connection>();
+  const acceptQueue = settings.maxconnsFast ? null : new AcceptQueue(counters, settings.backlog);
   const readMode = options.readMode ?? "onread";
   const readBuffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
   const listeners: Server[] = [];
@@ -96,6 +98,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     prefixStats: new PrefixStats(),
     startedAt: clock.now(),
     verbosity: settings.verbosity,
+    acceptQueue,
     connections: () => [...listenerInfo, ...[...connections].sort((a, b) => a.id - b.id)],
     shutdown: (graceful) => {
       log.info({ graceful }, "shutdown requested");
@@ -115,6 +118,10 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     freeIds.splice(i, 0, id);
   };
   const onSocket = (socket: Socket): void => {
+    if (counters.currConnections >= maxClients && acceptQueue !== null) {
+      acceptQueue.hold(socket);
+      return;
+    }
     if (counters.currConnections >= maxClients) {
       counters.rejectedConnections++;
       // memcached closes the socket outright once the line is written; an end() alone would
@@ -128,6 +135,8 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       if (!connections.delete(c)) return;
       counters.currConnections--;
       releaseId(c.id);
+      const waiting = acceptQueue?.next();
+      if (waiting !== undefined) onSocket(waiting);
     };
     let conn: Connection;
     const adopted = readMode === "onread" ? adoptWithReusedBuffer(socket, readBuffer, (buf, n) => conn.receive(buf, n)) : null;
@@ -197,6 +206,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       const closed = Promise.all(listeners.map((s) => new Promise<void>((r) => s.close(() => r()))));
       const grace = new Promise<void>((r) => setTimeout(r, STOP_GRACE_MS).unref());
       if (graceful) await Promise.race([Promise.all([...connections].map((c) => c.stop())), grace]);
+      acceptQueue?.clear();
       for (const c of [...connections]) c.destroy();
       await closed;
       clearInterval(maintenance);

@@ -30,6 +30,7 @@ export class Counters {
   rejectedConnections = 0;
   /** Times accepting stopped at the connection limit (-o no_maxconns_fast). */
   listenDisabledNum = 0;
+  timeInListenDisabledUs = 0;
   /** Clients closed by -o idle_timeout. */
   idleKicks = 0;
   connYields = 0;
