@@ -30,7 +30,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const settings = result.settings;
-  const log = createLogger(settings);
+  const { log, reopen } = createLogger(settings);
   let server;
   try {
     server = await startServer(settings, log);
@@ -58,6 +58,11 @@ async function main(): Promise<number> {
   const stop = (): void => void server.close(true);
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  // As the usual daemons do (memcached has no log file of its own): logrotate moves the file, then HUPs.
+  process.on("SIGHUP", () => {
+    reopen();
+    log.info({ file: settings.logDestination }, "log file reopened");
+  });
   await server.stopped;
   if (settings.pidFile !== null) removePidFile(settings.pidFile);
   return 0;

@@ -1,7 +1,7 @@
 import { chmodSync, unlinkSync } from "node:fs";
 import { type AddressInfo, type Server, type Socket, createServer } from "node:net";
 import type { Logger } from "../log.ts";
-import { type Settings, clientLimit } from "../settings/settings.ts";
+import { type Settings, clientLimit, levelForVerbosity } from "../settings/settings.ts";
 import { Persistence, type PersistenceOptions } from "../persistence/persistence.ts";
 import { Counters } from "../stats/counters.ts";
 import { LoopDelay } from "../stats/loop-delay.ts";
@@ -87,6 +87,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   let resolveStopped: () => void = () => {};
   const stopped = new Promise<void>((r) => (resolveStopped = r));
 
+  let verbosity = settings.verbosity;
   const ctx: ServerContext = {
     settings,
     cache,
@@ -97,7 +98,14 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     persistence,
     prefixStats: new PrefixStats(),
     startedAt: clock.now(),
-    verbosity: settings.verbosity,
+    // The `verbosity` command changes the log level too, as it changes what memcached prints.
+    get verbosity() {
+      return verbosity;
+    },
+    set verbosity(v: number) {
+      verbosity = v;
+      log.level = levelForVerbosity(v);
+    },
     acceptQueue,
     connections: () => [...listenerInfo, ...[...connections].sort((a, b) => a.id - b.id)],
     shutdown: (graceful) => {

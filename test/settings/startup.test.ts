@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, renameSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -87,4 +87,34 @@ test("refused flags exit 64 with one line on stderr", () => {
   const r = spawnSync(NODE, ["src/main.ts", "-d"], { encoding: "utf8" });
   assert.equal(r.status, 64);
   assert.match(r.stderr, /^memcached-ts: -d \(daemon\) is not supported: [^\n]*\n$/);
+});
+
+/** Waits until `file` exists and matches `re` (pino writes to a file asynchronously). */
+async function waitForLog(file: string, re: RegExp): Promise<string> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+    if (re.test(text) || Date.now() > deadline) return text;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test("SIGHUP reopens the log file (after logrotate moved it); verbosity changes the log level at run time", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mcts-log-"));
+  const logFile = join(dir, "mc.log");
+  const port = await freePort();
+  const child = spawn(NODE, ["src/main.ts", "-p", String(port), "-l", "127.0.0.1", "--log-destination", logFile], { stdio: "ignore" });
+  try {
+    await ask({ port }, "version\r\n", "\r\n");
+    // At the default level (warn) a new connection is not logged; after `verbosity 2` (debug) it is.
+    await ask({ port }, "verbosity 2\r\n", "OK\r\n");
+    await ask({ port }, "version\r\n", "\r\n");
+    assert.match(await waitForLog(logFile, /new client connection/), /new client connection/);
+    renameSync(logFile, `${logFile}.1`);
+    child.kill("SIGHUP");
+    assert.match(await waitForLog(logFile, /log file reopened/), /log file reopened/);
+    await ask({ port }, "verbosity 0\r\n", "OK\r\n");
+  } finally {
+    await stop(child);
+  }
 });
