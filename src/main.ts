@@ -5,6 +5,7 @@ import { RecoveryError } from "./persistence/recovery.ts";
 import { removePidFile, writePidFile } from "./server/pidfile.ts";
 import { startServer } from "./server/server.ts";
 import { keepStdioBlocking } from "./server/stdio.ts";
+import { TlsSetupError } from "./server/tls.ts";
 import { SettingsError, parseCli } from "./settings/cli.ts";
 import { MEMCACHED_VERSION, VERSION } from "./version.ts";
 
@@ -35,6 +36,10 @@ async function main(): Promise<number> {
   try {
     server = await startServer(settings, log);
   } catch (err) {
+    if (err instanceof TlsSetupError) {
+      process.stderr.write(`memcached-ts: ${err.message}\n`);
+      return 64;
+    }
     if (err instanceof RecoveryError || err instanceof ManifestError) {
       process.stderr.write(`memcached-ts: cannot load persistence: ${err.message}\n`);
       return 65;

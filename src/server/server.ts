@@ -1,5 +1,6 @@
 import { chmodSync, unlinkSync } from "node:fs";
 import { type AddressInfo, type Server, type Socket, createServer } from "node:net";
+import { TLSSocket } from "node:tls";
 import type { Logger } from "../log.ts";
 import { type Settings, clientLimit, levelForVerbosity } from "../settings/settings.ts";
 import { Persistence, type PersistenceOptions } from "../persistence/persistence.ts";
@@ -14,6 +15,8 @@ import { Connection } from "./connection.ts";
 import { type ConnectionInfo, type ServerContext, socketAddress } from "./context.ts";
 import { AcceptQueue } from "./accept-queue.ts";
 import { startIdleSweep } from "./idle.ts";
+import { type ListenSpec, parseListenSpec } from "./listen-spec.ts";
+import { createTlsListener } from "./tls.ts";
 import { READ_BUFFER_SIZE, adoptWithReusedBuffer } from "./reused-read.ts";
 
 const MAINTENANCE_MS = 10;
@@ -147,7 +150,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       if (waiting !== undefined) onSocket(waiting);
     };
     let conn: Connection;
-    const adopted = readMode === "onread" ? adoptWithReusedBuffer(socket, readBuffer, (buf, n) => conn.receive(buf, n)) : null;
+    const adopted = readMode === "onread" && !(socket instanceof TLSSocket) ? adoptWithReusedBuffer(socket, readBuffer, (buf, n) => conn.receive(buf, n)) : null;
     if (adopted !== null) conn = new Connection(takeId(), adopted, "onread", ctx, log, onClose);
     else {
       conn = new Connection(takeId(), socket, "data", ctx, log, onClose);
@@ -191,11 +194,12 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     chmodSync(settings.socketPath, settings.socketMask & 0o777);
     listeners.push(server);
   } else {
-    const hosts = settings.listen.length === 0 ? [undefined] : settings.listen;
-    for (const host of hosts) {
-      const server = createServer({ noDelay: true, pauseOnConnect: true }, onSocket);
-      await listen(server, { port: port !== 0 ? port : settings.port, host: host?.replace(/^\[|\]$/g, "") });
-      port = (server.address() as AddressInfo).port;
+    const specs = settings.listen.length === 0 ? [{ host: undefined, port: null, tls: true }] : settings.listen.map((l) => parseListenSpec(l) as ListenSpec);
+    for (const spec of specs) {
+      // A TLS socket is read through its own stream, never through the shared read buffer.
+      const server = settings.tls.enabled && spec.tls ? createTlsListener(settings.tls, counters, onSocket) : createServer({ noDelay: true, pauseOnConnect: true }, onSocket);
+      await listen(server, { port: spec.port ?? (port !== 0 ? port : settings.port), host: spec.host });
+      if (spec.port === null) port = (server.address() as AddressInfo).port;
       listeners.push(server);
     }
   }

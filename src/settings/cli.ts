@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
-import { DEFAULTS, LOG_LEVELS, type LogLevel, SLAB_PAGE_SIZE, type Settings, clientLimit, levelForVerbosity } from "./settings.ts";
+import { DEFAULTS, LOG_LEVELS, TLS_VERSIONS, type LogLevel, SLAB_PAGE_SIZE, type Settings, clientLimit, levelForVerbosity } from "./settings.ts";
 import { parseSize } from "./size.ts";
+import { parseListenSpec } from "../server/listen-spec.ts";
 
 /** A bad option or value: main prints the message on one line and exits non-zero. */
 export class SettingsError extends Error {}
@@ -47,10 +48,11 @@ function bool(name: string, v: string): boolean {
   throw new SettingsError(`invalid value for ${name}: '${v}' (expected true or false)`);
 }
 
+/** -l entries, `[notls:]host[:port]` as memcached takes them; repeated -l add to the list, as in memcached. */
 function listenAddresses(v: string): string[] {
-  const list = v.split(",").map((s) => s.trim());
+  const list = v.split(/[,;]/).map((s) => s.trim());
   for (const a of list) {
-    const host = a.startsWith("[") ? a.slice(1, a.indexOf("]")) : a;
+    const host = parseListenSpec(a)?.host ?? "";
     if (host === "" || !(isIP(host) !== 0 || host === "localhost" || /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(host) && /\./.test(host))) {
       throw new SettingsError(`invalid listen address '${a}': expected an IP address, 'localhost' or a dotted host name`);
     }
@@ -112,6 +114,9 @@ function noModern(d: Draft): void {
   d.hashAlgorithm = "jenkins";
   d.lruCrawler = false;
 }
+
+/** The -o ssl_* options naming a file or list, and the TlsSettings field each sets. */
+const TLS_PATHS = { ssl_chain_cert: "chainCert", ssl_key: "key", ssl_ca_cert: "caCert", ssl_ciphers: "ciphers" } as const;
 
 /** memcached's -o extended options we understand; others are refused by name. */
 function extended(d: Draft, v: string): void {
@@ -194,6 +199,26 @@ function extended(d: Draft, v: string): void {
       case "slab_automove":
         d.slabAutomove = int(key, val, 0, 2);
         break;
+      case "ssl_chain_cert":
+      case "ssl_key":
+      case "ssl_ca_cert":
+      case "ssl_ciphers":
+        if (val === "") throw new SettingsError(`Missing ${key} argument`);
+        d.tls = { ...d.tls, [TLS_PATHS[key]]: val };
+        break;
+      case "ssl_verify_mode":
+        if (val === "") throw new SettingsError("Missing ssl_verify_mode argument");
+        if (!/^[0-3]$/.test(val)) throw new SettingsError("Invalid ssl_verify_mode. Use help to see valid options.");
+        d.tls = { ...d.tls, verifyMode: Number(val) };
+        break;
+      case "ssl_min_version": {
+        if (val === "") throw new SettingsError("Missing ssl_min_version argument");
+        // memcached takes 0..3; the names it prints are accepted too.
+        const v = TLS_VERSIONS.indexOf(val.toLowerCase());
+        if (!/^[0-3]$/.test(val) && v < 0) throw new SettingsError("Invalid ssl_min_version. Use help to see valid options.");
+        d.tls = { ...d.tls, minVersion: v >= 0 ? v : Number(val) };
+        break;
+      }
       default:
         if (key.startsWith("ext_")) {
           throw new SettingsError(`extended option '${key}' is not supported: memcached-ts has no external storage (extstore); use --aof for a cache that survives restarts`);
@@ -205,7 +230,7 @@ function extended(d: Draft, v: string): void {
 
 const OPTIONS: OptionSpec[] = [
   { long: "port", short: "p", value: "NUM", help: "TCP port to listen on (0 = any free port)", shows: (d) => String(d.port), apply: (d, v) => (d.port = int("--port", v, 0, 65535)) },
-  { long: "listen", short: "l", value: "ADDR", help: "interfaces to listen on, comma separated", shows: () => "all interfaces", apply: (d, v) => (d.listen = listenAddresses(v)) },
+  { long: "listen", short: "l", value: "ADDR", help: "interfaces to listen on, comma separated", shows: () => "all interfaces", apply: (d, v) => (d.listen = [...d.listen, ...listenAddresses(v)]) },
   { long: "udp-port", short: "U", value: "NUM", help: "UDP port; only 0 (off) is supported", shows: (d) => String(d.udpPort), apply: (d, v) => {
     d.udpPort = int("--udp-port", v, 0, 65535);
     if (d.udpPort !== 0) throw new SettingsError("UDP is not supported: use -U 0");
@@ -250,6 +275,7 @@ const OPTIONS: OptionSpec[] = [
   { long: "lock-memory", short: "k", help: "not supported (Node cannot mlockall)", apply: refuse("-k (lock memory) is not supported: Node has no mlockall; use the service manager's memory locking (systemd LimitMEMLOCK) or swap off") },
   { long: "enable-largepages", short: "L", help: "not supported (the item arena is a SharedArrayBuffer)", apply: refuse("-L (large pages) is not supported: the item arena is a SharedArrayBuffer, whose pages Node allocates; transparent huge pages still apply") },
   { long: "memory-file", short: "e", value: "FILE", help: "not supported: use --aof for a restartable cache", apply: refuse("-e (memory file) is not supported: use --aof DIR for a cache that survives restarts") },
+  { long: "enable-ssl", short: "Z", help: "TLS on every TCP listener except 'notls:' ones (-o ssl_chain_cert=FILE,ssl_key=FILE,ssl_ca_cert=FILE,ssl_verify_mode=0..3,ssl_min_version=0..3,ssl_ciphers=LIST)", shows: () => "off", apply: (d, v) => (d.tls = { ...d.tls, enabled: bool("--enable-ssl", v) }) },
   { long: "user", short: "u", value: "USER", help: "accepted and ignored (memcached drops root privileges)", apply: () => {} },
   { long: "aof", value: "DIR", help: "turn persistence on: the directory for the log, base snapshots and manifest (created if missing)", shows: () => "off", apply: (d, v) => (d.aof = nonEmpty("--aof", v)) },
   { long: "aof-name", value: "DIR", help: "alias of --aof (Go original)", apply: (d, v) => (d.aof = nonEmpty("--aof-name", v)) },
@@ -303,6 +329,8 @@ export function parseCli(argv: readonly string[]): CliResult {
     throw new SettingsError("cannot set item size limit higher than 1/2 of memory max");
   }
   checkSlabChunkMax(draft);
+  if (draft.listen.some((l) => l.startsWith("notls:")) && !draft.tls.enabled) throw new SettingsError("'notls' option is valid only when SSL is enabled");
+  if (draft.tls.enabled && draft.tls.chainCert === null) throw new SettingsError("-Z needs a certificate: -o ssl_chain_cert=FILE (and ssl_key=FILE unless the key is in it)");
   if (draft.napiIds > draft.threads) {
     throw new SettingsError(`Number of napi_ids(${draft.napiIds}) cannot be greater than number of threads(${draft.threads})`);
   }

@@ -88,6 +88,27 @@ export interface Settings {
   readonly idleTimeout: number;
   /** -o tail_repair_time: shown in `stats settings`; items are never refcount-stuck here. */
   readonly tailRepairTime: number;
+  /** -Z: TLS on every TCP listener but `notls:` ones, with memcached's -o ssl_* settings. */
+  readonly tls: TlsSettings;
+}
+
+/** ssl_min_version's values, as memcached prints them (its index is the number memcached takes). */
+export const TLS_VERSIONS: readonly string[] = ["tlsv1.0", "tlsv1.1", "tlsv1.2", "tlsv1.3"];
+
+export interface TlsSettings {
+  readonly enabled: boolean;
+  /** ssl_chain_cert: the server's certificate chain, PEM. */
+  readonly chainCert: string | null;
+  /** ssl_key: its private key, PEM (may be in chainCert). */
+  readonly key: string | null;
+  /** ssl_ca_cert: CAs client certificates are checked against, PEM. */
+  readonly caCert: string | null;
+  /** ssl_verify_mode: 0 none, 1 request (a bad certificate fails), 2 require, 3 require once. */
+  readonly verifyMode: number;
+  /** ssl_min_version: 0 TLS 1.0, 1 TLS 1.1, 2 TLS 1.2, 3 TLS 1.3. */
+  readonly minVersion: number;
+  /** ssl_ciphers: an OpenSSL cipher list, or null for Node's default. */
+  readonly ciphers: string | null;
 }
 
 export type SyncPolicy = "always" | "everysec" | "no";
@@ -149,6 +170,7 @@ export const DEFAULTS: Settings = Object.freeze({
   hashPowerInit: 0,
   idleTimeout: 0,
   tailRepairTime: 0,
+  tls: Object.freeze({ enabled: false, chainCert: null, key: null, caCert: null, verifyMode: 0, minVersion: 2, ciphers: null }),
 });
 
 /**

@@ -1,4 +1,5 @@
 import { persistenceStats } from "./persistence-stats.ts";
+import { TLS_VERSIONS } from "../settings/settings.ts";
 import type { ServerContext } from "../server/context.ts";
 import type { OutBuffer } from "../protocol/out-buffer.ts";
 import { MEMCACHED_VERSION, VERSION } from "../version.ts";
@@ -128,6 +129,10 @@ function general(ctx: ServerContext): Stat[] {
       ["direct_reclaims", e.stats.directReclaims],
       ["lru_bumps_dropped", 0],
     ]),
+    ...when(s.tls.enabled, [
+      ["ssl_handshake_errors", c.sslHandshakeErrors],
+      ["time_since_server_cert_refresh", now - ctx.startedAt],
+    ]),
     ...ctx.loopDelay.stats(),
   ];
 }
@@ -207,17 +212,18 @@ function settings(ctx: ServerContext): Stat[] {
     ["ext_max_frag", "0.80"],
     ["slab_automove_freeratio", "0.010"],
     ["ext_drop_unread", "no"],
-    ["ssl_enabled", "no"],
-    ["ssl_chain_cert", "(null)"],
-    ["ssl_key", "(null)"],
-    ["ssl_verify_mode", 0],
+    ["ssl_enabled", yes(s.tls.enabled)],
+    ["ssl_chain_cert", s.tls.chainCert ?? "(null)"],
+    ["ssl_key", s.tls.key ?? "(null)"],
+    // memcached prints OpenSSL's flags: PEER 1, | FAIL_IF_NO_PEER_CERT 2, | CLIENT_ONCE 4.
+    ["ssl_verify_mode", [0, 1, 3, 7][s.tls.verifyMode]],
     ["ssl_keyformat", 1],
-    ["ssl_ciphers", "NULL"],
-    ["ssl_ca_cert", "NULL"],
+    ["ssl_ciphers", s.tls.ciphers ?? "NULL"],
+    ["ssl_ca_cert", s.tls.caCert ?? "NULL"],
     ["ssl_wbuf_size", 16384],
     ["ssl_session_cache", "no"],
     ["ssl_kernel_tls", "no"],
-    ["ssl_min_version", "tlsv1.2"],
+    ["ssl_min_version", TLS_VERSIONS[s.tls.minVersion]],
     // memcached prints this int with %s: "(null)" when 0 (and it crashes on the first client with -N).
     ["num_napi_ids", s.napiIds === 0 ? "(null)" : s.napiIds],
     ["memory_file", "(null)"],

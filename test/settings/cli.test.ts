@@ -231,3 +231,20 @@ test("--help says -t is accepted but not yet used", () => {
   assert.equal(r.kind, "help");
   if (r.kind === "help") assert.match(r.text, /--threads <NUM> +number of threads: accepted, .*one thread for now/);
 });
+
+test("-l adds to the list as memcached does, with notls: prefixes and :port suffixes; -Z and ssl_* options", () => {
+  const s = run(["-l", "127.0.0.1", "-l", "[::1]:11300,notls:10.0.0.1:11400", "-Z", "-o", "ssl_chain_cert=/c.pem,ssl_key=/k.pem,ssl_ca_cert=/ca.pem,ssl_verify_mode=2,ssl_min_version=3,ssl_ciphers=HIGH"]);
+  assert.deepEqual(s.listen, ["127.0.0.1", "[::1]:11300", "notls:10.0.0.1:11400"]);
+  assert.deepEqual(s.tls, { enabled: true, chainCert: "/c.pem", key: "/k.pem", caCert: "/ca.pem", verifyMode: 2, minVersion: 3, ciphers: "HIGH" });
+  assert.equal(run(["-Z", "-o", "ssl_chain_cert=/c.pem,ssl_min_version=tlsv1.3"]).tls.minVersion, 3);
+  const cases: [string[], RegExp][] = [
+    [["-l", "notls:127.0.0.1"], /^'notls' option is valid only when SSL is enabled$/],
+    [["-Z"], /-Z needs a certificate: -o ssl_chain_cert=FILE/],
+    [["-Z", "-o", "ssl_chain_cert=/c.pem,ssl_verify_mode=4"], /^Invalid ssl_verify_mode\. Use help to see valid options\.$/],
+    [["-Z", "-o", "ssl_chain_cert=/c.pem,ssl_min_version=9"], /^Invalid ssl_min_version\. Use help to see valid options\.$/],
+    [["-l", "127.0.0.1:99999"], /invalid listen address/],
+  ];
+  for (const [argv, message] of cases) {
+    assert.throws(() => parseCli(argv), (err: Error) => err instanceof SettingsError && message.test(err.message), argv.join(" "));
+  }
+});
