@@ -223,14 +223,17 @@ function extended(d: Draft, v: string): void {
         if (key.startsWith("ext_")) {
           throw new SettingsError(`extended option '${key}' is not supported: memcached-ts has no external storage (extstore); use --aof for a cache that survives restarts`);
         }
-        throw new SettingsError(`unknown extended option '${key}' for -o`);
+        throw new SettingsError(`Illegal suboption "${key}"`);
     }
   }
 }
 
 const OPTIONS: OptionSpec[] = [
   { long: "port", short: "p", value: "NUM", help: "TCP port to listen on (0 = any free port)", shows: (d) => String(d.port), apply: (d, v) => (d.port = int("--port", v, 0, 65535)) },
-  { long: "listen", short: "l", value: "ADDR", help: "interfaces to listen on, comma separated", shows: () => "all interfaces", apply: (d, v) => (d.listen = [...d.listen, ...listenAddresses(v)]) },
+  { long: "listen", short: "l", value: "ADDR", help: "interfaces to listen on, comma separated", shows: () => "all interfaces", apply: (d, v) => {
+    // memcached skips a -l whose text already occurs in the list so far (a substring test, kept as is).
+    if (!d.listen.join(",").includes(v)) d.listen = [...d.listen, ...listenAddresses(v)];
+  } },
   { long: "udp-port", short: "U", value: "NUM", help: "UDP port; only 0 (off) is supported", shows: (d) => String(d.udpPort), apply: (d, v) => {
     d.udpPort = int("--udp-port", v, 0, 65535);
     if (d.udpPort !== 0) throw new SettingsError("UDP is not supported: use -U 0");

@@ -118,3 +118,26 @@ test("SIGHUP reopens the log file (after logrotate moved it); verbosity changes 
     await stop(child);
   }
 });
+
+test("several -l: IPv4 and IPv6 listeners on one port; a repeated -l is skipped as memcached skips it", async () => {
+  const port = await freePort();
+  const child = spawn(NODE, ["src/main.ts", "-p", String(port), "-l", "127.0.0.1", "-l", "[::1]", "-l", "127.0.0.1"], { stdio: "ignore" });
+  try {
+    assert.equal(await ask({ port }, "version\r\n", "\r\n"), "VERSION 1.6.18\r\n");
+    const v6 = await new Promise<string>((resolve, reject) => {
+      const s = connect(port, "::1", () => s.write("stats settings\r\n"));
+      let got = "";
+      s.on("error", reject);
+      s.on("data", (d) => {
+        got += d.toString("latin1");
+        if (got.endsWith("END\r\n")) {
+          s.destroy();
+          resolve(got);
+        }
+      });
+    });
+    assert.match(v6, /STAT inter 127\.0\.0\.1,\[::1\]\r\n/);
+  } finally {
+    await stop(child);
+  }
+});
