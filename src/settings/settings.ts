@@ -178,9 +178,11 @@ export const DEFAULTS: Settings = Object.freeze({
  * threads, listener and logger use some of it: 1.6.18 admits maxconns - 4 * threads - 8
  * clients (measured with -t 1, 2, 3, 4 and 8) and answers the next one
  * "ERROR Too many open connections". We admit the same number, so -c means the same.
+ * With -o no_maxconns_fast memcached rejects nothing and accepts until accept() fails with
+ * EMFILE, which is one fd later (its fast check is `fd >= maxconns - 1`): one client more.
  */
 export function clientLimit(s: Settings): number {
-  return s.maxConnections - 4 * s.threads - 8;
+  return s.maxConnections - 4 * s.threads - 8 + (s.maxconnsFast ? 0 : 1);
 }
 
 /** memcached's verbosity levels as log levels: -v errors and warnings, -vv requests, -vvv internals. */
