@@ -147,6 +147,8 @@ function extended(d: Draft, v: string): void {
         const n = int(key, val, 0);
         if (n < 12) throw new SettingsError(`Initial hashtable multiplier of ${n} is too low`);
         if (n > 32) throw new SettingsError(`Initial hashtable multiplier of ${n} is too high`);
+        // Bucket numbers are int32 here (the index masks hashes with 32-bit bitwise operators).
+        if (n === 32) throw new SettingsError("Initial hashtable multiplier of 32 is too high for memcached-ts: at most 31 (2^31 buckets)");
         d.hashPowerInit = n;
         break;
       }

@@ -217,6 +217,7 @@ test("flags we do not support are refused with one line saying why; bad values w
     [["-N", "5"], /^Number of napi_ids\(5\) cannot be greater than number of threads\(4\)$/],
     [["-o", "hashpower=5"], /^Initial hashtable multiplier of 5 is too low$/],
     [["-o", "hashpower=33"], /^Initial hashtable multiplier of 33 is too high$/],
+    [["-o", "hashpower=32"], /^Initial hashtable multiplier of 32 is too high for memcached-ts: at most 31/],
     [["-o", "idle_timeout"], /^Missing numeric argument for idle_timeout$/],
     [["-o", "tail_repair_time=5"], /^Cannot set tail_repair_time to less than 10 seconds$/],
     [["-o", "hash_algorithm=md5"], /^Unknown hash_algorithm option \(jenkins, murmur3, xxh3\)$/],

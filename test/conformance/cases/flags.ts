@@ -51,6 +51,7 @@ export const flagCases: Case[] = [
       "stats items\r\n",
     ],
   },
+  { name: "-o no_modern: the LRU crawler is off until enabled", args: ["-o", "no_modern"], steps: ["lru_crawler crawl all\r\nlru_crawler metadump all\r\n", "lru_crawler enable\r\nstats settings\r\n"] },
   {
     name: "-C: CAS ids are 0, cas never matches, other stores ignore C",
     args: ["-C"],
