@@ -683,7 +683,8 @@ export class Cache {
     }
     e.writeValue(h, 0, value, valueStart, valueEnd);
     e.setExptime(h, exptime);
-    e.setCas(h, cas);
+    // A log written without -C, loaded with it: items carry no CAS, as every other item then.
+    e.setCas(h, this.useCas ? cas : 0);
     e.setBits(h, bits & PERSISTED_BITS);
     e.link(h, now);
     e.setTime(h, Math.min(time, now));
@@ -706,7 +707,7 @@ export class Cache {
       return;
     }
     e.setExptime(h, exptime);
-    e.setCas(h, cas);
+    e.setCas(h, this.useCas ? cas : 0);
     e.setBits(h, (e.bits(h) & ~PERSISTED_BITS) | (bits & PERSISTED_BITS));
   }
 
