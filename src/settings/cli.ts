@@ -232,7 +232,7 @@ function extended(d: Draft, v: string): void {
 
 const OPTIONS: OptionSpec[] = [
   { long: "port", short: "p", value: "NUM", help: "TCP port to listen on (0 = any free port)", shows: (d) => String(d.port), apply: (d, v) => (d.port = int("--port", v, 0, 65535)) },
-  { long: "listen", short: "l", value: "ADDR", help: "interfaces to listen on, comma separated", shows: () => "all interfaces", apply: (d, v) => {
+  { long: "listen", short: "l", value: "ADDR", help: "interfaces to listen on, [notls:]HOST[:PORT], comma separated; repeatable", shows: () => "all interfaces", apply: (d, v) => {
     // memcached skips a -l whose text already occurs in the list so far (a substring test, kept as is).
     if (!d.listen.join(",").includes(v)) d.listen = [...d.listen, ...listenAddresses(v)];
   } },
@@ -270,7 +270,7 @@ const OPTIONS: OptionSpec[] = [
   { long: "extended", short: "o", value: "OPTS", help: "extended options: hot_lru_pct=PCT, warm_lru_pct=PCT, hot_max_factor=F, warm_max_factor=F, temporary_ttl=SECONDS (turns on the TEMP LRU), slab_chunk_max=BYTES (divides 1 MiB and -I), slab_automove=0|1|2, lru_crawler, no_lru_crawler, lru_crawler_sleep=US, lru_crawler_tocrawl=N, lru_maintainer, no_lru_maintainer (flat LRU), slab_reassign, no_slab_reassign, maxconns_fast, no_maxconns_fast, hashpower=12..32, idle_timeout=SECONDS, tail_repair_time=SECONDS, hash_algorithm=NAME, modern, no_modern (1.4 defaults: no chunked items, flat LRU, no crawler, no page moves), relaxed_privileges; ext_* is refused (no extstore)", apply: extended },
   { long: "disable-cas", short: "C", help: "disable CAS: every CAS id is 0 and the cas command never matches", shows: () => "off", apply: (d, v) => (d.useCas = !bool("--disable-cas", v)) },
   { long: "pidfile", short: "P", value: "FILE", help: "write the pid to FILE at start-up, remove it at exit", shows: () => "off", apply: (d, v) => (d.pidFile = nonEmpty("--pidfile", v)) },
-  { long: "disable-dumping", short: "X", help: "refuse stats cachedump and lru_crawler metadump", shows: () => "off", apply: (d, v) => (d.dumpEnabled = !bool("--disable-dumping", v)) },
+  { long: "disable-dumping", short: "X", help: "disable dumping: stats settings shows dump_enabled no (the dump commands are not refused yet)", shows: () => "off", apply: (d, v) => (d.dumpEnabled = !bool("--disable-dumping", v)) },
   { long: "disable-watch", short: "W", help: "accepted: there are no watch commands to disable", apply: () => {} },
   { long: "napi_ids", short: "N", value: "NUM", help: "accepted and shown in stats settings (Node cannot read a socket's NAPI id)", shows: (d) => String(d.napiIds), apply: (d, v) => {
     if (!(Number.parseInt(v, 10) > 0)) throw new SettingsError("Maximum number of NAPI IDs must be greater than 0");
