@@ -70,7 +70,7 @@ export interface Settings {
   readonly useCas: boolean;
   /** -P: file the pid is written to at start-up and removed from at exit. */
   readonly pidFile: string | null;
-  /** -X off: `stats cachedump` and `lru_crawler metadump` are refused. */
+  /** -X off: `stats settings` shows dump_enabled no; refusing `stats cachedump` and `lru_crawler metadump` needs the text protocol (pending its split). */
   readonly dumpEnabled: boolean;
   /** -N: shown in `stats settings` only; Node cannot read a socket's NAPI id. */
   readonly napiIds: number;
