@@ -69,9 +69,12 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     maintainer: settings.lruMaintainer,
     reassign: settings.slabReassign,
     useCas: settings.useCas,
+    automoveRatio: settings.slabAutomoveRatio,
+    hashExpand: settings.hashExpand,
     isDead: (h) => cache.isDead(h),
   });
   const cache = new Cache(engine, clock, counters, settings.useCas);
+  if (settings.trackSizes) cache.trackSizes(true);
   // Recovery runs before anything listens, so no client sees a half-loaded cache.
   const persistence = settings.aof === null ? null : Persistence.open(settings, cache, engine, log, options.persistence);
   // What replay linked or evicted was no client's doing.

@@ -125,11 +125,55 @@ function extended(d: Draft, v: string): void {
     switch (key) {
       case "":
       case "relaxed_privileges":
+      case "drop_privileges": // memcached's seccomp sandbox; Node has none to turn on or off
+      case "no_drop_privileges":
+      case "inline_ascii_resp": // these three memcached 1.6.18 accepts and does nothing with
+      case "no_inline_ascii_resp":
+      case "resp_obj_mem_limit":
       case "modern": // memcached 1.6.18: "enables options which will be default in future. currently: nothing"
         break;
       case "no_modern":
         noModern(d);
         break;
+      case "no_chunked_items":
+        d.slabChunkMax = SLAB_PAGE_SIZE;
+        break;
+      case "no_hashexpand":
+        d.hashExpand = false;
+        break;
+      case "no_slab_automove":
+        d.slabAutomove = 0;
+        break;
+      case "slab_automove_ratio":
+        d.slabAutomoveRatio = positiveFloat(key, val);
+        break;
+      case "slab_automove_window":
+        d.slabAutomoveWindow = int(key, val, 1, 0xffff_ffff);
+        break;
+      case "read_buf_mem_limit":
+        d.readBufMemLimit = int(key, val, 0, 0xffff_ffff) * 1024 * 1024;
+        break;
+      case "watcher_logbuf_size":
+        d.watcherLogbufSize = int(key, val, 1, 0x3f_ffff) * 1024;
+        break;
+      case "track_sizes":
+        d.trackSizes = true;
+        break;
+      case "ssl_wbuf_size":
+        d.tls = { ...d.tls, wbufSize: int(key, val, 1, 0x3f_ffff) * 1024 };
+        break;
+      case "ssl_keyformat":
+        if (val !== "1") throw new SettingsError("ssl_keyformat: only 1 (PEM) is supported");
+        break;
+      case "worker_logbuf_size":
+        throw new SettingsError("extended option 'worker_logbuf_size' is not supported (memcached 1.6.18 also reads its value as slab_sizes)");
+      case "slab_sizes":
+        throw new SettingsError("extended option 'slab_sizes' is not supported: the classes come from -n, -f and slab_chunk_max");
+      case "sock_cookie_id":
+        throw new SettingsError("extended option 'sock_cookie_id' is not supported: Node cannot set SO_MARK on a socket");
+      case "ssl_session_cache":
+      case "ssl_kernel_tls":
+        throw new SettingsError(`extended option '${key}' is not supported: Node's tls does not expose it`);
       case "lru_maintainer":
       case "no_lru_maintainer":
         d.lruMaintainer = key === "lru_maintainer";

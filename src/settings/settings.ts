@@ -88,6 +88,18 @@ export interface Settings {
   readonly idleTimeout: number;
   /** -o tail_repair_time: shown in `stats settings`; items are never refcount-stuck here. */
   readonly tailRepairTime: number;
+  /** -o no_hashexpand: the index keeps its starting size (memcached: "dangerous"). */
+  readonly hashExpand: boolean;
+  /** -o slab_automove_ratio: automove's age ratio (see LruTuning.automoveRatio). */
+  readonly slabAutomoveRatio: number;
+  /** -o slab_automove_window, -o read_buf_mem_limit (bytes), -o watcher_logbuf_size (bytes):
+   * shown in `stats settings`; our automove decides from one window, buffers are bounded per
+   * connection, and there are no watchers. */
+  readonly slabAutomoveWindow: number;
+  readonly readBufMemLimit: number;
+  readonly watcherLogbufSize: number;
+  /** -o track_sizes: `stats sizes` on from the start. */
+  readonly trackSizes: boolean;
   /** -Z: TLS on every TCP listener but `notls:` ones, with memcached's -o ssl_* settings. */
   readonly tls: TlsSettings;
 }
@@ -109,6 +121,8 @@ export interface TlsSettings {
   readonly minVersion: number;
   /** ssl_ciphers: an OpenSSL cipher list, or null for Node's default. */
   readonly ciphers: string | null;
+  /** ssl_wbuf_size, in bytes: shown only (Node sizes its own TLS buffers). */
+  readonly wbufSize: number;
 }
 
 export type SyncPolicy = "always" | "everysec" | "no";
@@ -170,7 +184,13 @@ export const DEFAULTS: Settings = Object.freeze({
   hashPowerInit: 0,
   idleTimeout: 0,
   tailRepairTime: 0,
-  tls: Object.freeze({ enabled: false, chainCert: null, key: null, caCert: null, verifyMode: 0, minVersion: 2, ciphers: null }),
+  hashExpand: true,
+  slabAutomoveRatio: 0.8,
+  slabAutomoveWindow: 30,
+  readBufMemLimit: 0,
+  watcherLogbufSize: 256 * 1024,
+  trackSizes: false,
+  tls: Object.freeze({ enabled: false, chainCert: null, key: null, caCert: null, verifyMode: 0, minVersion: 2, ciphers: null, wbufSize: 16 * 1024 }),
 });
 
 /**

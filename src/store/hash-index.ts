@@ -21,9 +21,15 @@ export class HashIndex {
   private migrated = 0;
   private items = 0;
 
-  /** `power`: log2 of the starting bucket count (memcached's -o hashpower; 0 = its default, 16). */
-  constructor(arena: Arena, power = 0) {
+  private readonly expand: boolean;
+
+  /**
+   * `power`: log2 of the starting bucket count (memcached's -o hashpower; 0 = its default, 16).
+   * `expand` false (-o no_hashexpand) keeps that size: chains just grow longer.
+   */
+  constructor(arena: Arena, power = 0, expand = true) {
     this.arena = arena;
+    this.expand = expand;
     const p = power === 0 ? INITIAL_POWER : power;
     this.table = new Int32Array(new SharedArrayBuffer(4 * 2 ** p));
     this.mask = 2 ** p - 1;
@@ -78,7 +84,7 @@ export class HashIndex {
     table[slot] = h;
     this.items++;
     if (this.next !== null) this.migrate(MIGRATE_PER_INSERT);
-    else if (this.items > this.table.length * 1.5 && this.table.length < 1 << 30) this.startGrowing();
+    else if (this.expand && this.items > this.table.length * 1.5 && this.table.length < 1 << 30) this.startGrowing();
   }
 
   remove(h: number): void {

@@ -54,6 +54,10 @@ export interface SlabEngineOptions {
   reassign?: boolean;
   /** memcached's use_cas (-C turns it off): items are charged 8 bytes less. */
   useCas?: boolean;
+  /** memcached's slab_automove_ratio (default 0.8). */
+  automoveRatio?: number;
+  /** memcached's hash expansion (default on; -o no_hashexpand). */
+  hashExpand?: boolean;
 }
 
 export const SEGMENTS = 4;
@@ -139,7 +143,7 @@ export class SlabEngine implements Engine {
       tempLru: opts.tempLru ?? opts.temporaryTtl > 0,
       temporaryTtl: opts.temporaryTtl,
       automove: opts.automove ?? 1,
-      automoveRatio: 0.8,
+      automoveRatio: opts.automoveRatio ?? 0.8,
     };
     this.classes = slabClasses(opts.minChunkSize, opts.growthFactor, opts.slabChunkMax);
     this.maxChunk = this.classes.size[this.classes.largest];
@@ -148,7 +152,7 @@ export class SlabEngine implements Engine {
     this.limitPages = Math.floor(opts.limitBytes / PAGE_SIZE);
     // Every class may take a first page beyond the limit, so the arena has room for those too.
     this.arena = new Arena(this.limitPages + this.classes.largest + (opts.reservePages ?? 0));
-    this.index = new HashIndex(this.arena, opts.hashPower);
+    this.index = new HashIndex(this.arena, opts.hashPower, opts.hashExpand);
     this.classPages = Array.from({ length: this.classes.largest + 1 }, () => []);
     this.freeHead = new Int32Array(this.classes.largest + 1);
     this.freeCount = new Float64Array(this.classes.largest + 1);

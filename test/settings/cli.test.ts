@@ -221,6 +221,13 @@ test("flags we do not support are refused with one line saying why; bad values w
     [["-o", "idle_timeout"], /^Missing numeric argument for idle_timeout$/],
     [["-o", "tail_repair_time=5"], /^Cannot set tail_repair_time to less than 10 seconds$/],
     [["-o", "hash_algorithm=md5"], /^Unknown hash_algorithm option \(jenkins, murmur3, xxh3\)$/],
+    [["-o", "slab_sizes=100-200"], /'slab_sizes' is not supported: the classes come from -n, -f and slab_chunk_max/],
+    [["-o", "sock_cookie_id=1"], /'sock_cookie_id' is not supported: Node cannot set SO_MARK/],
+    [["-o", "worker_logbuf_size=64"], /'worker_logbuf_size' is not supported/],
+    [["-o", "ssl_kernel_tls"], /'ssl_kernel_tls' is not supported/],
+    [["-o", "ssl_session_cache"], /'ssl_session_cache' is not supported/],
+    [["-o", "ssl_keyformat=2"], /only 1 \(PEM\) is supported/],
+    [["-o", "bogus"], /^Illegal suboption "bogus"$/],
   ];
   for (const [argv, message] of cases) {
     assert.throws(() => parseCli(argv), (err: Error) => err instanceof SettingsError && message.test(err.message), argv.join(" "));
@@ -236,7 +243,7 @@ test("--help says -t is accepted but not yet used", () => {
 test("-l adds to the list as memcached does, with notls: prefixes and :port suffixes; -Z and ssl_* options", () => {
   const s = run(["-l", "127.0.0.1", "-l", "[::1]:11300,notls:10.0.0.1:11400", "-Z", "-o", "ssl_chain_cert=/c.pem,ssl_key=/k.pem,ssl_ca_cert=/ca.pem,ssl_verify_mode=2,ssl_min_version=3,ssl_ciphers=HIGH"]);
   assert.deepEqual(s.listen, ["127.0.0.1", "[::1]:11300", "notls:10.0.0.1:11400"]);
-  assert.deepEqual(s.tls, { enabled: true, chainCert: "/c.pem", key: "/k.pem", caCert: "/ca.pem", verifyMode: 2, minVersion: 3, ciphers: "HIGH" });
+  assert.deepEqual(s.tls, { enabled: true, chainCert: "/c.pem", key: "/k.pem", caCert: "/ca.pem", verifyMode: 2, minVersion: 3, ciphers: "HIGH", wbufSize: 16384 });
   assert.equal(run(["-Z", "-o", "ssl_chain_cert=/c.pem,ssl_min_version=tlsv1.3"]).tls.minVersion, 3);
   const cases: [string[], RegExp][] = [
     [["-l", "notls:127.0.0.1"], /^'notls' option is valid only when SSL is enabled$/],

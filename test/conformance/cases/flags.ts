@@ -12,6 +12,9 @@ export const flagCases: Case[] = [
   settings("-o no_lru_maintainer no_slab_reassign no_maxconns_fast", ["-o", "no_lru_maintainer,no_slab_reassign,no_maxconns_fast"]),
   settings("-o hashpower idle_timeout tail_repair_time hash_algorithm", ["-o", "hashpower=20,idle_timeout=30,tail_repair_time=10,hash_algorithm=xxh3"]),
   settings("-C -X -W", ["-C", "-X", "-W"]),
+  settings("-o switches memcached only shows", ["-o", "drop_privileges,no_inline_ascii_resp,resp_obj_mem_limit=3,no_hashexpand,no_slab_automove,slab_automove_ratio=0.5,slab_automove_window=10,read_buf_mem_limit=8,track_sizes,watcher_logbuf_size=128,ssl_wbuf_size=32,ssl_keyformat=1"]),
+  settings("-o no_chunked_items", ["-o", "no_chunked_items"]),
+  { name: "-o track_sizes: stats sizes is on from the start", args: ["-o", "track_sizes"], steps: ["set a 0 0 10\r\n0123456789\r\nstats sizes\r\n"] },
   { name: "stats lines follow the switches: idle_timeout on, no_modern", args: ["-o", "no_modern,idle_timeout=30"], steps: ["stats\r\n", "stats reset\r\nstats\r\n"] },
   {
     name: "-o idle_timeout: an idle client is closed and counted, an active one stays",
