@@ -49,6 +49,6 @@ export async function createServer(options: ServerOptions = {}): Promise<Memcach
   }
   const parsed = parseCli(argv);
   if (parsed.kind !== "run") throw new Error("unreachable: no help or version option is accepted here");
-  const server = await startServer(parsed.settings, createLogger(parsed.settings));
+  const server = await startServer(parsed.settings, createLogger(parsed.settings).log);
   return { port: server.port, close: () => server.close(), stopped: server.stopped };
 }

@@ -3,11 +3,15 @@ import { createLogger } from "./log.ts";
 import { runCheck } from "./persistence/check.ts";
 import { ManifestError } from "./persistence/manifest.ts";
 import { RecoveryError } from "./persistence/recovery.ts";
+import { removePidFile, writePidFile } from "./server/pidfile.ts";
 import { startServer } from "./server/server.ts";
+import { keepStdioBlocking } from "./server/stdio.ts";
+import { TlsSetupError } from "./server/tls.ts";
 import { SettingsError, parseCli } from "./settings/cli.ts";
 import { MEMCACHED_VERSION, VERSION } from "./version.ts";
 
 async function main(): Promise<number> {
+  keepStdioBlocking();
   if (process.argv[2] === "check") return runCheck(process.argv.slice(3));
   let result;
   try {
@@ -28,12 +32,16 @@ async function main(): Promise<number> {
     return 0;
   }
   const settings = result.settings;
-  const log = createLogger(settings);
+  const { log, reopen } = createLogger(settings);
   if (settings.sasl && settings.saslPwdb === null) log.warn("-S without MEMCACHED_SASL_PWDB: every SASL authentication will fail");
   let server;
   try {
     server = await startServer(settings, log);
   } catch (err) {
+    if (err instanceof TlsSetupError) {
+      process.stderr.write(`memcached-ts: ${err.message}\n`);
+      return 64;
+    }
     if (err instanceof RecoveryError || err instanceof ManifestError) {
       process.stderr.write(`memcached-ts: cannot load persistence: ${err.message}\n`);
       return 65;
@@ -46,10 +54,24 @@ async function main(): Promise<number> {
     process.stderr.write(`memcached-ts: cannot listen on ${where}: ${(err as Error).message}\n`);
     return 71;
   }
+  if (settings.pidFile !== null) {
+    try {
+      writePidFile(settings.pidFile, log);
+    } catch (err) {
+      // memcached goes on without it too (vperror), but says so.
+      log.error({ err: (err as Error).message, path: settings.pidFile }, "could not write the pid file");
+    }
+  }
   const stop = (): void => void server.close(true);
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  // As the usual daemons do (memcached has no log file of its own): logrotate moves the file, then HUPs.
+  process.on("SIGHUP", () => {
+    reopen();
+    log.info({ file: settings.logDestination }, "log file reopened");
+  });
   await server.stopped;
+  if (settings.pidFile !== null) removePidFile(settings.pidFile);
   if (server.closeError !== null) {
     process.stderr.write(`memcached-ts: ${server.closeError.message}\n`);
     return 74;

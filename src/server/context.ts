@@ -1,4 +1,5 @@
 import type { Persistence } from "../persistence/persistence.ts";
+import type { AcceptQueue } from "./accept-queue.ts";
 import type { Settings } from "../settings/settings.ts";
 import type { Cache } from "../store/cache.ts";
 import type { Crawler } from "../store/crawler.ts";
@@ -27,6 +28,8 @@ export interface ServerContext {
   verbosity: number;
   /** The listening sockets and the open client connections, for `stats conns`. */
   connections(): Iterable<ConnectionInfo>;
+  /** Clients waiting at the connection limit with -o no_maxconns_fast; null otherwise. */
+  readonly acceptQueue: AcceptQueue | null;
   /** Stops the server (the `shutdown` command); `graceful` lets connections finish. */
   shutdown(graceful: boolean): void;
 }

@@ -1,7 +1,8 @@
 import { chmodSync, unlinkSync } from "node:fs";
 import { type AddressInfo, type Server, type Socket, createServer } from "node:net";
+import { TLSSocket } from "node:tls";
 import type { Logger } from "../log.ts";
-import { type Settings, clientLimit } from "../settings/settings.ts";
+import { type Settings, clientLimit, levelForVerbosity } from "../settings/settings.ts";
 import { Persistence, type PersistenceOptions } from "../persistence/persistence.ts";
 import { Counters } from "../stats/counters.ts";
 import { LoopDelay } from "../stats/loop-delay.ts";
@@ -12,6 +13,10 @@ import { Crawler } from "../store/crawler.ts";
 import { SlabEngine } from "../store/slab-engine.ts";
 import { Connection } from "./connection.ts";
 import { type ConnectionInfo, type ServerContext, socketAddress } from "./context.ts";
+import { AcceptQueue } from "./accept-queue.ts";
+import { startIdleSweep } from "./idle.ts";
+import { type ListenSpec, parseListenSpec } from "./listen-spec.ts";
+import { createTlsListener } from "./tls.ts";
 import { READ_BUFFER_SIZE, adoptWithReusedBuffer } from "./reused-read.ts";
 
 const MAINTENANCE_MS = 10;
@@ -62,9 +67,16 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     temporaryTtl: settings.temporaryTtl,
     tempLru: settings.temporaryLru,
     automove: settings.slabAutomove,
+    hashPower: settings.hashPowerInit,
+    maintainer: settings.lruMaintainer,
+    reassign: settings.slabReassign,
+    useCas: settings.useCas,
+    automoveRatio: settings.slabAutomoveRatio,
+    hashExpand: settings.hashExpand,
     isDead: (h) => cache.isDead(h),
   });
-  const cache = new Cache(engine, clock, counters);
+  const cache = new Cache(engine, clock, counters, settings.useCas);
+  if (settings.trackSizes) cache.trackSizes(true);
   // Recovery runs before anything listens, so no client sees a half-loaded cache.
   const persistence = settings.aof === null ? null : Persistence.open(settings, cache, engine, log, options.persistence);
   // What replay linked or evicted was no client's doing.
@@ -75,6 +87,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   crawler.sleep = settings.lruCrawlerSleep;
   crawler.tocrawl = settings.lruCrawlerTocrawl;
   const connections = new Set<Connection>();
+  const acceptQueue = settings.maxconnsFast ? null : new AcceptQueue(counters, settings.backlog);
   const readMode = options.readMode ?? "onread";
   const readBuffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
   const listeners: Server[] = [];
@@ -83,6 +96,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   let resolveStopped: () => void = () => {};
   const stopped = new Promise<void>((r) => (resolveStopped = r));
 
+  let verbosity = settings.verbosity;
   const ctx: ServerContext = {
     settings,
     cache,
@@ -93,7 +107,15 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     persistence,
     prefixStats: new PrefixStats(),
     startedAt: clock.now(),
-    verbosity: settings.verbosity,
+    // The `verbosity` command changes the log level too, as it changes what memcached prints.
+    get verbosity() {
+      return verbosity;
+    },
+    set verbosity(v: number) {
+      verbosity = v;
+      log.level = levelForVerbosity(v);
+    },
+    acceptQueue,
     connections: () => [...listenerInfo, ...[...connections].sort((a, b) => a.id - b.id)],
     shutdown: (graceful) => {
       log.info({ graceful }, "shutdown requested");
@@ -113,6 +135,10 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     freeIds.splice(i, 0, id);
   };
   const onSocket = (socket: Socket): void => {
+    if (counters.currConnections >= maxClients && acceptQueue !== null) {
+      acceptQueue.hold(socket);
+      return;
+    }
     if (counters.currConnections >= maxClients) {
       counters.rejectedConnections++;
       // memcached closes the socket outright once the line is written; an end() alone would
@@ -126,9 +152,11 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       if (!connections.delete(c)) return;
       counters.currConnections--;
       releaseId(c.id);
+      const waiting = acceptQueue?.next();
+      if (waiting !== undefined) onSocket(waiting);
     };
     let conn: Connection;
-    const adopted = readMode === "onread" ? adoptWithReusedBuffer(socket, readBuffer, (buf, n) => conn.receive(buf, n)) : null;
+    const adopted = readMode === "onread" && !(socket instanceof TLSSocket) ? adoptWithReusedBuffer(socket, readBuffer, (buf, n) => conn.receive(buf, n)) : null;
     if (adopted !== null) conn = new Connection(takeId(), adopted, "onread", ctx, log, onClose);
     else {
       conn = new Connection(takeId(), socket, "data", ctx, log, onClose);
@@ -157,6 +185,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     persistence?.tick();
   }, MAINTENANCE_MS);
   maintenance.unref();
+  const idleSweep = settings.idleTimeout > 0 ? startIdleSweep(settings.idleTimeout, () => clock.now(), () => connections, counters) : null;
 
   let port = 0;
   if (settings.socketPath !== null) {
@@ -171,11 +200,12 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     chmodSync(settings.socketPath, settings.socketMask & 0o777);
     listeners.push(server);
   } else {
-    const hosts = settings.listen.length === 0 ? [undefined] : settings.listen;
-    for (const host of hosts) {
-      const server = createServer({ noDelay: true, pauseOnConnect: true }, onSocket);
-      await listen(server, { port: port !== 0 ? port : settings.port, host: host?.replace(/^\[|\]$/g, "") });
-      port = (server.address() as AddressInfo).port;
+    const specs = settings.listen.length === 0 ? [{ host: undefined, port: null, tls: true }] : settings.listen.map((l) => parseListenSpec(l) as ListenSpec);
+    for (const spec of specs) {
+      // A TLS socket is read through its own stream, never through the shared read buffer.
+      const server = settings.tls.enabled && spec.tls ? createTlsListener(settings.tls, counters, onSocket) : createServer({ noDelay: true, pauseOnConnect: true }, onSocket);
+      await listen(server, { port: spec.port ?? (port !== 0 ? port : settings.port), host: spec.host });
+      if (spec.port === null) port = (server.address() as AddressInfo).port;
       listeners.push(server);
     }
   }
@@ -194,9 +224,11 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       const closed = Promise.all(listeners.map((s) => new Promise<void>((r) => s.close(() => r()))));
       const grace = new Promise<void>((r) => setTimeout(r, STOP_GRACE_MS).unref());
       if (graceful) await Promise.race([Promise.all([...connections].map((c) => c.stop())), grace]);
+      acceptQueue?.clear();
       for (const c of [...connections]) c.destroy();
       await closed;
       clearInterval(maintenance);
+      if (idleSweep !== null) clearInterval(idleSweep);
       try {
         await persistence?.close();
       } catch (err) {

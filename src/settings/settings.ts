@@ -75,6 +75,63 @@ export interface Settings {
   readonly logLevel: LogLevel;
   /** "stderr" or a file path. */
   readonly logDestination: string;
+  /** -C off: items carry no CAS id (0 in every reply) and `cas` never matches. */
+  readonly useCas: boolean;
+  /** -P: file the pid is written to at start-up and removed from at exit. */
+  readonly pidFile: string | null;
+  /** -X off: `stats settings` shows dump_enabled no; refusing `stats cachedump` and `lru_crawler metadump` needs the text protocol (pending its split). */
+  readonly dumpEnabled: boolean;
+  /** -N: shown in `stats settings` only; Node cannot read a socket's NAPI id. */
+  readonly napiIds: number;
+  /** -o slab_reassign / no_slab_reassign: whether pages may move between classes at all. */
+  readonly slabReassign: boolean;
+  /** -o lru_maintainer / no_lru_maintainer: background LRU juggling and the segmented LRU. */
+  readonly lruMaintainer: boolean;
+  /** -o maxconns_fast / no_maxconns_fast: reject over-limit clients at once, or stop accepting until one leaves. */
+  readonly maxconnsFast: boolean;
+  /** -o hash_algorithm: shown in `stats settings`; the index always uses a seeded murmur3 (not observable by clients). */
+  readonly hashAlgorithm: string;
+  /** -o hashpower: initial hash table size as a power of two (0: memcached's default, 16). */
+  readonly hashPowerInit: number;
+  /** -o idle_timeout: seconds a client may stay idle before it is closed (0: never). */
+  readonly idleTimeout: number;
+  /** -o tail_repair_time: shown in `stats settings`; items are never refcount-stuck here. */
+  readonly tailRepairTime: number;
+  /** -o no_hashexpand: the index keeps its starting size (memcached: "dangerous"). */
+  readonly hashExpand: boolean;
+  /** -o slab_automove_ratio: automove's age ratio (see LruTuning.automoveRatio). */
+  readonly slabAutomoveRatio: number;
+  /** -o slab_automove_window, -o read_buf_mem_limit (bytes), -o watcher_logbuf_size (bytes):
+   * shown in `stats settings`; our automove decides from one window, buffers are bounded per
+   * connection, and there are no watchers. */
+  readonly slabAutomoveWindow: number;
+  readonly readBufMemLimit: number;
+  readonly watcherLogbufSize: number;
+  /** -o track_sizes: `stats sizes` on from the start. */
+  readonly trackSizes: boolean;
+  /** -Z: TLS on every TCP listener but `notls:` ones, with memcached's -o ssl_* settings. */
+  readonly tls: TlsSettings;
+}
+
+/** ssl_min_version's values, as memcached prints them (its index is the number memcached takes). */
+export const TLS_VERSIONS: readonly string[] = ["tlsv1.0", "tlsv1.1", "tlsv1.2", "tlsv1.3"];
+
+export interface TlsSettings {
+  readonly enabled: boolean;
+  /** ssl_chain_cert: the server's certificate chain, PEM. */
+  readonly chainCert: string | null;
+  /** ssl_key: its private key, PEM (may be in chainCert). */
+  readonly key: string | null;
+  /** ssl_ca_cert: CAs client certificates are checked against, PEM. */
+  readonly caCert: string | null;
+  /** ssl_verify_mode: 0 none, 1 request (a bad certificate fails), 2 require, 3 require once. */
+  readonly verifyMode: number;
+  /** ssl_min_version: 0 TLS 1.0, 1 TLS 1.1, 2 TLS 1.2, 3 TLS 1.3. */
+  readonly minVersion: number;
+  /** ssl_ciphers: an OpenSSL cipher list, or null for Node's default. */
+  readonly ciphers: string | null;
+  /** ssl_wbuf_size, in bytes: shown only (Node sizes its own TLS buffers). */
+  readonly wbufSize: number;
 }
 
 export type SyncPolicy = "always" | "everysec" | "no";
@@ -129,6 +186,24 @@ export const DEFAULTS: Settings = Object.freeze({
   saslPwdb: null,
   logLevel: "warn",
   logDestination: "stderr",
+  useCas: true,
+  pidFile: null,
+  dumpEnabled: true,
+  napiIds: 0,
+  slabReassign: true,
+  lruMaintainer: true,
+  maxconnsFast: true,
+  hashAlgorithm: "murmur3",
+  hashPowerInit: 0,
+  idleTimeout: 0,
+  tailRepairTime: 0,
+  hashExpand: true,
+  slabAutomoveRatio: 0.8,
+  slabAutomoveWindow: 30,
+  readBufMemLimit: 0,
+  watcherLogbufSize: 256 * 1024,
+  trackSizes: false,
+  tls: Object.freeze({ enabled: false, chainCert: null, key: null, caCert: null, verifyMode: 0, minVersion: 2, ciphers: null, wbufSize: 16 * 1024 }),
 });
 
 /**
@@ -136,9 +211,11 @@ export const DEFAULTS: Settings = Object.freeze({
  * threads, listener and logger use some of it: 1.6.18 admits maxconns - 4 * threads - 8
  * clients (measured with -t 1, 2, 3, 4 and 8) and answers the next one
  * "ERROR Too many open connections". We admit the same number, so -c means the same.
+ * With -o no_maxconns_fast memcached rejects nothing and accepts until accept() fails with
+ * EMFILE, which is one fd later (its fast check is `fd >= maxconns - 1`): one client more.
  */
 export function clientLimit(s: Settings): number {
-  return s.maxConnections - 4 * s.threads - 8;
+  return s.maxConnections - 4 * s.threads - 8 + (s.maxconnsFast ? 0 : 1);
 }
 
 /** memcached's verbosity levels as log levels: -v errors and warnings, -vv requests, -vvv internals. */

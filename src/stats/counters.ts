@@ -28,6 +28,13 @@ export class Counters {
   bytesWritten = 0;
   totalConnections = 0;
   rejectedConnections = 0;
+  /** Times accepting stopped at the connection limit (-o no_maxconns_fast). */
+  listenDisabledNum = 0;
+  timeInListenDisabledUs = 0;
+  /** TLS handshakes that failed (-Z). */
+  sslHandshakeErrors = 0;
+  /** Clients closed by -o idle_timeout. */
+  idleKicks = 0;
   connYields = 0;
   currConnections = 0;
 

@@ -1,4 +1,5 @@
 import { persistenceStats } from "./persistence-stats.ts";
+import { TLS_VERSIONS } from "../settings/settings.ts";
 import type { ServerContext } from "../server/context.ts";
 import type { OutBuffer } from "../protocol/out-buffer.ts";
 import { MEMCACHED_VERSION, VERSION } from "../version.ts";
@@ -9,6 +10,10 @@ import { PAGE_SIZE } from "../store/slab-classes.ts";
 import { SlabEngine } from "../store/slab-engine.ts";
 
 export type Stat = readonly [name: string, value: string | number];
+
+function when(on: boolean, stats: Stat[]): Stat[] {
+  return on ? stats : [];
+}
 
 function seconds(us: number): string {
   return `${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, "0")}`;
@@ -34,7 +39,8 @@ function general(ctx: ServerContext): Stat[] {
     ["max_connections", s.maxConnections],
     ["curr_connections", c.currConnections],
     ["total_connections", c.totalConnections],
-    ["rejected_connections", c.rejectedConnections],
+    // memcached prints the lines of features that are on, only.
+    ...when(s.maxconnsFast, [["rejected_connections", c.rejectedConnections]]),
     ["connection_structures", c.currConnections],
     ["response_obj_oom", 0],
     ["response_obj_count", 1],
@@ -68,28 +74,33 @@ function general(ctx: ServerContext): Stat[] {
     ["store_no_memory", c.storeNoMemory],
     ["auth_cmds", c.authCmds],
     ["auth_errors", c.authErrors],
+    ...when(s.idleTimeout !== 0, [["idle_kicks", c.idleKicks]]),
     ["bytes_read", c.bytesRead],
     ["bytes_written", c.bytesWritten],
     ["limit_maxbytes", e.limitBytes],
-    ["accepting_conns", 1],
-    ["listen_disabled_num", 0],
-    ["time_in_listen_disabled_us", 0],
+    ["accepting_conns", ctx.acceptQueue?.accepting === false ? 0 : 1],
+    ["listen_disabled_num", c.listenDisabledNum],
+    ["time_in_listen_disabled_us", ctx.acceptQueue?.disabledMicros ?? 0],
     ["threads", s.threads],
     ["conn_yields", c.connYields],
-    ["hash_power_level", 16],
-    ["hash_bytes", 524288],
-    ["hash_is_expanding", 0],
-    ["slab_reassign_rescues", 0],
-    ["slab_reassign_chunk_rescues", 0],
-    ["slab_reassign_evictions_nomem", 0],
-    ["slab_reassign_inline_reclaim", 0],
-    ["slab_reassign_busy_items", 0],
-    ["slab_reassign_busy_deletes", 0],
-    ["slab_reassign_running", 0],
-    ["slabs_moved", 0],
-    ["lru_crawler_running", ctx.crawler.running ? 1 : 0],
-    ["lru_crawler_starts", ctx.crawler.starts],
-    ["lru_maintainer_juggles", 0],
+    ["hash_power_level", ctx.engine.index.power],
+    ["hash_bytes", ctx.engine.index.bytes],
+    ["hash_is_expanding", ctx.engine.index.expanding ? 1 : 0],
+    ...when(s.slabReassign, [
+      ["slab_reassign_rescues", 0],
+      ["slab_reassign_chunk_rescues", 0],
+      ["slab_reassign_evictions_nomem", 0],
+      ["slab_reassign_inline_reclaim", 0],
+      ["slab_reassign_busy_items", 0],
+      ["slab_reassign_busy_deletes", 0],
+      ["slab_reassign_running", ctx.engine.drainingPage !== 0 ? 1 : 0],
+      ["slabs_moved", e.stats.slabsMoved],
+    ]),
+    ...when(ctx.crawler.enabled, [
+      ["lru_crawler_running", ctx.crawler.running ? 1 : 0],
+      ["lru_crawler_starts", ctx.crawler.starts],
+    ]),
+    ...when(s.lruMaintainer, [["lru_maintainer_juggles", e.stats.lruMaintainerJuggles]]),
     ["malloc_fails", 0],
     ["log_worker_dropped", 0],
     ["log_worker_written", 0],
@@ -104,17 +115,23 @@ function general(ctx: ServerContext): Stat[] {
     ["slab_global_page_pool", 0],
     ["expired_unfetched", e.stats.expiredUnfetched],
     ["evicted_unfetched", e.stats.evictedUnfetched],
-    ["evicted_active", e.stats.evictedActive],
+    ...when(s.lruMaintainer, [["evicted_active", e.stats.evictedActive]]),
     ["evictions", e.stats.evictions],
     ["reclaimed", e.stats.reclaimed],
     ["crawler_reclaimed", classTotal(ctx, C.crawler_reclaimed)],
     ["crawler_items_checked", classTotal(ctx, C.crawler_items_checked)],
     ["lrutail_reflocked", 0],
-    ["moves_to_cold", e.stats.movesToCold],
-    ["moves_to_warm", e.stats.movesToWarm],
-    ["moves_within_lru", 0],
-    ["direct_reclaims", e.stats.directReclaims],
-    ["lru_bumps_dropped", 0],
+    ...when(s.lruMaintainer, [
+      ["moves_to_cold", e.stats.movesToCold],
+      ["moves_to_warm", e.stats.movesToWarm],
+      ["moves_within_lru", 0],
+      ["direct_reclaims", e.stats.directReclaims],
+      ["lru_bumps_dropped", 0],
+    ]),
+    ...when(s.tls.enabled, [
+      ["ssl_handshake_errors", c.sslHandshakeErrors],
+      ["time_since_server_cert_refresh", now - ctx.startedAt],
+    ]),
   ];
 }
 
@@ -156,27 +173,27 @@ function settings(ctx: ServerContext): Stat[] {
     ["stat_key_prefix", ":"],
     ["detail_enabled", yes(ctx.prefixStats.enabled)],
     ["reqs_per_event", s.reqsPerEvent],
-    ["cas_enabled", "yes"],
+    ["cas_enabled", yes(s.useCas)],
     ["tcp_backlog", s.backlog],
     ["binding_protocol", s.protocol === "auto" ? "auto-negotiate" : s.protocol],
     ["auth_enabled_sasl", yes(s.sasl)],
     ["auth_enabled_ascii", "no"],
     ["item_size_max", s.maxItemSize],
-    ["maxconns_fast", "yes"],
-    ["hashpower_init", 0],
-    ["slab_reassign", "yes"],
+    ["maxconns_fast", yes(s.maxconnsFast)],
+    ["hashpower_init", s.hashPowerInit],
+    ["slab_reassign", yes(s.slabReassign)],
     ["slab_automove", lru.automove],
     ["slab_automove_ratio", lru.automoveRatio.toFixed(2)],
-    ["slab_automove_window", 30],
+    ["slab_automove_window", s.slabAutomoveWindow],
     ["slab_chunk_max", s.slabChunkMax],
     ["lru_crawler", yes(ctx.crawler.enabled)],
     ["lru_crawler_sleep", ctx.crawler.sleep],
     ["lru_crawler_tocrawl", ctx.crawler.tocrawl],
-    ["tail_repair_time", 0],
+    ["tail_repair_time", s.tailRepairTime],
     ["flush_enabled", yes(!s.disableFlush)],
-    ["dump_enabled", "yes"],
-    ["hash_algorithm", "murmur3"],
-    ["lru_maintainer_thread", "yes"],
+    ["dump_enabled", yes(s.dumpEnabled)],
+    ["hash_algorithm", s.hashAlgorithm],
+    ["lru_maintainer_thread", yes(s.lruMaintainer)],
     ["lru_segmented", yes(lru.segmented)],
     ["hot_lru_pct", lru.hotLruPct],
     ["warm_lru_pct", lru.warmLruPct],
@@ -184,11 +201,11 @@ function settings(ctx: ServerContext): Stat[] {
     ["warm_max_factor", lru.warmMaxFactor.toFixed(2)],
     ["temp_lru", yes(lru.tempLru)],
     ["temporary_ttl", lru.temporaryTtl],
-    ["idle_timeout", 0],
-    ["watcher_logbuf_size", 262144],
+    ["idle_timeout", s.idleTimeout],
+    ["watcher_logbuf_size", s.watcherLogbufSize],
     ["worker_logbuf_size", 65536],
-    ["read_buf_mem_limit", 0],
-    ["track_sizes", "no"],
+    ["read_buf_mem_limit", s.readBufMemLimit],
+    ["track_sizes", yes(s.trackSizes)],
     ["inline_ascii_response", "no"],
     ["ext_item_size", 512],
     ["ext_item_age", 4294967295],
@@ -201,18 +218,20 @@ function settings(ctx: ServerContext): Stat[] {
     ["ext_max_frag", "0.80"],
     ["slab_automove_freeratio", "0.010"],
     ["ext_drop_unread", "no"],
-    ["ssl_enabled", "no"],
-    ["ssl_chain_cert", "(null)"],
-    ["ssl_key", "(null)"],
-    ["ssl_verify_mode", 0],
+    ["ssl_enabled", yes(s.tls.enabled)],
+    ["ssl_chain_cert", s.tls.chainCert ?? "(null)"],
+    ["ssl_key", s.tls.key ?? "(null)"],
+    // memcached prints OpenSSL's flags: PEER 1, | FAIL_IF_NO_PEER_CERT 2, | CLIENT_ONCE 4.
+    ["ssl_verify_mode", [0, 1, 3, 7][s.tls.verifyMode]],
     ["ssl_keyformat", 1],
-    ["ssl_ciphers", "NULL"],
-    ["ssl_ca_cert", "NULL"],
-    ["ssl_wbuf_size", 16384],
+    ["ssl_ciphers", s.tls.ciphers ?? "NULL"],
+    ["ssl_ca_cert", s.tls.caCert ?? "NULL"],
+    ["ssl_wbuf_size", s.tls.wbufSize],
     ["ssl_session_cache", "no"],
     ["ssl_kernel_tls", "no"],
-    ["ssl_min_version", "tlsv1.2"],
-    ["num_napi_ids", "(null)"],
+    ["ssl_min_version", TLS_VERSIONS[s.tls.minVersion]],
+    // memcached prints this int with %s: "(null)" when 0 (and it crashes on the first client with -N).
+    ["num_napi_ids", s.napiIds === 0 ? "(null)" : s.napiIds],
     ["memory_file", "(null)"],
   ];
 }
@@ -228,9 +247,15 @@ function classTotal(ctx: ServerContext, counter: number): number {
 
 const SEGMENTS = 4;
 
+/** `stats items` counters memcached prints only while its LRU maintainer runs. */
+const MAINTAINER_COUNTERS: ReadonlySet<string> = new Set([
+  "evicted_active", "moves_to_cold", "moves_to_warm", "moves_within_lru", "direct_reclaims",
+  "hits_to_hot", "hits_to_warm", "hits_to_cold", "hits_to_temp",
+]);
+
 /**
  * `stats items`: memcached's item_stats, for every class holding items. Ages are those of
- * each segment's oldest item; temp_lru is off, so no number_temp line.
+ * each segment's oldest item; number_temp only while the TEMP LRU is on, as memcached.
  */
 function items(ctx: ServerContext): Stat[] {
   const e = ctx.cache.engine;
@@ -240,23 +265,23 @@ function items(ctx: ServerContext): Stat[] {
     const h = e.tail(cls, seg);
     return h === 0 ? 0 : now - e.time(h);
   };
+  const maintainer = ctx.settings.lruMaintainer;
   const out: Stat[] = [];
   for (let cls = 1; cls <= e.classes.largest; cls++) {
     const l = cls * SEGMENTS;
     const n = e.lruCount[l + Seg.hot] + e.lruCount[l + Seg.warm] + e.lruCount[l + Seg.cold] + e.lruCount[l + Seg.temp];
     if (n === 0) continue;
     const p = `items:${cls}:`;
-    out.push(
-      [`${p}number`, n],
-      [`${p}number_hot`, e.lruCount[l + Seg.hot]],
-      [`${p}number_warm`, e.lruCount[l + Seg.warm]],
-      [`${p}number_cold`, e.lruCount[l + Seg.cold]],
-      [`${p}age_hot`, age(cls, Seg.hot)],
-      [`${p}age_warm`, age(cls, Seg.warm)],
-      [`${p}age`, age(cls, Seg.cold)],
-      [`${p}mem_requested`, e.requested[cls]],
-    );
-    for (let i = 0; i < CLASS_COUNTERS.length; i++) out.push([p + CLASS_COUNTERS[i], e.classStats.get(cls, i)]);
+    out.push([`${p}number`, n]);
+    if (maintainer) {
+      out.push([`${p}number_hot`, e.lruCount[l + Seg.hot]], [`${p}number_warm`, e.lruCount[l + Seg.warm]], [`${p}number_cold`, e.lruCount[l + Seg.cold]]);
+      if (ctx.engine.tuning.tempLru) out.push([`${p}number_temp`, e.lruCount[l + Seg.temp]]);
+      out.push([`${p}age_hot`, age(cls, Seg.hot)], [`${p}age_warm`, age(cls, Seg.warm)]);
+    }
+    out.push([`${p}age`, age(cls, Seg.cold)], [`${p}mem_requested`, e.requested[cls]]);
+    for (let i = 0; i < CLASS_COUNTERS.length; i++) {
+      if (maintainer || !MAINTAINER_COUNTERS.has(CLASS_COUNTERS[i])) out.push([p + CLASS_COUNTERS[i], e.classStats.get(cls, i)]);
+    }
   }
   return out;
 }
@@ -341,6 +366,10 @@ const FAMILIES: Record<string, (ctx: ServerContext) => Stat[]> = {
  * the family does not exist. `sizes_enable` and `sizes_disable` act and answer one line.
  */
 export function statsFamily(ctx: ServerContext, family: string): { stats: Stat[]; end: boolean } | null {
+  if (family === "sizes_enable" && !ctx.cache.useCas) {
+    // Items stored since enabling are told apart by their CAS, which -C takes away.
+    return { stats: [["sizes_status", "error"], ["sizes_error", "cas_support_disabled"]], end: false };
+  }
   if (family === "sizes_enable" || family === "sizes_disable") {
     ctx.cache.trackSizes(family === "sizes_enable");
     return { stats: [["sizes_status", family === "sizes_enable" ? "enabled" : "disabled"]], end: false };

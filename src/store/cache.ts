@@ -136,7 +136,11 @@ export class Cache {
   /** `SLAB_COUNTERS` per slab class: row `cls`, column `S.*`. */
   readonly slabCounters = new Float64Array(MAX_CLASSES * SLAB_COUNTERS.length);
 
-  constructor(engine: Engine, clock: Clock, counters: Counters) {
+  /** memcached's use_cas (-C turns it off): items then carry CAS 0 and no id is handed out. */
+  readonly useCas: boolean;
+
+  constructor(engine: Engine, clock: Clock, counters: Counters, useCas = true) {
+    this.useCas = useCas;
     this.engine = engine;
     this.clock = clock;
     this.counters = counters;
@@ -171,6 +175,11 @@ export class Cache {
 
   nextCas(): number {
     return ++this.casId;
+  }
+
+  /** The CAS a changed item gets: a new id, or 0 under -C (memcached's ITEM_set_cas on an item without ITEM_CAS). */
+  private itemCas(): number {
+    return this.useCas ? this.nextCas() : 0;
   }
 
   /** memcached's realtime(): a protocol exptime as an absolute unix time (0 = never). */
@@ -350,6 +359,9 @@ export class Cache {
       return this.linkNew(h, now, -1);
     }
     const oldCas = e.cas(old);
+    // Under -C the new item has no CAS field to hold casIn, so memcached compares nothing
+    // (CAS_NONE): `cas` answers EXISTS for any value, other modes store.
+    if (!this.useCas) casIn = 0;
     const casMatch = casIn === 0 ? 0 : casIn === oldCas ? 1 : invalidate && casIn < oldCas ? 2 : 3;
     switch (mode) {
       case StoreMode.add:
@@ -394,7 +406,7 @@ export class Cache {
    */
   private linkNew(h: number, now: number, old?: number): number {
     const e = this.engine;
-    e.setCas(h, this.nextCas());
+    e.setCas(h, this.itemCas());
     e.link(h, now, old);
     this.journal?.stored(h);
     return e.cas(h);
@@ -483,7 +495,7 @@ export class Cache {
       const at = e.valueStart(h);
       buf.fill(0x20, at, at + len);
       for (let i = 0; i < digits.length; i++) buf[at + i] = digits.charCodeAt(i);
-      e.setCas(h, this.nextCas());
+      e.setCas(h, this.itemCas());
       e.update(h, now);
       this.journal?.stored(h);
       return { code: ArithResult.ok, value, cas: e.cas(h), handle: h, inPlace: true };
@@ -607,7 +619,7 @@ export class Cache {
     if (stale) {
       if (newTtl) e.setExptime(h, exptime);
       e.setBits(h, (e.bits(h) | ItemBits.stale) & ~ItemBits.tokenSent);
-      e.setCas(h, this.nextCas());
+      e.setCas(h, this.itemCas());
       this.journal?.touched(h);
       return DeleteResult.deleted;
     }
@@ -640,8 +652,10 @@ export class Cache {
     this.counters.cmdFlush++;
     const now = this.now();
     const newOldest = delay > 0 ? this.absoluteExptime(delay) : now;
-    this.oldestLive = newOldest - 1;
-    if (this.oldestLive <= now) this.oldestCas = this.nextCas();
+    // Without CAS ids memcached cannot tell items stored this second before the flush from
+    // those after it, so it flushes them all (oldest_live = now, not now - 1).
+    this.oldestLive = this.useCas ? newOldest - 1 : newOldest;
+    if (this.useCas && this.oldestLive <= now) this.oldestCas = this.nextCas();
     this.journal?.flushed(this.oldestLive, this.oldestCas);
   }
 
@@ -692,7 +706,8 @@ export class Cache {
     }
     e.writeValue(h, 0, value, valueStart, valueEnd);
     e.setExptime(h, exptime);
-    e.setCas(h, cas);
+    // A log written without -C, loaded with it: items carry no CAS, as every other item then.
+    e.setCas(h, this.useCas ? cas : 0);
     e.setBits(h, bits & PERSISTED_BITS);
     e.link(h, now);
     e.setTime(h, Math.min(time, now));
@@ -715,7 +730,7 @@ export class Cache {
       return;
     }
     e.setExptime(h, exptime);
-    e.setCas(h, cas);
+    e.setCas(h, this.useCas ? cas : 0);
     e.setBits(h, (e.bits(h) & ~PERSISTED_BITS) | (bits & PERSISTED_BITS));
   }
 

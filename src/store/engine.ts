@@ -111,6 +111,10 @@ export interface EngineStats {
   movesToWarm: number;
   /** Allocation attempts that had to make room first (memcached's direct_reclaims). */
   directReclaims: number;
+  /** Pages moved from one class to another or to the free pool (memcached's slabs_moved). */
+  slabsMoved: number;
+  /** Maintenance passes that juggled the LRUs (memcached's lru_maintainer_juggles). */
+  lruMaintainerJuggles: number;
 }
 
 /** Receives bytes; OutBuffer is one. */

@@ -21,10 +21,18 @@ export class HashIndex {
   private migrated = 0;
   private items = 0;
 
-  constructor(arena: Arena) {
+  private readonly expand: boolean;
+
+  /**
+   * `power`: log2 of the starting bucket count (memcached's -o hashpower; 0 = its default, 16).
+   * `expand` false (-o no_hashexpand) keeps that size: chains just grow longer.
+   */
+  constructor(arena: Arena, power = 0, expand = true) {
     this.arena = arena;
-    this.table = new Int32Array(new SharedArrayBuffer(4 << INITIAL_POWER));
-    this.mask = (1 << INITIAL_POWER) - 1;
+    this.expand = expand;
+    const p = power === 0 ? INITIAL_POWER : power;
+    this.table = new Int32Array(new SharedArrayBuffer(4 * 2 ** p));
+    this.mask = 2 ** p - 1;
   }
 
   get power(): number {
@@ -76,7 +84,7 @@ export class HashIndex {
     table[slot] = h;
     this.items++;
     if (this.next !== null) this.migrate(MIGRATE_PER_INSERT);
-    else if (this.items > this.table.length * 1.5 && this.table.length < 1 << 30) this.startGrowing();
+    else if (this.expand && this.items > this.table.length * 1.5 && this.table.length < 1 << 30) this.startGrowing();
   }
 
   remove(h: number): void {

@@ -46,6 +46,18 @@ export interface SlabEngineOptions {
   reservePages?: number;
   isDead: DeadCheck;
   hashSeed?: number;
+  /** memcached's -o hashpower: log2 of the starting bucket count (0: 16). */
+  hashPower?: number;
+  /** memcached's lru_maintainer (default on): off means the flat LRU and no background juggling. */
+  maintainer?: boolean;
+  /** memcached's slab_reassign (default on): off means a page stays with the class that took it. */
+  reassign?: boolean;
+  /** memcached's use_cas (-C turns it off): items are charged 8 bytes less. */
+  useCas?: boolean;
+  /** memcached's slab_automove_ratio (default 0.8). */
+  automoveRatio?: number;
+  /** memcached's hash expansion (default on; -o no_hashexpand). */
+  hashExpand?: boolean;
 }
 
 export const SEGMENTS = 4;
@@ -91,6 +103,8 @@ export class SlabEngine implements Engine {
     movesToCold: 0,
     movesToWarm: 0,
     directReclaims: 0,
+    slabsMoved: 0,
+    lruMaintainerJuggles: 0,
   };
   limitBytes: number;
   readonly tuning: LruTuning;
@@ -121,7 +135,7 @@ export class SlabEngine implements Engine {
   constructor(opts: SlabEngineOptions) {
     this.opts = opts;
     this.tuning = {
-      segmented: true,
+      segmented: opts.maintainer ?? true,
       hotLruPct: opts.hotLruPct,
       warmLruPct: opts.warmLruPct,
       hotMaxFactor: opts.hotMaxFactor,
@@ -129,7 +143,7 @@ export class SlabEngine implements Engine {
       tempLru: opts.tempLru ?? opts.temporaryTtl > 0,
       temporaryTtl: opts.temporaryTtl,
       automove: opts.automove ?? 1,
-      automoveRatio: 0.8,
+      automoveRatio: opts.automoveRatio ?? 0.8,
     };
     this.classes = slabClasses(opts.minChunkSize, opts.growthFactor, opts.slabChunkMax);
     this.maxChunk = this.classes.size[this.classes.largest];
@@ -138,7 +152,7 @@ export class SlabEngine implements Engine {
     this.limitPages = Math.floor(opts.limitBytes / PAGE_SIZE);
     // Every class may take a first page beyond the limit, so the arena has room for those too.
     this.arena = new Arena(this.limitPages + this.classes.largest + (opts.reservePages ?? 0));
-    this.index = new HashIndex(this.arena);
+    this.index = new HashIndex(this.arena, opts.hashPower, opts.hashExpand);
     this.classPages = Array.from({ length: this.classes.largest + 1 }, () => []);
     this.freeHead = new Int32Array(this.classes.largest + 1);
     this.freeCount = new Float64Array(this.classes.largest + 1);
@@ -154,7 +168,7 @@ export class SlabEngine implements Engine {
 
   alloc(key: Uint8Array, start: number, end: number, flags: number, valueLength: number): number {
     const klen = end - start;
-    if (itemTotalSize(klen, flags, valueLength) > this.opts.maxItemSize) return ALLOC_TOO_LARGE;
+    if (itemTotalSize(klen, flags, valueLength, this.opts.useCas) > this.opts.maxItemSize) return ALLOC_TOO_LARGE;
     const chunked = HEADER_BYTES + klen + valueLength > this.maxChunk;
     const dataChunks = chunked ? Math.ceil(valueLength / this.dataPerChunk) : 0;
     const cls = classFor(this.classes, chunked ? tableOffset(klen) + 4 * dataChunks : HEADER_BYTES + klen + valueLength);
@@ -213,7 +227,7 @@ export class SlabEngine implements Engine {
       if (h !== 0) break;
       if (this.pullTail(cls, Seg.cold, PULL_EVICT, 0) > 0 || this.pullTail(cls, Seg.hot, 0, 0) > 0) continue;
       if (this.opts.noEvict || this.pullTail(cls, Seg.warm, 0, 0) > 0) continue;
-      const src = this.oldestClass(cls);
+      const src = this.opts.reassign === false ? 0 : this.oldestClass(cls);
       if (src === 0 || !this.releasePage(src)) {
         i++;
         break;
@@ -559,11 +573,13 @@ export class SlabEngine implements Engine {
   maintain(now: number): void {
     this.now = now;
     this.index.migrate(MIGRATE_PER_TICK);
-    for (let cls = 1; cls <= this.classes.largest; cls++) {
+    // Without memcached's maintainer thread, items move between segments only as they are linked.
+    if (this.opts.maintainer !== false) this.stats.lruMaintainerJuggles++;
+    for (let cls = 1; cls <= this.classes.largest && this.opts.maintainer !== false; cls++) {
       if (this.classPages[cls].length > 0) this.juggle(cls, 50);
     }
     if (this.drainPage !== 0) this.drain(DRAIN_PER_TICK);
-    else if (this.tuning.automove !== 0 && ++this.ticks % AUTOMOVE_EVERY_TICKS === 0) this.automove();
+    else if (this.tuning.automove !== 0 && this.opts.reassign !== false && ++this.ticks % AUTOMOVE_EVERY_TICKS === 0) this.automove();
   }
   private ticks = 0;
 
@@ -712,6 +728,7 @@ export class SlabEngine implements Engine {
     a.releasePage(page);
     this.pagesUsed--;
     this.drainPage = 0;
+    this.stats.slabsMoved++;
     const dst = this.drainDest;
     this.drainDest = 0;
     if (dst !== 0) this.newPage(dst, true);
@@ -901,7 +918,7 @@ export class SlabEngine implements Engine {
   }
   totalSize(h: number): number {
     const a = this.arena;
-    return itemTotalSize(a.u8[h * 8 + H.keyLength], a.u32[h * 2 + H.flags], a.u32[h * 2 + H.valueLength]);
+    return itemTotalSize(a.u8[h * 8 + H.keyLength], a.u32[h * 2 + H.flags], a.u32[h * 2 + H.valueLength], this.opts.useCas);
   }
 
   // ---- point-in-time snapshots --------------------------------------------------------

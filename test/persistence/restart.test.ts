@@ -141,3 +141,16 @@ test("--snapshot-interval writes a snapshot once the interval passed and somethi
   assert.equal(p.snapshots.completed, 1);
   await s.server.close(true);
 });
+
+test("a log written with CAS, loaded with -C: every CAS is 0, as for any item under -C", async () => {
+  const dir = tempDir();
+  const first = await startOurs(["--aof", dir]);
+  await talk(first.port, "set a 0 0 1\r\nx\r\nset b 0 0 1\r\ny\r\n");
+  await first.stop();
+  const second = await startOurs(["--aof", dir, "-C"]);
+  try {
+    assert.equal(await talk(second.port, "gets a b\r\n"), "VALUE a 0 1 0\r\nx\r\nVALUE b 0 1 0\r\ny\r\nEND\r\n");
+  } finally {
+    await second.stop();
+  }
+});

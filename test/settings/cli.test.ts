@@ -204,3 +204,81 @@ test("-S forces the binary protocol and takes the password file from MEMCACHED_S
   const b = parseCli(["-S", "-B", "binary"], {});
   assert.equal(b.kind === "run" && b.settings.saslPwdb, null);
 });
+
+test("memcached flags with their meaning: -C -P -X -W -N, -o switches", () => {
+  const s = run(["-C", "-P", "/tmp/mc.pid", "-X", "-W", "-t", "2", "-N", "2", "-o", "hashpower=20,idle_timeout=30,tail_repair_time=15,hash_algorithm=jenkins,no_maxconns_fast"]);
+  assert.equal(s.useCas, false);
+  assert.equal(s.pidFile, "/tmp/mc.pid");
+  assert.equal(s.dumpEnabled, false);
+  assert.equal(s.napiIds, 2);
+  assert.equal(s.hashPowerInit, 20);
+  assert.equal(s.idleTimeout, 30);
+  assert.equal(s.tailRepairTime, 15);
+  assert.equal(s.hashAlgorithm, "jenkins");
+  assert.equal(s.maxconnsFast, false);
+});
+
+test("-o no_modern sets memcached 1.4's defaults; later switches and an explicit slab_chunk_max win", () => {
+  const s = run(["-o", "no_modern"]);
+  assert.deepEqual(
+    [s.slabChunkMax, s.slabReassign, s.slabAutomove, s.maxconnsFast, s.lruMaintainer, s.lruCrawler, s.hashAlgorithm],
+    [1024 * 1024, false, 0, false, false, false, "jenkins"],
+  );
+  const t = run(["-o", "slab_chunk_max=262144,no_modern,lru_maintainer,slab_reassign"]);
+  assert.deepEqual([t.slabChunkMax, t.lruMaintainer, t.slabReassign, t.slabAutomove], [262144, true, true, 0]);
+  assert.equal(run(["-o", "modern"]).lruMaintainer, true);
+  assert.equal(run(["-o", "no_lru_maintainer"]).lruMaintainer, false);
+  assert.equal(run(["-o", "no_slab_reassign"]).slabReassign, false);
+});
+
+test("flags we do not support are refused with one line saying why; bad values with memcached's message", () => {
+  const cases: [string[], RegExp][] = [
+    [["-d"], /-d \(daemon\) is not supported: .*service manager/],
+    [["-k"], /-k \(lock memory\) is not supported/],
+    [["-L"], /-L \(large pages\) is not supported/],
+    [["-e", "/tmp/f"], /-e \(memory file\) is not supported: use --aof/],
+    [["-o", "ext_path=/tmp/x:1G"], /extended option 'ext_path' is not supported: .*extstore/],
+    [["-o", "ext_item_size=100"], /'ext_item_size' is not supported/],
+    [["-N", "0"], /^Maximum number of NAPI IDs must be greater than 0$/],
+    [["-N", "5"], /^Number of napi_ids\(5\) cannot be greater than number of threads\(4\)$/],
+    [["-o", "hashpower=5"], /^Initial hashtable multiplier of 5 is too low$/],
+    [["-o", "hashpower=33"], /^Initial hashtable multiplier of 33 is too high$/],
+    [["-o", "hashpower=32"], /^Initial hashtable multiplier of 32 is too high for memcached-ts: at most 31/],
+    [["-o", "idle_timeout"], /^Missing numeric argument for idle_timeout$/],
+    [["-o", "tail_repair_time=5"], /^Cannot set tail_repair_time to less than 10 seconds$/],
+    [["-o", "hash_algorithm=md5"], /^Unknown hash_algorithm option \(jenkins, murmur3, xxh3\)$/],
+    [["-o", "slab_sizes=100-200"], /'slab_sizes' is not supported: the classes come from -n, -f and slab_chunk_max/],
+    [["-o", "sock_cookie_id=1"], /'sock_cookie_id' is not supported: Node cannot set SO_MARK/],
+    [["-o", "worker_logbuf_size=64"], /'worker_logbuf_size' is not supported/],
+    [["-o", "ssl_kernel_tls"], /'ssl_kernel_tls' is not supported/],
+    [["-o", "ssl_session_cache"], /'ssl_session_cache' is not supported/],
+    [["-o", "ssl_keyformat=2"], /only 1 \(PEM\) is supported/],
+    [["-o", "bogus"], /^Illegal suboption "bogus"$/],
+  ];
+  for (const [argv, message] of cases) {
+    assert.throws(() => parseCli(argv), (err: Error) => err instanceof SettingsError && message.test(err.message), argv.join(" "));
+  }
+});
+
+test("--help says -t is accepted but not yet used", () => {
+  const r = parseCli(["--help"]);
+  assert.equal(r.kind, "help");
+  if (r.kind === "help") assert.match(r.text, /--threads <NUM> +number of threads: accepted, .*one thread for now/);
+});
+
+test("-l adds to the list as memcached does, with notls: prefixes and :port suffixes; -Z and ssl_* options", () => {
+  const s = run(["-l", "127.0.0.1", "-l", "[::1]:11300,notls:10.0.0.1:11400", "-Z", "-o", "ssl_chain_cert=/c.pem,ssl_key=/k.pem,ssl_ca_cert=/ca.pem,ssl_verify_mode=2,ssl_min_version=3,ssl_ciphers=HIGH"]);
+  assert.deepEqual(s.listen, ["127.0.0.1", "[::1]:11300", "notls:10.0.0.1:11400"]);
+  assert.deepEqual(s.tls, { enabled: true, chainCert: "/c.pem", key: "/k.pem", caCert: "/ca.pem", verifyMode: 2, minVersion: 3, ciphers: "HIGH", wbufSize: 16384 });
+  assert.equal(run(["-Z", "-o", "ssl_chain_cert=/c.pem,ssl_min_version=tlsv1.3"]).tls.minVersion, 3);
+  const cases: [string[], RegExp][] = [
+    [["-l", "notls:127.0.0.1"], /^'notls' option is valid only when SSL is enabled$/],
+    [["-Z"], /-Z needs a certificate: -o ssl_chain_cert=FILE/],
+    [["-Z", "-o", "ssl_chain_cert=/c.pem,ssl_verify_mode=4"], /^Invalid ssl_verify_mode\. Use help to see valid options\.$/],
+    [["-Z", "-o", "ssl_chain_cert=/c.pem,ssl_min_version=9"], /^Invalid ssl_min_version\. Use help to see valid options\.$/],
+    [["-l", "127.0.0.1:99999"], /invalid listen address/],
+  ];
+  for (const [argv, message] of cases) {
+    assert.throws(() => parseCli(argv), (err: Error) => err instanceof SettingsError && message.test(err.message), argv.join(" "));
+  }
+});

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, renameSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -67,4 +67,77 @@ test("unix socket with -s and -a mask; logs go to the --log-destination file", a
   }
   const log = readFileSync(logFile, "utf8");
   assert.match(log, /listening/);
+});
+
+test("-P writes the pid file once listening and removes it at exit", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mcts-pid-"));
+  const pidFile = join(dir, "mc.pid");
+  const port = await freePort();
+  const child = spawn(NODE, ["src/main.ts", "-p", String(port), "-l", "127.0.0.1", "-P", pidFile], { stdio: "ignore" });
+  try {
+    await ask({ port }, "version\r\n", "\r\n");
+    assert.equal(readFileSync(pidFile, "utf8"), `${child.pid}\n`);
+  } finally {
+    await stop(child);
+  }
+  assert.equal(existsSync(pidFile), false);
+});
+
+test("refused flags exit 64 with one line on stderr", () => {
+  const r = spawnSync(NODE, ["src/main.ts", "-d"], { encoding: "utf8" });
+  assert.equal(r.status, 64);
+  assert.match(r.stderr, /^memcached-ts: -d \(daemon\) is not supported: [^\n]*\n$/);
+});
+
+/** Waits until `file` exists and matches `re` (pino writes to a file asynchronously). */
+async function waitForLog(file: string, re: RegExp): Promise<string> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+    if (re.test(text) || Date.now() > deadline) return text;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test("SIGHUP reopens the log file (after logrotate moved it); verbosity changes the log level at run time", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mcts-log-"));
+  const logFile = join(dir, "mc.log");
+  const port = await freePort();
+  const child = spawn(NODE, ["src/main.ts", "-p", String(port), "-l", "127.0.0.1", "--log-destination", logFile], { stdio: "ignore" });
+  try {
+    await ask({ port }, "version\r\n", "\r\n");
+    // At the default level (warn) a new connection is not logged; after `verbosity 2` (debug) it is.
+    await ask({ port }, "verbosity 2\r\n", "OK\r\n");
+    await ask({ port }, "version\r\n", "\r\n");
+    assert.match(await waitForLog(logFile, /new client connection/), /new client connection/);
+    renameSync(logFile, `${logFile}.1`);
+    child.kill("SIGHUP");
+    assert.match(await waitForLog(logFile, /log file reopened/), /log file reopened/);
+    await ask({ port }, "verbosity 0\r\n", "OK\r\n");
+  } finally {
+    await stop(child);
+  }
+});
+
+test("several -l: IPv4 and IPv6 listeners on one port; a repeated -l is skipped as memcached skips it", async () => {
+  const port = await freePort();
+  const child = spawn(NODE, ["src/main.ts", "-p", String(port), "-l", "127.0.0.1", "-l", "[::1]", "-l", "127.0.0.1"], { stdio: "ignore" });
+  try {
+    assert.equal(await ask({ port }, "version\r\n", "\r\n"), "VERSION 1.6.18\r\n");
+    const v6 = await new Promise<string>((resolve, reject) => {
+      const s = connect(port, "::1", () => s.write("stats settings\r\n"));
+      let got = "";
+      s.on("error", reject);
+      s.on("data", (d) => {
+        got += d.toString("latin1");
+        if (got.endsWith("END\r\n")) {
+          s.destroy();
+          resolve(got);
+        }
+      });
+    });
+    assert.match(v6, /STAT inter 127\.0\.0\.1,\[::1\]\r\n/);
+  } finally {
+    await stop(child);
+  }
 });

@@ -10,6 +10,7 @@ const A = {
   same: reply("SAME src and dst class are identical\r\n"),
   pctsOver80: reply("ERROR hot and warm pcts must not exceed 80\r\n"),
   factorsPositive: reply("ERROR hot/warm age factors must be greater than 0\r\n"),
+  reassignDisabled: reply("CLIENT_ERROR slab reassignment disabled\r\n"),
   snapshotBusy: reply("BUSY currently writing a snapshot\r\n"),
   persistenceOff: reply("SERVER_ERROR persistence is off (start with --aof DIR)\r\n"),
 } as const;
@@ -40,6 +41,7 @@ export function slabsCommand(s: TextSession, buf: Uint8Array): void {
   const t = s.tokens;
   const engine = s.ctx.engine;
   if (t.count === 5 && t.is(buf, 1, "reassign")) {
+    if (!s.ctx.settings.slabReassign) return s.send(A.reassignDisabled);
     if (!parseI32(buf, t.start[2], t.end[2], num).ok || !parseI32(buf, t.start[3], t.end[3], num2).ok) return s.send(R.badFormat);
     return s.send(REASSIGN_REPLY[engine.reassign(num.value, num2.value)]);
   }
@@ -78,13 +80,15 @@ export function lruCommand(s: TextSession, buf: Uint8Array): void {
     tuning.warmMaxFactor = warmFactor;
     return s.send(R.ok);
   }
-  if (t.count >= 4 && t.is(buf, 1, "mode")) {
+  // memcached changes these only while its LRU maintainer runs; otherwise they are unknown.
+  const maintained = s.ctx.settings.lruMaintainer;
+  if (maintained && t.count >= 4 && t.is(buf, 1, "mode")) {
     if (t.is(buf, 2, "flat")) tuning.segmented = false;
     else if (t.is(buf, 2, "segmented")) tuning.segmented = true;
     else return s.send(R.error);
     return s.send(R.ok);
   }
-  if (t.count >= 4 && t.is(buf, 1, "temp_ttl")) {
+  if (maintained && t.count >= 4 && t.is(buf, 1, "temp_ttl")) {
     if (!parseI32(buf, t.start[2], t.end[2], num).ok) return s.send(R.error);
     if (num.value < 0) tuning.tempLru = false;
     else {

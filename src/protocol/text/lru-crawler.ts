@@ -13,6 +13,7 @@ const DUMP_BATCH = 1000;
 
 const L = {
   disabled: reply("CLIENT_ERROR lru crawler disabled\r\n"),
+  dumpDisabled: reply("ERROR metadump not allowed\r\n"),
   busy: reply("BUSY currently processing crawler request\r\n"),
   badClass: reply("BADCLASS invalid class id\r\n"),
   notStarted: reply("NOTSTARTED no items to crawl\r\n"),
@@ -52,6 +53,7 @@ export function lruCrawlerCommand(s: TextSession, buf: Uint8Array): void {
   if (t.is(buf, 1, "crawl") || t.is(buf, 1, "metadump")) {
     const dump = t.is(buf, 1, "metadump");
     if (!crawler.enabled) return s.send(L.disabled);
+    if (dump && !s.ctx.settings.dumpEnabled) return s.send(L.dumpDisabled);
     // "hash" walks the hash table in memcached, in an order nobody can rely on: dump everything.
     // memcached accepts it for crawl as well, then fails to start the crawl.
     const hash = t.is(buf, 2, "hash");

@@ -10,6 +10,8 @@ const MAX_SLAB_CLASSES = 64;
 const num: ParsedNumber = { ok: false, value: 0 };
 /** memcached's item_cachedump memlimit: the reply, END included, stays under 2 MB. */
 const CACHEDUMP_LIMIT = 2 * 1024 * 1024;
+/** memcached's reply under -X. */
+const CACHEDUMP_DISABLED = Buffer.from("CLIENT_ERROR stats cachedump not allowed\r\n");
 
 
 /** `stats [group]` in the text protocol (memcached's process_stat). */
@@ -47,6 +49,7 @@ function statsDetail(s: TextSession, sub: string): void {
 
 /** `stats cachedump <class> <limit>`: keys of one slab class (limit 0 = all). */
 function cachedump(s: TextSession, buf: Uint8Array): void {
+  if (!s.ctx.settings.dumpEnabled) return s.send(CACHEDUMP_DISABLED);
   const t = s.tokens;
   if (t.count < 5) return s.send(R.badCommandLine);
   if (!parseU32(buf, t.start[2], t.end[2], num).ok) return s.send(R.badFormat);

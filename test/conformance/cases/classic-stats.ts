@@ -20,6 +20,8 @@ export const classicStats: Case[] = [
   // memcached's item_cachedump: the COLD LRU, newest first. (Dead items stay listed until a
   // background thread reaps them, at times that differ between the two servers: not compared.)
   { name: "cachedump lists COLD newest first", steps: ["lru mode flat\r\n", "set a 0 0 1\r\n1\r\nset b 0 0 2\r\n22\r\nset c 0 100 3\r\n333\r\n", "stats cachedump 1 0\r\n", "stats cachedump 1 2\r\n"], mask: [/\d{10} s\]/g] },
+  { name: "-X refuses cachedump and metadump", args: ["-X"], steps: ["stats cachedump 1 0\r\n", "stats cachedump\r\n", "lru_crawler metadump all\r\n", "lru_crawler crawl all\r\n"] },
+  { name: "no_slab_reassign and no_lru_maintainer refuse their commands", args: ["-o", "no_slab_reassign,no_lru_maintainer"], steps: ["slabs reassign 1 2\r\n", "lru mode flat\r\n", "lru temp_ttl 10\r\n", "lru tune 10 20 0.1 2\r\n"] },
   { name: "stats family case and unknowns", steps: ["stats SETTINGS\r\n", "stats setting\r\n", "stats cachedump\r\n", "stats cachedump 1 1\r\n", "stats cachedump 64 0\r\n", "stats cachedump x 1\r\n", "stats cachedump 1 -1\r\n", "stats extstore\r\n"] },
   { name: "stats reset clears prefix stats", steps: ["stats detail on\r\n", "get a:b\r\n", "stats reset\r\n", "stats detail dump\r\n", "set x:y 0 0 1\r\nx\r\n", "stats detail dump\r\n"] },
   {
