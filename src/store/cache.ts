@@ -14,14 +14,14 @@ export const StoreMode = {
 } as const;
 export type StoreMode = (typeof StoreMode)[keyof typeof StoreMode];
 
-/** Why `commitStore` did not store: negative, so any result above zero is the new CAS. */
+/** Why `commitStore` did not store: negative, so any result from zero up is the new CAS (0 under -C). */
 export const StoreResult = {
   exists: -1,
   notFound: -2,
   notStored: -3,
 } as const;
 export type StoreResult = (typeof StoreResult)[keyof typeof StoreResult];
-/** `commitStore`'s result: the stored item's new CAS (> 0), or why it was not stored. */
+/** `commitStore`'s result: the stored item's new CAS (>= 0; 0 under -C), or why it was not stored (< 0). */
 export type StoreOutcome = number;
 
 export const ArithResult = {

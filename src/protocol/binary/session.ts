@@ -434,7 +434,7 @@ export class BinarySession implements ProtocolSession {
     this.handle = -1;
     this.state = State.header;
     const result = this.cache.commitStore(h, this.mode, this.casIn, false);
-    if (result > 0) {
+    if (result >= 0) {
       this.succeed(0, 0, 0, result);
       return;
     }

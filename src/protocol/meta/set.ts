@@ -131,11 +131,11 @@ export class MetaSet implements ValueSink {
       } else if (op === OP_KEY) keyToken(out, this.key, 0, this.keyLength, this.keyBinary);
       else {
         flagChar(out, 0x63);
-        out.decimal(result > 0 ? result : 0);
+        out.decimal(result >= 0 ? result : 0);
       }
     }
     out.crlf();
-    if (result > 0) {
+    if (result >= 0) {
       if (this.quiet) out.len = mark;
       return;
     }

@@ -279,7 +279,7 @@ export class ClassicCommands implements ValueSink {
       return s.send(R.badDataChunk);
     }
     const result = cache.commitStore(h, this.mode, this.casIn, false);
-    if (result > 0) return s.send(R.stored);
+    if (result >= 0) return s.send(R.stored);
     switch (result) {
       case StoreResult.exists:
         return s.send(R.exists);
