@@ -7,6 +7,10 @@ import { RecordBuffer } from "./records.ts";
 const MAX_PENDING = 64 * 1024 * 1024;
 /** everysec: an fsync outstanding this long holds writers back, as Redis does. */
 const SYNC_BEHIND_MS = 2000;
+/** Under everysec and no, records are written at most this long after they are appended... */
+const GATHER_MS = 5;
+/** ...or as soon as this many bytes wait. */
+const GATHER_BYTES = 256 * 1024;
 /** A failed write is tried again this often. */
 const RETRY_MS = 1000;
 /** How long shutdown waits for a refusing disk to take the log's last records. */
@@ -110,11 +114,19 @@ export class LogWriter {
     // While failing, the retry timer paces the attempts.
     if (this.scheduled || this.busy || this.failing !== null) return;
     this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.pump();
-    });
+    // Under `always` a batch leaves at the end of this turn (replies wait for it). Otherwise
+    // nobody waits: gathering a few ms of records into one write costs the durability promise
+    // nothing (everysec may lose a second or two anyway) and spares a write, with its trip
+    // through libuv's thread pool, per event-loop turn: measured +6 µs of CPU per set at one
+    // request in flight when every turn wrote.
+    if (this.policy === "always" || this.records.len >= GATHER_BYTES) setImmediate(this.scheduledPump);
+    else setTimeout(this.scheduledPump, GATHER_MS);
   }
+
+  private readonly scheduledPump = (): void => {
+    this.scheduled = false;
+    void this.pump();
+  };
 
   /**
    * Whether replies to commands whose records end at `position` must wait, and if so

@@ -432,6 +432,9 @@ describe("TTLs, damaged logs, full disks", { concurrency: 2 }, () => {
       t.diagnostic(`writes accepted again ${Date.now() - freedAt} ms after the space returned`);
       acked.set("after-full", "back");
       assert.equal((await persistenceStats(c)).get("last_write_status"), "ok");
+      // everysec gathers a few ms of records into one write: a kill -9 may take the last ones
+      // (its promise is "all but the last second or two"), so wait until they are written.
+      for (let i = 0; i < 100 && (await persistenceStats(c)).get("log_pending_bytes") !== "0"; i++) await sleep(10);
       c.close();
       await s.kill9();
       const check = runCheck(dir);
