@@ -64,13 +64,16 @@ export function runJsonScript(command: string, args: readonly string[], port: nu
   });
 }
 
-/** Runs `script` against a fresh memcached-ts and a fresh memcached; returns both results. */
-export async function againstBoth<T>(script: (port: number) => Promise<T>): Promise<{ ours: T; control: T }> {
+/**
+ * Runs `script` against a fresh memcached-ts and a fresh memcached, both started with `args`
+ * (e.g. `-B binary`, so a client that falls back to the text protocol fails); returns both results.
+ */
+export async function againstBoth<T>(script: (port: number) => Promise<T>, args: readonly string[] = []): Promise<{ ours: T; control: T }> {
   const servers: TestServer[] = [];
   try {
-    const oursServer = await startOurs();
+    const oursServer = await startOurs(args);
     servers.push(oursServer);
-    const controlServer = await startMemcached();
+    const controlServer = await startMemcached(args);
     servers.push(controlServer);
     const ours = await script(oursServer.port);
     const control = await script(controlServer.port);
