@@ -42,6 +42,13 @@ export const scriptExpected = {
   many: { set_failed: 0, hits: 3000, intact: true, digest: "25666fe8538af6be", delete_many: true, after_delete: 1500 },
 };
 
+/**
+ * What a binary-protocol client's run must give: the binary protocol's expiration is an unsigned
+ * 32-bit field, so touch(key, -1) goes out as 0xffffffff, which memcached reads as an absolute
+ * time in 2106: the item stays (in text, "touch t -1" expires it at once).
+ */
+export const binaryScriptExpected = { ...scriptExpected, touch: { ...scriptExpected.touch, expired_by_touch: [true, "v"] } };
+
 /** Fails (never skips) when a client the matrix needs is not installed. */
 export function requireCommand(command: readonly string[], what: string): void {
   const r = spawnSync(command[0], command.slice(1), { stdio: "ignore", timeout: 10000 });
