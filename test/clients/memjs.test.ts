@@ -148,8 +148,8 @@ describe("memjs with SASL (-S)", () => {
  * - no gets or cas: they go through memjs's own `perform` as raw GET (the reply header carries
  *   the CAS) and SET requests with the CAS in the header;
  * - prepend sends the APPEND opcode (0x0e): the adapter sends PREPEND (0x0f) through `perform`;
- * - append (and prepend) to a missing key rejects: memcached answers NOT_STORED (status 5) where
- *   memjs expects status 1; the adapter reads that rejection as "not stored";
+ * - append (its prepend too) to a missing key rejects: memcached answers NOT_STORED (status 5)
+ *   where memjs expects status 1; the adapter reads that rejection as "not stored";
  * - decrement without an options object throws (it reads options.initial unguarded);
  * - increment and decrement always send an initial value (0 unless given) and an expiration
  *   (default 0): in the binary protocol that creates a missing key instead of missing. The
@@ -157,7 +157,7 @@ describe("memjs with SASL (-S)", () => {
  * - the 64-bit counter in the reply is decoded as (high << 8) + low: right only below 2^32,
  *   which every counter in the script is (the wrap lands on 0);
  * - touch with a negative exptime throws (Buffer.writeUInt32BE range): the adapter sends what
- *   what libmemcached sends, the 32-bit two's complement (0xffffffff for -1): see binaryScriptExpected.
+ *   libmemcached sends, the 32-bit two's complement (0xffffffff for -1): see binaryScriptExpected.
  */
 const STATUS = { ok: 0, notFound: 1, exists: 2 } as const;
 const OP = { get: 0x00, set: 0x01, prepend: 0x0f } as const;
