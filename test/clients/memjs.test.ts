@@ -3,8 +3,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Client } from "memjs";
+import { Client, type Response, Utils } from "memjs";
 import { type TestServer, startOurs } from "../oracle/servers.ts";
+import { type CasOutcome, type ScriptClient, againstBoth, binaryScriptExpected, runClientScript } from "./script.ts";
 
 /** memjs, the most used Node.js client, speaks only the binary protocol (with SASL PLAIN when given credentials). */
 
@@ -138,4 +139,81 @@ describe("memjs with SASL (-S)", () => {
       mc.close();
     }
   });
+});
+
+/**
+ * memjs 1.3.2 behind the client matrix's script. What it lacks or gets wrong, and what the
+ * adapter does about it:
+ * - no multi-get: getMulti is one get per key, all in flight at once on the one connection;
+ * - no gets or cas: they go through memjs's own `perform` as raw GET (the reply header carries
+ *   the CAS) and SET requests with the CAS in the header;
+ * - prepend sends the APPEND opcode (0x0e): the adapter sends PREPEND (0x0f) through `perform`;
+ * - append (its prepend too) to a missing key rejects: memcached answers NOT_STORED (status 5)
+ *   where memjs expects status 1; the adapter reads that rejection as "not stored";
+ * - decrement without an options object throws (it reads options.initial unguarded);
+ * - increment and decrement always send an initial value (0 unless given) and an expiration
+ *   (default 0): in the binary protocol that creates a missing key instead of missing. The
+ *   adapter passes expires 0xffffffff, the protocol's "do not create", so a miss is a miss;
+ * - the 64-bit counter in the reply is decoded as (high << 8) + low: right only below 2^32,
+ *   which every counter in the script is (the wrap lands on 0);
+ * - touch with a negative exptime throws (Buffer.writeUInt32BE range): the adapter sends what
+ *   libmemcached sends, the 32-bit two's complement (0xffffffff for -1): see binaryScriptExpected.
+ */
+const STATUS = { ok: 0, notFound: 1, exists: 2 } as const;
+const OP = { get: 0x00, set: 0x01, prepend: 0x0f } as const;
+
+function perform(mc: Client, opcode: number, key: string, extras: Buffer, value: string, cas = 0n): Promise<Response> {
+  mc.incrSeq();
+  const request = Utils.makeRequestBuffer(opcode, key, extras, value, mc.seq);
+  request.writeBigUInt64BE(cas, 16);
+  return new Promise((resolve, reject) => mc.perform(key, request, mc.seq, (err: Error | null, response: Response) => (err ? reject(err) : resolve(response))));
+}
+
+function memjsAdapter(port: number): ScriptClient {
+  const mc = client(port);
+  const noCreate = { expires: 0xffffffff };
+  const notStoredIsFalse = (p: Promise<boolean>): Promise<boolean> =>
+    p.catch((err: unknown) => {
+      if (err instanceof Error && /not stored/i.test(err.message)) return false;
+      throw err;
+    });
+  const arith = (p: Promise<{ value?: number | null }>): Promise<number | null | "error"> =>
+    p.then(
+      (r) => r.value ?? null,
+      (err: unknown) => (err instanceof Error && /not found/i.test(err.message) ? null : "error"),
+    );
+  const get = async (k: string): Promise<Buffer | null> => (await mc.get(k)).value;
+  return {
+    set: (k, v) => mc.set(k, v).catch(() => "error" as const),
+    add: (k, v) => mc.add(k, v),
+    replace: (k, v) => mc.replace(k, v),
+    append: (k, v) => notStoredIsFalse(mc.append(k, v)),
+    prepend: async (k, v) => (await perform(mc, OP.prepend, k, Buffer.alloc(0), v)).header.status === STATUS.ok,
+    get,
+    getMulti: async (keys) => {
+      const values = await Promise.all(keys.map(get));
+      return new Map(keys.flatMap((k, i) => (values[i] === null ? [] : [[k, values[i]] as const])));
+    },
+    gets: async (k) => {
+      const r = await perform(mc, OP.get, k, Buffer.alloc(0), "");
+      return r.header.status === STATUS.ok ? { value: r.val, cas: r.header.cas.readBigUInt64BE().toString() } : null;
+    },
+    cas: async (k, v, cas): Promise<CasOutcome> => {
+      const r = await perform(mc, OP.set, k, Buffer.alloc(8), v, BigInt(cas));
+      const status = r.header.status;
+      return status === STATUS.ok ? "stored" : status === STATUS.exists ? "exists" : status === STATUS.notFound ? "not_found" : "error";
+    },
+    incr: (k, by) => arith(mc.increment(k, by, noCreate)),
+    decr: (k, by) => arith(mc.decrement(k, by, noCreate)),
+    touch: (k, exptime) => mc.touch(k, exptime >>> 0),
+    delete: (k) => mc.delete(k),
+    close: () => mc.close(),
+  };
+}
+
+test("memjs: the client script gives memcached's results (binary protocol)", async () => {
+  // Both servers speak only the binary protocol (-B binary), as memjs does.
+  const { ours, control } = await againstBoth((port) => runClientScript(memjsAdapter, port), ["-B", "binary"]);
+  assert.deepEqual(ours, control);
+  assert.deepEqual(control, binaryScriptExpected);
 });

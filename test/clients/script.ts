@@ -42,6 +42,13 @@ export const scriptExpected = {
   many: { set_failed: 0, hits: 3000, intact: true, digest: "25666fe8538af6be", delete_many: true, after_delete: 1500 },
 };
 
+/**
+ * What a binary-protocol client's run must give: the binary protocol's expiration is an unsigned
+ * 32-bit field, so touch(key, -1) goes out as 0xffffffff, which memcached reads as an absolute
+ * time in 2106: the item stays (in text, "touch t -1" expires it at once).
+ */
+export const binaryScriptExpected = { ...scriptExpected, touch: { ...scriptExpected.touch, expired_by_touch: [true, "v"] } };
+
 /** Fails (never skips) when a client the matrix needs is not installed. */
 export function requireCommand(command: readonly string[], what: string): void {
   const r = spawnSync(command[0], command.slice(1), { stdio: "ignore", timeout: 10000 });
@@ -64,13 +71,16 @@ export function runJsonScript(command: string, args: readonly string[], port: nu
   });
 }
 
-/** Runs `script` against a fresh memcached-ts and a fresh memcached; returns both results. */
-export async function againstBoth<T>(script: (port: number) => Promise<T>): Promise<{ ours: T; control: T }> {
+/**
+ * Runs `script` against a fresh memcached-ts and a fresh memcached, both started with `args`
+ * (e.g. `-B binary`, so a client that falls back to the text protocol fails); returns both results.
+ */
+export async function againstBoth<T>(script: (port: number) => Promise<T>, args: readonly string[] = []): Promise<{ ours: T; control: T }> {
   const servers: TestServer[] = [];
   try {
-    const oursServer = await startOurs();
+    const oursServer = await startOurs(args);
     servers.push(oursServer);
-    const controlServer = await startMemcached();
+    const controlServer = await startMemcached(args);
     servers.push(controlServer);
     const ours = await script(oursServer.port);
     const control = await script(controlServer.port);

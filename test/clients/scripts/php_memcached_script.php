@@ -1,11 +1,11 @@
 <?php
 // The client matrix's script (test/clients/script.ts describes it) driven by PHP's memcached
-// extension (libmemcached underneath) in text mode. Usage: php php_memcached_script.php PORT.
+// extension (libmemcached underneath). Usage: php php_memcached_script.php text|binary PORT.
 // Prints one JSON object; the test compares a run against memcached-ts with one against memcached.
 
-function client(int $port): Memcached {
+function client(bool $binary, int $port): Memcached {
     $m = new Memcached();
-    $m->setOption(Memcached::OPT_BINARY_PROTOCOL, false);
+    $m->setOption(Memcached::OPT_BINARY_PROTOCOL, $binary);
     // The extension compresses values over 2000 bytes by default (flag bit set, zlib body), and
     // refuses append/prepend while compression is on: off, so the near-limit value is a real 1 MiB.
     $m->setOption(Memcached::OPT_COMPRESSION, false);
@@ -16,9 +16,14 @@ function client(int $port): Memcached {
     return $m;
 }
 
-$port = (int)$argv[1];
-$c = client($port);
-$other = client($port);
+if ($argc !== 3 || !in_array($argv[1], ["text", "binary"], true)) {
+    fwrite(STDERR, "usage: php php_memcached_script.php text|binary PORT\n");
+    exit(2);
+}
+$binary = $argv[1] === "binary";
+$port = (int)$argv[2];
+$c = client($binary, $port);
+$other = client($binary, $port);
 
 /** A get's value, null on a miss (the extension returns false and sets RES_NOTFOUND). */
 function value(Memcached $m, string $key): ?string {
