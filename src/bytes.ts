@@ -14,3 +14,16 @@ export function copyBytes(src: Uint8Array, start: number, end: number, dst: Uint
   }
   bufferCopy.call(src, dst, at, start, end);
 }
+
+/**
+ * `buf` when it has room for `need` bytes; otherwise a buffer at least twice as large holding
+ * its first `used` bytes. Reply and record buffers grow this way, so appends stay amortized O(1).
+ */
+export function withRoom(buf: Buffer, used: number, need: number): Buffer {
+  if (need <= buf.length) return buf;
+  let size = Math.max(buf.length * 2, 256);
+  while (size < need) size *= 2;
+  const next = Buffer.allocUnsafe(size);
+  buf.copy(next, 0, 0, used);
+  return next;
+}

@@ -1,4 +1,4 @@
-import { copyBytes } from "../bytes.ts";
+import { copyBytes, withRoom } from "../bytes.ts";
 import { PERSISTED_BITS } from "../store/cache.ts";
 import type { ByteSink, Engine } from "../store/engine.ts";
 import { crc32c } from "./crc32c.ts";
@@ -39,13 +39,7 @@ export class RecordBuffer implements ByteSink {
   }
 
   private ensure(extra: number): void {
-    const need = this.len + extra;
-    if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < need) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.len);
-    this.buf = next;
+    this.buf = withRoom(this.buf, this.len, this.len + extra);
   }
 
   /** Reserves a frame of `payload` bytes; returns where the payload starts. */

@@ -1,4 +1,4 @@
-import { copyBytes } from "../bytes.ts";
+import { copyBytes, withRoom } from "../bytes.ts";
 import { writeDecimal } from "./numbers.ts";
 
 /**
@@ -17,13 +17,7 @@ export class OutBuffer {
   }
 
   ensure(extra: number): void {
-    const need = this.len + extra;
-    if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < need) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.len);
-    this.buf = next;
+    this.buf = withRoom(this.buf, this.len, this.len + extra);
   }
 
   /** Appends a preencoded constant (e.g. "STORED\r\n"). */

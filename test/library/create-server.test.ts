@@ -1,16 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SettingsError, createServer } from "../../src/index.ts";
-import { RawClient } from "../oracle/client.ts";
-
-async function talk(port: number, text: string): Promise<string> {
-  const c = new RawClient(port);
-  await c.send(text);
-  await c.settle(40);
-  const got = c.take().toString("latin1");
-  c.close();
-  return got;
-}
+import { RawClient, talk } from "../oracle/client.ts";
 
 test("createServer starts on a free port with the CLI's options in camelCase, and close() ends it", async () => {
   const server = await createServer({ port: 0, listen: "127.0.0.1", memoryLimit: "16m", maxItemSize: "2m", disableFlush: true, verbose: 0 });

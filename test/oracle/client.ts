@@ -80,3 +80,13 @@ export class RawClient {
     this.socket.destroy();
   }
 }
+
+/** Sends `text` on a new connection and returns all it got back once the connection is quiet. */
+export async function talk(port: number, text: string, quietMs = 60): Promise<string> {
+  const c = new RawClient(port);
+  await c.send(text);
+  await c.settle(quietMs);
+  const got = c.take().toString("latin1");
+  c.close();
+  return got;
+}

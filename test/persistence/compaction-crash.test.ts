@@ -7,7 +7,7 @@ import { silentLogger } from "../../src/log.ts";
 import type { CompactionStep } from "../../src/persistence/persistence.ts";
 import { startServer } from "../../src/server/server.ts";
 import { parseCli } from "../../src/settings/cli.ts";
-import { RawClient } from "../oracle/client.ts";
+import { talk } from "../oracle/client.ts";
 
 const dirs: string[] = [];
 after(() => {
@@ -18,15 +18,6 @@ async function start(dir: string, crashAt?: CompactionStep): Promise<Awaited<Ret
   const parsed = parseCli(["-p", "0", "-l", "127.0.0.1", "--aof", dir, "--sync", "always"]);
   if (parsed.kind !== "run") throw new Error("bad args");
   return startServer(parsed.settings, silentLogger(), { persistence: { crashAt } });
-}
-
-async function talk(port: number, text: string): Promise<string> {
-  const c = new RawClient(port);
-  await c.send(text);
-  await c.settle(60);
-  const got = c.take().toString("latin1");
-  c.close();
-  return got;
 }
 
 function sets(from: number, to: number): string {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { RawClient } from "../oracle/client.ts";
+import { talk } from "../oracle/client.ts";
 import { startOurs } from "../oracle/servers.ts";
 
 const dirs: string[] = [];
@@ -15,16 +15,6 @@ function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), "mcts-restart-"));
   dirs.push(d);
   return d;
-}
-
-/** Sends `text` on a new connection and returns all it got back once the connection is quiet. */
-async function talk(port: number, text: string): Promise<string> {
-  const c = new RawClient(port);
-  await c.send(text);
-  await c.settle(60);
-  const got = c.take().toString("latin1");
-  c.close();
-  return got;
 }
 
 const CHANGES =
