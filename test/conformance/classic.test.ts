@@ -9,6 +9,7 @@ import { classicExpiry } from "./cases/classic-expiry.ts";
 import { classicNoreply } from "./cases/classic-noreply.ts";
 import { classicSplit } from "./cases/classic-split.ts";
 import { classicStats } from "./cases/classic-stats.ts";
+import { writePoints } from "./cases/write-points.ts";
 
 differential("classic text protocol vs memcached", [
   ...basics,
@@ -21,4 +22,5 @@ differential("classic text protocol vs memcached", [
   ...classicExpiry,
   ...classicStats,
   ...classicConn,
+  ...writePoints,
 ]);

@@ -14,6 +14,7 @@ const DUMP_BATCH = 1000;
 const L = {
   disabled: reply("CLIENT_ERROR lru crawler disabled\r\n"),
   dumpDisabled: reply("ERROR metadump not allowed\r\n"),
+  pipelined: reply("ERROR cannot pipeline other commands before metadump\r\n"),
   busy: reply("BUSY currently processing crawler request\r\n"),
   badClass: reply("BADCLASS invalid class id\r\n"),
   notStarted: reply("NOTSTARTED no items to crawl\r\n"),
@@ -54,6 +55,9 @@ export function lruCrawlerCommand(s: TextSession, buf: Uint8Array): void {
     const dump = t.is(buf, 1, "metadump");
     if (!crawler.enabled) return s.send(L.disabled);
     if (dump && !s.ctx.settings.dumpEnabled) return s.send(L.dumpDisabled);
+    // memcached streams a metadump from the connection's own output: replies queued before it
+    // in the same read would interleave with it, so it refuses.
+    if (dump && s.hasUnwritten()) return s.send(L.pipelined);
     // "hash" walks the hash table in memcached, in an order nobody can rely on: dump everything.
     // memcached accepts it for crawl as well, then fails to start the crawl.
     const hash = t.is(buf, 2, "hash");

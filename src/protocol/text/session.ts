@@ -11,6 +11,11 @@ import { Tokens } from "./tokens.ts";
 import { MEMCACHED_VERSION } from "../../version.ts";
 
 export const KEY_MAX_LENGTH = 250;
+/**
+ * memcached reads commands into a 16 KiB buffer (READ_BUFFER_SIZE): a line whose newline lies
+ * beyond it is, to memcached, a line without one.
+ */
+const READ_BUFFER = 16 * 1024;
 /** memcached closes a connection whose first 2048 bytes hold no newline, unless it is a get. */
 const MAX_LINE_WITHOUT_NEWLINE = 2048;
 /**
@@ -73,6 +78,8 @@ export class TextSession implements ProtocolSession {
     this.fresh = false;
     if (!this.holding) this.written();
     this.budget = this.ctx.settings.reqsPerEvent;
+    this.readStart = start;
+    this.blockFromEarlierRead = this.state !== State.line;
     const pos = this.parse(buf, start, end);
     this.endOfRead();
     this.parsing = false;
@@ -98,7 +105,7 @@ export class TextSession implements ProtocolSession {
     while (pos < end && !this.closing && this.producer === null) {
       if (this.state === State.value) {
         pos = this.readValue(buf, pos, end);
-        if ((this.state as State) === State.line) this.done(false);
+        if ((this.state as State) === State.line) this.blockDone(pos);
         continue;
       }
       if (this.state === State.swallow) {
@@ -107,7 +114,7 @@ export class TextSession implements ProtocolSession {
         pos += n;
         if (this.remaining === 0) {
           this.state = State.line;
-          this.done(false);
+          this.blockDone(pos);
         }
         continue;
       }
@@ -120,6 +127,14 @@ export class TextSession implements ProtocolSession {
       if (nl < 0) {
         this.checkIncompleteLine(buf, pos, end);
         return this.closing ? end : pos;
+      }
+      if (nl - this.readStart >= READ_BUFFER) {
+        // memcached's 16 KiB read buffer ends before this newline: it sees a line without one.
+        this.checkIncompleteLine(buf, pos, this.readStart + READ_BUFFER);
+        // Short enough so far: memcached moves the line to the front and reads on.
+        if (!this.closing) this.readStart = pos;
+        if (!this.closing && nl - pos >= READ_BUFFER) this.checkIncompleteLine(buf, pos, pos + READ_BUFFER);
+        if (this.closing) return end;
       }
       let lineEnd = nl;
       if (lineEnd - pos > 1 && buf[lineEnd - 1] === 0x0d) lineEnd--;
@@ -196,6 +211,31 @@ export class TextSession implements ProtocolSession {
     this.pending = false;
     this.written();
     this.yieldEvent();
+  }
+
+  /** Where memcached's read buffer began for the bytes being parsed (see READ_BUFFER). */
+  private readStart = 0;
+  /** The data block being read began in an earlier read. */
+  private blockFromEarlierRead = false;
+
+  /**
+   * A data block (or a swallowed one) is complete. memcached reads the rest of a block that
+   * spans reads with reads of exactly its length, so such a block's end also ends a read:
+   * everything queued is written there, and what follows comes with a new read.
+   */
+  private blockDone(pos: number): void {
+    this.done(false);
+    if (!this.blockFromEarlierRead) return;
+    this.blockFromEarlierRead = false;
+    this.pending = false;
+    this.written();
+    this.budget = this.ctx.settings.reqsPerEvent;
+    this.readStart = pos;
+  }
+
+  /** Whether replies are queued that memcached has not written yet. */
+  hasUnwritten(): boolean {
+    return this.out.len > this.delivered;
   }
 
   private yieldEvent(): void {
