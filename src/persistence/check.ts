@@ -8,7 +8,7 @@ import { type Stats, readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { Census } from "./census.ts";
 import { RecordType } from "./format.ts";
-import { type Manifest, ManifestError, parseFileName, readManifest, strayFiles } from "./manifest.ts";
+import { MANIFEST_FILE, type Manifest, ManifestError, parseFileName, readManifest, strayFiles } from "./manifest.ts";
 import { type ScanResult, scanFile } from "./scan.ts";
 import type { FileKind } from "./validate.ts";
 
@@ -25,7 +25,7 @@ Exit status:
   64  usage error
 `;
 
-export const CheckExit = { ok: 0, refused: 1, usage: 64 } as const;
+const CheckExit = { ok: 0, refused: 1, usage: 64 } as const;
 
 /** Runs the checker with the arguments after `check`; returns the exit code. */
 export function runCheck(args: readonly string[]): number {
@@ -65,11 +65,11 @@ function checkDirectory(dir: string, report: Report, census: Census): void {
   }
   if (m === null) {
     const ours = readdirSync(dir).filter((name) => parseFileName(name) !== null);
-    if (ours.length === 0) report.note(`${join(dir, "manifest")} does not exist: an unused directory (start-up creates one)`);
-    else report.error("manifest", `${join(dir, "manifest")} does not exist, yet the directory holds ${ours.length} log or base files`);
+    if (ours.length === 0) report.note(`${join(dir, MANIFEST_FILE)} does not exist: an unused directory (start-up creates one)`);
+    else report.error("manifest", `${join(dir, MANIFEST_FILE)} does not exist, yet the directory holds ${ours.length} log or base files`);
     return;
   }
-  report.line(`manifest: ${join(dir, "manifest")}: base ${m.base ?? "-"}; logs ${m.logs.join(" ")}`);
+  report.line(`manifest: ${join(dir, MANIFEST_FILE)}: base ${m.base ?? "-"}; logs ${m.logs.join(" ")}`);
   if (m.base !== null) checkFile(join(dir, m.base), m.base, "base", report, census);
   for (const log of m.logs) checkFile(join(dir, log), log, "log", report, census);
   const strays = strayFiles(dir, m);
