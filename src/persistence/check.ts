@@ -8,9 +8,8 @@ import { type Stats, readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { Census } from "./census.ts";
 import { RecordType } from "./format.ts";
-import { type Manifest, ManifestError, parseFileName, readManifest, strayFiles } from "./manifest.ts";
+import { MANIFEST_FILE, type Manifest, ManifestError, parseFileName, readManifest, strayFiles } from "./manifest.ts";
 import { type ScanResult, scanFile } from "./scan.ts";
-import type { FileKind } from "./validate.ts";
 
 const USAGE = `Usage: memcached-ts check PATH
 
@@ -25,7 +24,7 @@ Exit status:
   64  usage error
 `;
 
-export const CheckExit = { ok: 0, refused: 1, usage: 64 } as const;
+const CheckExit = { ok: 0, refused: 1, usage: 64 } as const;
 
 /** Runs the checker with the arguments after `check`; returns the exit code. */
 export function runCheck(args: readonly string[]): number {
@@ -44,7 +43,7 @@ export function runCheck(args: readonly string[]): number {
   const report = new Report();
   const census = new Census();
   if (st.isDirectory()) checkDirectory(path, report, census);
-  else if (st.isFile()) checkFile(path, basename(path), parseFileName(basename(path))?.kind ?? null, report, census);
+  else if (st.isFile()) checkFile(path, basename(path), report, census);
   else return usageError(`${path} is neither a directory nor a file`);
   return report.finish(census);
 }
@@ -65,19 +64,20 @@ function checkDirectory(dir: string, report: Report, census: Census): void {
   }
   if (m === null) {
     const ours = readdirSync(dir).filter((name) => parseFileName(name) !== null);
-    if (ours.length === 0) report.note(`${join(dir, "manifest")} does not exist: an unused directory (start-up creates one)`);
-    else report.error("manifest", `${join(dir, "manifest")} does not exist, yet the directory holds ${ours.length} log or base files`);
+    if (ours.length === 0) report.note(`${join(dir, MANIFEST_FILE)} does not exist: an unused directory (start-up creates one)`);
+    else report.error("manifest", `${join(dir, MANIFEST_FILE)} does not exist, yet the directory holds ${ours.length} log or base files`);
     return;
   }
-  report.line(`manifest: ${join(dir, "manifest")}: base ${m.base ?? "-"}; logs ${m.logs.join(" ")}`);
-  if (m.base !== null) checkFile(join(dir, m.base), m.base, "base", report, census);
-  for (const log of m.logs) checkFile(join(dir, log), log, "log", report, census);
+  report.line(`manifest: ${join(dir, MANIFEST_FILE)}: base ${m.base ?? "-"}; logs ${m.logs.join(" ")}`);
+  if (m.base !== null) checkFile(join(dir, m.base), m.base, report, census);
+  for (const log of m.logs) checkFile(join(dir, log), log, report, census);
   const strays = strayFiles(dir, m);
   if (strays.length > 0) report.note(`stray files not named by the manifest (start-up deletes them): ${strays.join(" ")}`);
 }
 
-/** `expected`: the kind the file's name (or its place in the manifest) says it is, if any. */
-function checkFile(path: string, name: string, expected: FileKind | null, report: Report, census: Census): void {
+/** `name` (base.N, log.N, or any name for a lone file) says what kind and generation to expect. */
+function checkFile(path: string, name: string, report: Report, census: Census): void {
+  const expected = parseFileName(name);
   const counts = new Array<number>(RecordType.baseEnd + 1).fill(0);
   let result: ScanResult;
   try {
@@ -103,19 +103,16 @@ function checkFile(path: string, name: string, expected: FileKind | null, report
     const what = `${problem.kind} at offset ${problem.offset}: ${problem.detail}`;
     if (problem.kind === "corrupt") {
       report.error(name, `${what}; start-up refuses: corrupt at offset ${problem.offset} (use --fix-corrupted to keep the first ${result.validEnd} bytes)`);
-    } else if (expected === "base" && result.kind === null) {
+    } else if (expected?.kind === "base" && result.kind === null) {
       // A base is renamed into place only once complete, so an empty one is not a crash artefact.
       report.error(name, `${what}; start-up refuses: a base file with no header`);
     } else {
       report.warning(name, `${what}; would truncate ${result.size - result.validEnd} bytes`);
     }
   }
-  const parsed = parseFileName(name);
-  if (result.kind !== null && expected !== null && result.kind !== expected) {
-    report.error(name, `the header says ${result.kind}, expected ${expected}`);
-  } else if (result.kind !== null && parsed !== null && parsed.generation !== result.generation) {
-    report.error(name, `the header says generation ${result.generation}, the name ${parsed.generation}`);
-  }
+  if (result.kind === null || expected === null) return;
+  if (result.kind !== expected.kind) report.error(name, `the header says ${result.kind}, expected ${expected.kind}`);
+  else if (result.generation !== expected.generation) report.error(name, `the header says generation ${result.generation}, the name ${expected.generation}`);
 }
 
 /** Prints lines as they come and counts what decides the exit code. */

@@ -1,4 +1,5 @@
 import { readSync } from "node:fs";
+import { crc32c } from "./crc32c.ts";
 
 /**
  * Reads a file front to back through one reused buffer, so scanning a log of any size holds
@@ -14,6 +15,7 @@ export class ChunkReader {
   /** File offsets held in buf[0 .. end - start). */
   private start = 0;
   private end = 0;
+  private reported = 0;
 
   constructor(fd: number, size: number, chunkBytes: number, onProgress?: (bytesDone: number, size: number) => void) {
     this.fd = fd;
@@ -26,6 +28,21 @@ export class ChunkReader {
   window(at: number, n: number): number {
     if (at < this.start || at + n > this.end) this.fill(at, n);
     return at - this.start;
+  }
+
+  /**
+   * CRC-32C of file bytes [at, at + n), read through the buffer as it is: lets a caller check a
+   * frame before growing the buffer for it, so a damaged length costs no huge allocation.
+   */
+  crc(at: number, n: number): number {
+    let c = 0;
+    for (let done = 0; done < n; ) {
+      const k = Math.min(this.buf.length, n - done);
+      const i = this.window(at + done, k);
+      c = crc32c(this.buf, i, i + k, c);
+      done += k;
+    }
+    return c;
   }
 
   /** True when every byte from `from` to the end of the file is zero (also when there is none). */
@@ -42,15 +59,17 @@ export class ChunkReader {
 
   private fill(at: number, n: number): void {
     // Bytes already read past `at` are kept: the scanner moves forward and a frame header read
-    // in one chunk usually has its payload straddling into the next.
+    // in one chunk usually has its payload straddling into the next. Moving back (after `crc`
+    // streamed a large frame) simply reads again.
     const keep = at >= this.start && at < this.end ? this.end - at : 0;
+    const from = at - this.start;
     if (n > this.buf.length) {
       // Sized to this record only: doubling would hold up to twice the largest value for the rest of the scan.
       const grown = Buffer.allocUnsafe(n);
-      this.buf.copy(grown, 0, at - this.start, at - this.start + keep);
+      if (keep > 0) this.buf.copy(grown, 0, from, from + keep);
       this.buf = grown;
     } else if (keep > 0) {
-      this.buf.copyWithin(0, at - this.start, this.end - this.start);
+      this.buf.copyWithin(0, from, from + keep);
     }
     this.start = at;
     this.end = at + keep;
@@ -61,6 +80,10 @@ export class ChunkReader {
       if (got === 0) throw new Error(`file shrank to ${this.end} bytes while being read (expected ${this.size})`);
       this.end += got;
     }
-    this.onProgress?.(this.end, this.size);
+    // Re-reads (see `crc`) are not progress.
+    if (this.end > this.reported) {
+      this.reported = this.end;
+      this.onProgress?.(this.end, this.size);
+    }
   }
 }

@@ -151,11 +151,13 @@ function scan(path: string, reader: ChunkReader, onRecord: (payload: Buffer, off
       break;
     }
     const frameEnd = pos + FRAME_HEADER_BYTES + length;
-    i = reader.window(pos, FRAME_HEADER_BYTES + length) + FRAME_HEADER_BYTES;
-    if (crc32c(reader.buf, i, i + length) !== crc) {
+    // Checked before the buffer grows for a frame larger than it (streamed through it), so a
+    // damaged length never costs a gigabyte of memory.
+    if (reader.crc(pos + FRAME_HEADER_BYTES, length) !== crc) {
       problem = badFrame(frameEnd, `CRC mismatch in a frame of ${length} bytes`);
       break;
     }
+    i = reader.window(pos + FRAME_HEADER_BYTES, length);
     const payload = reader.buf.subarray(i, i + length);
     const invalid = validatePayload(payload, kind) ?? order?.next(payload) ?? null;
     if (invalid !== null) {

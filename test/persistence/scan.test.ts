@@ -142,6 +142,20 @@ test("records larger than the chunk buffer are read whole", () => {
   assert.deepEqual(s.payloads, [huge, big[1]]);
 });
 
+test("a damaged record larger than the chunk buffer is caught while streaming it", () => {
+  const big = [item({ key: "k1", value: Buffer.alloc(5000, 1) }), item({ key: "k2", value: Buffer.alloc(3000, 2) })];
+  const f = encodeFile("log", 1, big);
+  for (const [at, kind] of [
+    [f.offsets[0] + 4000, "corrupt"],
+    [f.bytes.length - 1, "torn-tail"],
+  ] as const) {
+    const s = scanBytes(dir, flipped(f.bytes, at), { chunkBytes: 256 });
+    assert.equal(s.result.problem?.kind, kind);
+    assert.equal(s.result.problem?.offset, f.offsets.findLast((o) => o <= at));
+    assert.deepEqual(s.payloads, big.slice(0, kind === "corrupt" ? 0 : 1));
+  }
+});
+
 test("progress reports grow to the file size", () => {
   const seen: number[] = [];
   const s = scanBytes(dir, good.bytes, { chunkBytes: 64, onProgress: (done, size) => (assert.equal(size, good.bytes.length), seen.push(done)) });
