@@ -4,51 +4,103 @@ import { median, ratio, table, us } from "./lib/report.ts";
 import { type BenchServer, startMemcached, startOurs } from "./lib/servers.ts";
 import { LOAD_FLAGS, LOAD_HELP, type LoadOptions, loadOptionsFrom, runLoad } from "./load.ts";
 
-const HELP = `Usage: node bench/compare.ts [options]
-Runs the same load against memcached-ts, memcached -t 1 and memcached -t 2, all started here on
-free loopback ports, in alternating short rounds; prints medians per server and the ratios
-ours/memcached. Server CPU per request (from /proc/<pid>/stat) is the figure to trust on a shared
-machine; ops/s and latency move with whatever else runs.
+/**
+ * The workloads the performance targets are stated for, most common first: one request in
+ * flight per connection is how most applications use memcached (a web request does a get,
+ * waits, renders), so it leads; pipelining and multi-get, where batching flatters a server
+ * that writes once per read, come after it.
+ */
+interface Workload {
+  id: string;
+  title: string;
+  load: Partial<LoadOptions>;
+  /** Targets as ratios ours/memcached: at least `throughput`, at most `cpu` and `p99`. */
+  targets: { throughput?: number; cpu?: number; p99?: number };
+}
 
-  --rounds N        rounds; each runs every server once, in rotating order (5)
+const ONE_IN_FLIGHT = { workers: 1, depth: 1 } as const;
+const SUITE: Workload[] = [
+  { id: "get16", title: "90% get, 16 conns, 1 in flight", load: { ...ONE_IN_FLIGHT, conns: 16 }, targets: { throughput: 0.95, cpu: 1.1, p99: 1.2 } },
+  { id: "get50", title: "90% get, 50 conns, 1 in flight", load: { ...ONE_IN_FLIGHT, conns: 50 }, targets: { throughput: 0.95, cpu: 1.1, p99: 1.2 } },
+  { id: "set16", title: "sets only, 16 conns, 1 in flight", load: { ...ONE_IN_FLIGHT, conns: 16, getRatio: 0 }, targets: { throughput: 0.9, cpu: 1.15 } },
+  { id: "set50", title: "sets only, 50 conns, 1 in flight", load: { ...ONE_IN_FLIGHT, conns: 50, getRatio: 0 }, targets: { throughput: 0.9, cpu: 1.15 } },
+  { id: "pipelined", title: "90% get, 4 conns x 32 in flight", load: { workers: 1, conns: 4, depth: 32 }, targets: { throughput: 1.0 } },
+  { id: "multiget", title: "get of 100 keys, 16 conns, 1 in flight (keys/s)", load: { ...ONE_IN_FLIGHT, conns: 16, getRatio: 1, multiget: 100 }, targets: { throughput: 0.95 } },
+  { id: "large", title: "90% get, 16 KB values, 16 conns, 1 in flight", load: { ...ONE_IN_FLIGHT, conns: 16, valueSize: 16 * 1024, keys: 10_000 }, targets: { throughput: 0.95 } },
+];
+
+const HELP = `Usage: node bench/compare.ts [options]
+Runs each workload against memcached-ts and memcached -t 1 (the same thread count), both
+started here on free loopback ports, in alternating rounds, and prints medians and the ratios
+ours/memcached next to the targets. Server CPU per request (from /proc/<pid>/stat) is the figure
+to trust on a shared machine; throughput and latency move with whatever else runs. 100 B values
+and 100k keys (all present: gets hit, sets overwrite) unless a workload says otherwise.
+
+Workloads (ids for --only): ${SUITE.map((w) => w.id).join(", ")}
+
+  --only IDS        comma-separated workload ids (all)
+  --rounds N        rounds; each runs both servers once, in alternating order (5)
   --seconds S       length of one server's turn in a round (2)
-  --warmup S        unmeasured load per server before the rounds (1)
+  --warmup S        unmeasured load per server before each workload's rounds (1)
+  --quick           one round of 1 s, 0.5 s warm-up: the whole table in under a minute
   --memory MB       -m for every server (1024)
+  --custom          one workload from the load flags below instead of the suite:
 ${LOAD_HELP}
   --help            this text
 `;
 
 const v = parseBenchArgs(HELP, {
   ...LOAD_FLAGS,
+  only: { type: "string", default: "" },
   rounds: { type: "string", default: "5" },
   seconds: { type: "string", default: "2" },
   warmup: { type: "string", default: "1" },
+  quick: { type: "boolean", default: false },
   memory: { type: "string", default: "1024" },
+  custom: { type: "boolean", default: false },
 });
-const load = loadOptionsFrom(v);
-const rounds = Number(v.rounds);
-const seconds = Number(v.seconds);
+const rounds = v.quick ? 1 : Number(v.rounds);
+const seconds = v.quick ? 1 : Number(v.seconds);
+const warmup = v.quick ? 0.5 : Number(v.warmup);
 const m = ["-m", v.memory];
 
+let workloads = SUITE;
+if (v.custom) {
+  const load = loadOptionsFrom(v);
+  workloads = [{ id: "custom", title: `${load.workers}x${load.conns} conns x depth ${load.depth}, ${load.getRatio * 100}% get, ${load.valueSize} B`, load, targets: {} }];
+} else if (v.only !== "") {
+  const ids = v.only.split(",");
+  const unknown = ids.filter((id) => !SUITE.some((w) => w.id === id));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown workload ${unknown.join(", ")}; known: ${SUITE.map((w) => w.id).join(", ")}\n`);
+    process.exit(64);
+  }
+  workloads = SUITE.filter((w) => ids.includes(w.id));
+}
+
 interface Sample {
-  opsPerSec: number;
+  /** Requests per second; keys per second for a multi-get. */
+  throughput: number;
   p50: number;
   p99: number;
-  p999: number;
-  max: number;
   cpuUsPerReq: number;
   generatorCores: number;
 }
 
-const servers: BenchServer[] = [];
-try {
-  servers.push(await startOurs(m), await startMemcached(["-t", "1", ...m], "memcached -t 1"), await startMemcached(["-t", "2", ...m], "memcached -t 2"));
-  const run = (s: BenchServer, extra: Partial<LoadOptions>) => runLoad({ ...load, port: s.port, ...extra });
+interface Outcome {
+  workload: Workload;
+  ours: Sample;
+  theirs: Sample;
+}
+
+async function measure(w: Workload, servers: readonly BenchServer[]): Promise<Map<BenchServer, Sample>> {
+  const base = { ...w.load };
+  const run = (s: BenchServer, extra: Partial<LoadOptions>) => runLoad({ ...base, port: s.port, ...extra });
   for (const s of servers) {
-    // Every key exists before measuring, so gets are hits and sets overwrite, as in a warm cache.
-    const pre = await run(s, { dist: "seq", getRatio: 0, ops: load.keys, seconds: 120, depth: 64 });
+    // Every key exists before measuring, so gets hit and sets overwrite, as in a warm cache.
+    const pre = await run(s, { workers: 1, conns: 16, dist: "seq", getRatio: 0, multiget: 1, ops: base.keys ?? 100_000, seconds: 120, depth: 64 });
     if (pre.errors > 0) throw new Error(`${s.name}: preload failed: ${pre.firstError}`);
-    await run(s, { seconds: Number(v.warmup) });
+    await run(s, { seconds: warmup });
   }
   const samples = new Map<BenchServer, Sample[]>(servers.map((s) => [s, []]));
   for (let r = 0; r < rounds; r++) {
@@ -58,28 +110,52 @@ try {
       const res = await run(s, { seconds });
       const cpu = cpuSeconds(s.pid) - cpu0;
       if (res.errors > 0) throw new Error(`${s.name}: ${res.errors} errors, first: ${res.firstError}`);
-      const q = (x: number): number => res.latency.quantile(x);
-      samples.get(s)?.push({ opsPerSec: res.opsPerSec, p50: q(0.5), p99: q(0.99), p999: q(0.999), max: res.latency.max, cpuUsPerReq: (cpu * 1e6) / res.requests, generatorCores: res.generatorCores });
+      const perSecond = (base.multiget ?? 1) > 1 ? (res.hits + res.misses) / res.seconds : res.opsPerSec;
+      samples.get(s)?.push({ throughput: perSecond, p50: res.latency.quantile(0.5), p99: res.latency.quantile(0.99), cpuUsPerReq: (cpu * 1e6) / res.requests, generatorCores: res.generatorCores });
     }
-    process.stderr.write(`round ${r + 1}/${rounds} done\n`);
   }
+  const out = new Map<BenchServer, Sample>();
+  for (const [s, xs] of samples) {
+    const med = (f: (x: Sample) => number): number => median(xs.map(f));
+    out.set(s, { throughput: med((x) => x.throughput), p50: med((x) => x.p50), p99: med((x) => x.p99), cpuUsPerReq: med((x) => x.cpuUsPerReq), generatorCores: med((x) => x.generatorCores) });
+  }
+  return out;
+}
 
-  const med = (s: BenchServer, f: (x: Sample) => number): number => median((samples.get(s) ?? []).map(f));
-  console.log(
-    `${load.workers} workers x ${load.conns} conns x depth ${load.depth}, ${load.getRatio * 100}% gets, ${load.keys} keys (${load.dist}${load.dist === "zipf" ? ` s=${load.zipfS}` : ""}), ${load.valueSize} B values; medians of ${rounds} rounds of ${seconds} s\n`,
-  );
-  const rows = [["server", "ops/s", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "server CPU µs/req", "generator cores"]];
-  for (const s of servers) {
-    rows.push([s.name, String(Math.round(med(s, (x) => x.opsPerSec))), us(med(s, (x) => x.p50)), us(med(s, (x) => x.p99)), us(med(s, (x) => x.p999)), us(med(s, (x) => x.max)), med(s, (x) => x.cpuUsPerReq).toFixed(2), med(s, (x) => x.generatorCores).toFixed(2)]);
+/** "0.97 (>= 0.95 ok)": the ratio and, when the workload has a target for it, whether it is met. */
+function judged(ours: number, theirs: number, target: number | undefined, atLeast: boolean): string {
+  const r = ratio(ours, theirs);
+  if (target === undefined) return r;
+  const met = atLeast ? ours / theirs >= target : ours / theirs <= target;
+  return `${r} (${atLeast ? ">=" : "<="} ${target} ${met ? "ok" : "MISSED"})`;
+}
+
+const servers: BenchServer[] = [];
+try {
+  servers.push(await startOurs(m), await startMemcached(["-t", "1", ...m], "memcached -t 1"));
+  const [oursServer, theirsServer] = servers;
+  const outcomes: Outcome[] = [];
+  for (const w of workloads) {
+    const res = await measure(w, servers);
+    const ours = res.get(oursServer);
+    const theirs = res.get(theirsServer);
+    if (ours === undefined || theirs === undefined) throw new Error("missing samples");
+    outcomes.push({ workload: w, ours, theirs });
+    process.stderr.write(`${w.id} done\n`);
   }
-  console.log(table(rows));
-  const ours = servers[0];
-  const ratios = [["ours / ...", "ops/s", "p50", "p99", "p99.9", "CPU per request"]];
-  for (const s of servers.slice(1)) {
-    const rt = (f: (x: Sample) => number): string => ratio(med(ours, f), med(s, f));
-    ratios.push([s.name, rt((x) => x.opsPerSec), rt((x) => x.p50), rt((x) => x.p99), rt((x) => x.p999), rt((x) => x.cpuUsPerReq)]);
+  console.log(`memcached-ts vs memcached -t 1; medians of ${rounds} round(s) of ${seconds} s; ratios are ours / memcached\n`);
+  const ratios = [["workload", "throughput", "CPU per request", "p99"]];
+  for (const { workload: w, ours, theirs } of outcomes) {
+    ratios.push([w.title, judged(ours.throughput, theirs.throughput, w.targets.throughput, true), judged(ours.cpuUsPerReq, theirs.cpuUsPerReq, w.targets.cpu, false), judged(ours.p99, theirs.p99, w.targets.p99, false)]);
   }
   console.log(table(ratios));
+  const detail = [["workload", "server", "ops/s (keys/s)", "p50 µs", "p99 µs", "server CPU µs/req", "generator cores"]];
+  for (const { workload: w, ours, theirs } of outcomes) {
+    for (const [name, x] of [["memcached-ts", ours], ["memcached -t 1", theirs]] as const) {
+      detail.push([w.id, name, String(Math.round(x.throughput)), us(x.p50), us(x.p99), x.cpuUsPerReq.toFixed(2), x.generatorCores.toFixed(2)]);
+    }
+  }
+  console.log(table(detail));
 } finally {
   await Promise.all(servers.map((s) => s.stop()));
 }

@@ -32,7 +32,9 @@ export interface LoadOptions {
   seconds: number;
   /** Total requests to send (0: until the time bound). */
   ops: number;
-  /** On a get miss, set that key next (a read-through cache client). */
+  /** Keys named by each get (a multi-get when above 1; `hits` and `misses` count keys). */
+  multiget: number;
+  /** On a single-key get miss, set that key next (a read-through cache client). */
   missSet: boolean;
 }
 
@@ -49,6 +51,7 @@ export const DEFAULTS: Omit<LoadOptions, "port"> = {
   zipfS: 0.99,
   seconds: 5,
   ops: 0,
+  multiget: 1,
   missSet: false,
 };
 
@@ -71,6 +74,8 @@ function validate(o: LoadOptions): void {
   positiveInt("conns", o.conns);
   positiveInt("depth", o.depth);
   positiveInt("keys", o.keys);
+  positiveInt("multiget", o.multiget);
+  if (o.missSet && o.multiget > 1) throw new Error(`missSet works with single-key gets only`);
   if (!Number.isInteger(o.valueSize) || o.valueSize < 0) throw new Error(`valueSize must be a non-negative integer`);
   if (!(o.getRatio >= 0 && o.getRatio <= 1)) throw new Error(`getRatio must be within 0..1`);
   if (!(o.seconds > 0)) throw new Error(`seconds must be positive`);
@@ -150,6 +155,7 @@ export const LOAD_FLAGS = {
   "value-size": { type: "string", default: String(DEFAULTS.valueSize) },
   dist: { type: "string", default: DEFAULTS.dist },
   "zipf-s": { type: "string", default: String(DEFAULTS.zipfS) },
+  multiget: { type: "string", default: String(DEFAULTS.multiget) },
 } as const;
 
 export const LOAD_HELP = `  --workers N       generator threads (${DEFAULTS.workers})
@@ -160,7 +166,8 @@ export const LOAD_HELP = `  --workers N       generator threads (${DEFAULTS.work
   --key-size N      key length in bytes (${DEFAULTS.keySize})
   --value-size N    value length in bytes (${DEFAULTS.valueSize})
   --dist D          uniform | zipf | seq (${DEFAULTS.dist})
-  --zipf-s S        zipf exponent (${DEFAULTS.zipfS})`;
+  --zipf-s S        zipf exponent (${DEFAULTS.zipfS})
+  --multiget N      keys named by each get (${DEFAULTS.multiget})`;
 
 /** LoadOptions from flags parsed with LOAD_FLAGS (a caller overrides what its workload fixes). */
 export function loadOptionsFrom(v: { [K in keyof typeof LOAD_FLAGS]: string }): Omit<LoadOptions, "port" | "host" | "seconds" | "ops" | "missSet"> {
@@ -174,6 +181,7 @@ export function loadOptionsFrom(v: { [K in keyof typeof LOAD_FLAGS]: string }): 
     valueSize: Number(v["value-size"]),
     dist: v.dist as LoadOptions["dist"],
     zipfS: Number(v["zipf-s"]),
+    multiget: Number(v.multiget),
   };
 }
 

@@ -156,7 +156,7 @@ async function setrate(): Promise<void> {
     );
     for (const s of servers) await preload(s, keys);
     for (const depth of [1, 8]) {
-      const load: Omit<LoadOptions, "port" | "host"> = { workers: 1, conns: 16, depth, getRatio: 0, keys, keySize: 16, valueSize: VALUE_SIZE, dist: "uniform", zipfS: 0, seconds, ops: 0, missSet: false };
+      const load: Omit<LoadOptions, "port" | "host"> = { workers: 1, conns: 16, depth, getRatio: 0, keys, keySize: 16, valueSize: VALUE_SIZE, dist: "uniform", zipfS: 0, seconds, ops: 0, multiget: 1, missSet: false };
       const ours = servers.slice(0, 3);
       const persisted = async (): Promise<Map<string, string>[]> => Promise.all(ours.slice(1).map(async (s) => stats(s.port, "persistence")));
       const p0 = await persisted();

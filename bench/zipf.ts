@@ -36,6 +36,7 @@ const load: Omit<LoadOptions, "port" | "host" | "ops"> = {
   zipfS: Number(v["zipf-s"]),
   getRatio: 1,
   missSet: true,
+  multiget: 1,
   keys: Number(v.keys),
   valueSize: Number(v["value-size"]),
   keySize: Number(v["key-size"]),

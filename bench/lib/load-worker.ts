@@ -48,7 +48,8 @@ const GET_PREFIX = Buffer.from("get ");
 const SET_PREFIX = Buffer.from("set ");
 const SET_TAIL = Buffer.concat([Buffer.from(` 0 0 ${o.valueSize}\r\n`), Buffer.alloc(o.valueSize, "x"), Buffer.from("\r\n")]);
 const KEY_TEMPLATE = Buffer.from("k".padEnd(o.keySize, "0"));
-const GET_LEN = GET_PREFIX.length + o.keySize + 2;
+/** A get names `multiget` keys: "get k1 k2 ... kN\r\n". */
+const GET_LEN = GET_PREFIX.length + o.multiget * (o.keySize + 1) + 1;
 const SET_LEN = SET_PREFIX.length + o.keySize + SET_TAIL.length;
 const totalConns = o.workers * o.conns;
 
@@ -114,7 +115,8 @@ class Conn {
   private left: number;
   /** Bytes of a VALUE's data block (plus CRLF) still to skip. */
   private skip = 0;
-  private hit = false;
+  /** VALUE lines seen for the get being answered. */
+  private hits = 0;
   /** A reply line cut by the end of a read, completed by the next. */
   private carry: Buffer | null = null;
   private finished = false;
@@ -202,6 +204,10 @@ class Conn {
       if (op === GET) {
         buf.set(GET_PREFIX, p);
         writeKey(buf, p + GET_PREFIX.length, key);
+        for (let k = 1, q = p + GET_PREFIX.length + o.keySize; k < o.multiget; k++, q += o.keySize + 1) {
+          buf[q] = 0x20;
+          writeKey(buf, q + 1, this.pick());
+        }
         p += GET_LEN;
         buf[p - 2] = CR;
         buf[p - 1] = LF;
@@ -242,7 +248,7 @@ class Conn {
         break;
       }
       if (buf[pos] === 0x56 /* VALUE <key> <flags> <bytes> */) {
-        this.hit = true;
+        this.hits++;
         this.skip = valueBytes(buf, nl) + 2;
       } else this.complete(buf, pos, nl, now);
       pos = nl + 1;
@@ -262,16 +268,14 @@ class Conn {
     if (this.op[t] === GET) {
       report.gets++;
       if (c0 === 0x45 && c1 === 0x4e /* END */) {
-        if (this.hit) report.hits++;
-        else {
-          report.misses++;
-          if (o.missSet) {
-            this.refill[(this.refillHead + this.refillLen) % o.depth] = this.key[t];
-            this.refillLen++;
-          }
+        report.hits += this.hits;
+        report.misses += o.multiget - this.hits;
+        if (this.hits === 0 && o.missSet) {
+          this.refill[(this.refillHead + this.refillLen) % o.depth] = this.key[t];
+          this.refillLen++;
         }
       } else this.error(buf, pos, nl);
-      this.hit = false;
+      this.hits = 0;
     } else {
       report.sets++;
       if (c0 !== 0x53 || c1 !== 0x54 /* STORED */) this.error(buf, pos, nl);
