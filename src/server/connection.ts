@@ -7,6 +7,7 @@ import { OutBuffer } from "../protocol/out-buffer.ts";
 import type { ProtocolSession } from "../protocol/session.ts";
 import { TextSession } from "../protocol/text/session.ts";
 import { type ConnectionInfo, type ServerContext, socketAddress } from "./context.ts";
+import { type ReplyWriter, replyWriter } from "./reply-writer.ts";
 
 /**
  * One client connection: feeds what arrives to the protocol session, keeps the incomplete
@@ -30,8 +31,12 @@ export class Connection implements ConnectionInfo {
    */
   private tail: Buffer = EMPTY;
   private tailLength = 0;
-  /** How this connection reads: into the shared buffer (`onread`) or Node's per-read buffers. */
+  /**
+   * How this connection reads: into the shared buffer (`onread`), and then writes straight to
+   * the socket's handle too, or through the stream with Node's per-read buffers (`data`).
+   */
   readonly readMode: "onread" | "data";
+  private readonly writer: ReplyWriter;
   private closed = false;
   private readonly onClose: (c: Connection) => void;
   private readonly log: Logger;
@@ -61,8 +66,9 @@ export class Connection implements ConnectionInfo {
     this.session = ctx.settings.protocol === "auto" ? null : this.startSession(ctx.settings.protocol === "binary");
     socket.setNoDelay(true);
     if (readMode === "data") socket.on("data", (chunk: Buffer) => this.receive(chunk, chunk.length));
-    socket.on("drain", () => {
-      if (!this.held && !this.stopping) socket.resume();
+    this.writer = replyWriter(socket, readMode === "onread", this.drained, (errno) => {
+      this.log.debug({ conn: id, errno }, "write failed");
+      this.destroy();
     });
     socket.on("error", (err) => this.log.debug({ conn: id, err: err.message }, "connection error"));
     socket.on("close", () => this.finish());
@@ -141,7 +147,7 @@ export class Connection implements ConnectionInfo {
       // replies it still expects could no longer be matched to its requests, it closes.
       this.out.len = 0;
       if (session instanceof TextSession) this.out.ascii(`SERVER_ERROR persistence write failed: ${err.message.replace(/[\r\n]/g, " ")}\r\n`);
-      this.out.flush((chunk) => this.socket.write(chunk));
+      this.out.flush(this.write);
       this.close();
       return;
     }
@@ -181,6 +187,16 @@ export class Connection implements ConnectionInfo {
   }
 
   private producing = false;
+  /** A producer step waiting for the client to read what was written. */
+  private afterDrain: (() => void) | null = null;
+
+  /** Everything written has reached the kernel: read again, or go on producing. */
+  private readonly drained = (): void => {
+    const next = this.afterDrain;
+    this.afterDrain = null;
+    if (next !== null) next();
+    else if (!this.held && !this.stopping && !this.producing && !this.finished) this.socket.resume();
+  };
 
   /**
    * Runs the session's producer (a metadump) one batch per turn of the event loop, waiting
@@ -195,8 +211,8 @@ export class Connection implements ConnectionInfo {
     const step = (): void => {
       const producer = s.producer;
       if (this.finished || producer === null) return;
-      if (this.socket.writableNeedDrain) {
-        this.socket.once("drain", step);
+      if (this.writer.waiting) {
+        this.afterDrain = step;
         return;
       }
       if (producer(this.out)) s.producer = null;
@@ -251,13 +267,17 @@ export class Connection implements ConnectionInfo {
   }
 
   private flush(session: ProtocolSession): void {
-    this.out.flush((chunk) => {
-      this.ctx.counters.bytesWritten += chunk.length;
-      const accepted = this.socket.write(chunk);
-      if (!accepted) this.socket.pause();
-      return this.socket.writableLength === 0;
-    }, session.writable());
+    if (this.finished) return;
+    this.out.flush(this.write, session.writable());
   }
+
+  /** Writes replies; a client that has not read what was written before is not read from meanwhile. */
+  private readonly write = (chunk: Buffer): boolean => {
+    this.ctx.counters.bytesWritten += chunk.length;
+    const taken = this.writer.write(chunk);
+    if (this.writer.waiting) this.socket.pause();
+    return taken;
+  };
 
   /** Ends the connection after pending replies are written. */
   close(): void {

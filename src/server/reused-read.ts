@@ -1,4 +1,5 @@
 import { Socket, type Server } from "node:net";
+import { streamHandle, streamInternals } from "./stream-internals.ts";
 
 /** Size of the one read buffer all connections of a thread share. */
 export const READ_BUFFER_SIZE = 64 * 1024;
@@ -40,5 +41,24 @@ export function adoptWithReusedBuffer(socket: Socket, buffer: Buffer, onRead: (b
   const internals = adopted as unknown as SocketInternals;
   internals._server = server;
   internals.server = server;
+  readStraight(adopted, buffer, onRead);
   return adopted;
+}
+
+/**
+ * Hands reads with data straight to `onRead`, leaving Node's onStreamRead (socket timers,
+ * stream state) only the end of the stream and errors, which it handles as before. The
+ * socket has no timeout and is never read through its stream, so what is skipped does
+ * nothing for it.
+ */
+function readStraight(socket: Socket, buffer: Buffer, onRead: (buf: Buffer, n: number) => void): void {
+  const internals = streamInternals();
+  const handle = streamHandle(socket);
+  if (internals === null || handle === null) return;
+  const nodeOnRead = handle.onread;
+  handle.onread = function (arrayBuffer) {
+    const n = internals.readBytes();
+    if (n > 0) onRead(buffer, n);
+    else return nodeOnRead.call(this, arrayBuffer);
+  };
 }
