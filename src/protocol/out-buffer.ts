@@ -51,6 +51,18 @@ export class OutBuffer {
     this.buf[this.len++] = 0x0a;
   }
 
+  /** The last chunk handed to a writer, a view of `viewOf`: replies of one length (STORED, a hit on same-sized values) reuse it. */
+  private chunk: Buffer = Buffer.alloc(0);
+  private viewOf: Buffer | null = null;
+
+  private view(n: number): Buffer {
+    if (this.viewOf !== this.buf || this.chunk.length !== n) {
+      this.chunk = this.buf.subarray(0, n);
+      this.viewOf = this.buf;
+    }
+    return this.chunk;
+  }
+
   /**
    * Hands the first `upTo` gathered bytes (all by default) to `write` and keeps the rest. `write` returns true when the bytes
    * were fully taken (so the buffer may be reused at once).
@@ -58,7 +70,7 @@ export class OutBuffer {
   flush(write: (chunk: Buffer) => boolean, upTo = this.len): void {
     if (upTo === 0) return;
     const old = this.buf;
-    const taken = write(old.subarray(0, upTo));
+    const taken = write(this.view(upTo));
     const rest = this.len - upTo;
     this.len = rest;
     if (!taken) {

@@ -6,6 +6,7 @@ import type { OutBuffer } from "../out-buffer.ts";
 import { AFTER_DRAIN, OUT_HIGH_WATER, type ProtocolSession } from "../session.ts";
 import { KEY_MAX_LENGTH } from "../text/session.ts";
 import { MAX_MECH_LENGTH, MECHANISMS, checkPlain, isPlain } from "./sasl.ts";
+import { WritePoints } from "../write-points.ts";
 import { binaryStats } from "./stats.ts";
 import { HEADER_LENGTH, LOUD_FORM, Opcode, REQUEST_MAGIC, Status, error, header, readCas, readU16, readU32, u32, u64 } from "./wire.ts";
 
@@ -66,56 +67,32 @@ export class BinarySession implements ProtocolSession {
   private saslTooLong = false;
   private saslMechIsPlain = false;
 
-  // memcached's write points, emulated because they are observable: replies queued since its
-  // last write are lost when it drops a connection (a bad magic byte); while a value is half
-  // read (conn_nread, conn_swallow) it writes nothing; and every -R requests it writes what is
-  // queued and yields (counted in conn_yields), as for the text protocol.
-  /** Length of `out` at memcached's last write. */
-  private delivered = 0;
-  private holding = false;
-  /** Requests left of this read event's -R budget. */
-  private budget = 0;
-  /** Replies (or quiet requests) since memcached's last write. */
-  private pending = false;
+  /** memcached's write points (see WritePoints), as for the text protocol. */
+  private readonly writes: WritePoints;
   /** The current request's reply was written at once (memcached's conn_mwrite). */
   private wroteAtOnce = false;
-  /**
-   * Items whose replies are queued since the last write: memcached's responses hold a
-   * reference to them until written, and incr then leaves the item and makes a new one.
-   */
-  private readonly held: number[] = [];
-  private readonly isHeld = (h: number): boolean => this.held.includes(h);
 
   constructor(ctx: ServerContext, out: OutBuffer) {
     this.ctx = ctx;
     this.cache = ctx.cache;
     this.out = out;
     this.lastCommandAt = ctx.cache.now();
+    this.writes = new WritePoints(out, ctx.counters, ctx.settings.reqsPerEvent);
   }
 
   consume(buf: Uint8Array, start: number, end: number): number {
     this.lastCommandAt = this.cache.now();
     this.parsing = true;
     this.fresh = false;
-    if (!this.holding) this.written();
-    this.budget = this.ctx.settings.reqsPerEvent;
+    this.writes.startRead();
     const pos = this.parse(buf, start, end);
-    this.holding = this.state !== State.header && !this.closing;
-    if (!this.holding && !this.closing && this.pending) {
-      // No complete request left: memcached writes what is queued, which costs a request.
-      this.pending = false;
-      this.written();
-      if (--this.budget < 0) this.yieldEvent();
-    }
+    this.writes.endRead(this.state !== State.header, this.closing);
     this.parsing = false;
     return pos;
   }
 
   writable(): number {
-    if (!this.holding || this.closing) return this.out.len;
-    const n = this.delivered;
-    this.delivered = 0;
-    return n;
+    return this.writes.writable(this.closing);
   }
 
   connState(): string {
@@ -145,7 +122,7 @@ export class BinarySession implements ProtocolSession {
       }
       if (buf[pos] !== REQUEST_MAGIC) {
         // memcached closes at once (conn_closing), losing what it had not written yet.
-        this.out.len = this.delivered;
+        this.writes.dropUnwritten();
         this.closing = true;
         return end;
       }
@@ -170,32 +147,16 @@ export class BinarySession implements ProtocolSession {
     return pos + n;
   }
 
-  /** memcached writes what is queued: later drops cannot lose it, and replies release their items. */
-  private written(): void {
-    this.delivered = this.out.len;
-    this.held.length = 0;
-  }
-
   /** The reply is written at once (memcached's conn_mwrite). */
   private writeNow(): void {
-    this.written();
+    this.writes.written();
     this.wroteAtOnce = true;
   }
 
-  /** After each request (memcached's conn_new_cmd): one of the -R budget; past it, write and yield. */
+  /** After each request (memcached's conn_new_cmd). */
   private done(): void {
-    this.pending = !this.wroteAtOnce;
+    this.writes.done(this.wroteAtOnce);
     this.wroteAtOnce = false;
-    if (--this.budget >= 0) return;
-    this.pending = false;
-    this.written();
-    this.yieldEvent();
-  }
-
-  /** The event that resumes the same read starts by taking a request of its budget. */
-  private yieldEvent(): void {
-    this.ctx.counters.connYields++;
-    this.budget = this.ctx.settings.reqsPerEvent - 1;
   }
 
   private fail(status: Status, text?: Uint8Array): void {
@@ -362,7 +323,7 @@ export class BinarySession implements ProtocolSession {
       out.bytes(buf, keyStart, keyEnd);
       return;
     }
-    this.held.push(h);
+    this.writes.holdItem(h);
     const e = cache.engine;
     const valueLength = cmd === Opcode.touch ? 0 : e.valueLength(h);
     const shownKey = withKey ? keyLength : 0;
@@ -472,7 +433,7 @@ export class BinarySession implements ProtocolSession {
     const expiration = readU32(buf, ext + 16);
     const cache = this.cache;
     const seed = expiration === NO_CREATE ? null : { initial: b.readBigUInt64BE(ext + 8), exptime: cache.absoluteExptime(expiration) };
-    const r = cache.arith(buf, keyStart, keyEnd, incr, delta, cas, seed, this.held.length > 0 ? this.isHeld : null);
+    const r = cache.arith(buf, keyStart, keyEnd, incr, delta, cas, seed, this.writes.heldItems());
     switch (r.code) {
       case ArithResult.ok:
       case ArithResult.created:

@@ -1,7 +1,9 @@
+import { indexOfByte } from "../../bytes.ts";
 import type { ServerContext } from "../../server/context.ts";
 import { type Cache, StoreMode } from "../../store/cache.ts";
 import type { OutBuffer } from "../out-buffer.ts";
 import { AFTER_DRAIN, OUT_HIGH_WATER, type ProtocolSession } from "../session.ts";
+import { WritePoints } from "../write-points.ts";
 import { lruCrawlerCommand } from "./lru-crawler.ts";
 import { lruCommand, slabsCommand, snapshotCommand } from "./admin.ts";
 import { ClassicCommands } from "./classic.ts";
@@ -69,6 +71,7 @@ export class TextSession implements ProtocolSession {
     this.cache = ctx.cache;
     this.out = out;
     this.lastCommandAt = ctx.cache.now();
+    this.writes = new WritePoints(out, ctx.counters, ctx.settings.reqsPerEvent);
   }
 
   /** Consumes bytes of buf[start..end); returns how far it got (the rest is an incomplete line). */
@@ -76,12 +79,11 @@ export class TextSession implements ProtocolSession {
     this.lastCommandAt = this.cache.now();
     this.parsing = true;
     this.fresh = false;
-    if (!this.holding) this.written();
-    this.budget = this.ctx.settings.reqsPerEvent;
+    this.writes.startRead();
     this.readStart = start;
     this.blockFromEarlierRead = this.state !== State.line;
     const pos = this.parse(buf, start, end);
-    this.endOfRead();
+    this.writes.endRead(this.state !== State.line, this.closing);
     this.parsing = false;
     return pos;
   }
@@ -122,8 +124,7 @@ export class TextSession implements ProtocolSession {
         this.producer = AFTER_DRAIN;
         return pos;
       }
-      let nl = (buf as Buffer).indexOf(0x0a, pos);
-      if (nl >= end) nl = -1;
+      const nl = indexOfByte(buf, 0x0a, pos, end);
       if (nl < 0) {
         this.checkIncompleteLine(buf, pos, end);
         return this.closing ? end : pos;
@@ -147,70 +148,28 @@ export class TextSession implements ProtocolSession {
         }
       }
       const wrote = this.command(buf, pos, lineEnd);
-      if (this.state === State.line) this.done(wrote);
+      if (this.state === State.line) this.writes.done(wrote);
       pos = nl + 1;
     }
     return pos;
   }
 
-  // memcached's write points, emulated because they are observable: replies queued after the
-  // last write are lost when memcached drops a connection, and every -R commands it yields
-  // (counted in conn_yields). memcached decrements a per-event budget (-R) after each command
-  // (conn_new_cmd) and after each write it makes on its own; get-family commands write at once;
-  // below zero it writes what is queued and yields, and the event that resumes the same read
-  // starts by decrementing. A new read always starts with the full budget.
-  private budget = 0;
-  /** Replies queued since memcached's last write. */
-  private pending = false;
-  /** Length of `out` at memcached's last write. */
-  private delivered = 0;
-  /**
-   * A data block is half read: memcached (in conn_nread) writes nothing until it completes,
-   * so the connection holds the replies queued before it.
-   */
-  private holding = false;
+  /** memcached's write points (see WritePoints). */
+  private readonly writes: WritePoints;
 
   /** How much of `out` may be written now; the rest waits for the half read data block. */
   writable(): number {
-    if (!this.holding || this.closing) return this.out.len;
-    const n = this.delivered;
-    this.delivered = 0;
-    return n;
+    return this.writes.writable(this.closing);
   }
 
-  /**
-   * Items that replies queued since memcached's last write reference (mg hits hold theirs
-   * until written): memcached's incr/decr does not change those in place (Cache.arith's `held`).
-   */
-  private readonly held: number[] = [];
-  private readonly isHeld = (h: number): boolean => this.held.includes(h);
-
-  /** A queued reply references item `h` until memcached's next write. */
+  /** A queued reply references item `h` until memcached's next write (mg hits). */
   holdItem(h: number): void {
-    this.held.push(h);
+    this.writes.holdItem(h);
   }
 
   /** Cache.arith's `held` test, or null while no queued reply references an item. */
   heldItems(): ((h: number) => boolean) | null {
-    return this.held.length > 0 ? this.isHeld : null;
-  }
-
-  /** memcached writes what is queued. */
-  private written(): void {
-    this.delivered = this.out.len;
-    this.held.length = 0;
-  }
-
-  /** After each completed command; `wrote` when the command itself wrote (the get family). */
-  private done(wrote: boolean): void {
-    if (wrote) {
-      this.pending = false;
-      this.written();
-    } else this.pending = true;
-    if (--this.budget >= 0) return;
-    this.pending = false;
-    this.written();
-    this.yieldEvent();
+    return this.writes.heldItems();
   }
 
   /** Where memcached's read buffer began for the bytes being parsed (see READ_BUFFER). */
@@ -224,42 +183,26 @@ export class TextSession implements ProtocolSession {
    * everything queued is written there, and what follows comes with a new read.
    */
   private blockDone(pos: number): void {
-    this.done(false);
+    this.writes.done(false);
     if (!this.blockFromEarlierRead) return;
     this.blockFromEarlierRead = false;
-    this.pending = false;
-    this.written();
-    this.budget = this.ctx.settings.reqsPerEvent;
+    this.writes.restartRead();
     this.readStart = pos;
   }
 
   /** Whether replies are queued that memcached has not written yet. */
   hasUnwritten(): boolean {
-    return this.out.len > this.delivered;
-  }
-
-  private yieldEvent(): void {
-    this.ctx.counters.connYields++;
-    this.budget = this.ctx.settings.reqsPerEvent - 1;
-  }
-
-  /** No complete command left: memcached writes what is queued, unless a data block is pending. */
-  private endOfRead(): void {
-    this.holding = this.state !== State.line && !this.closing;
-    if (this.holding || this.closing || !this.pending) return;
-    this.pending = false;
-    this.written();
-    if (--this.budget < 0) this.yieldEvent();
+    return this.writes.hasUnwritten();
   }
 
   /** Drops the replies memcached has not written yet (a get with a bad key culls them). */
   cullUnwritten(): void {
-    this.out.len = this.delivered;
+    this.writes.dropUnwritten();
   }
 
   /** memcached's conn_closing: the connection goes without the replies not yet written. */
   private drop(): void {
-    this.out.len = this.delivered;
+    this.writes.dropUnwritten();
     this.closing = true;
   }
 
