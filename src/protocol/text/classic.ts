@@ -1,11 +1,12 @@
 import { ArithResult, DeleteResult, StoreMode, StoreResult } from "../../store/cache.ts";
 import { ALLOC_TOO_LARGE } from "../../store/engine.ts";
-import { type ParsedNumber, parseI32, parseU32, parseU64 } from "../numbers.ts";
+import { type ParsedNumber, parseI32, parseU32, parseU64, writeDecimal } from "../numbers.ts";
 import { copyBytes } from "../../bytes.ts";
 import { OUT_HIGH_WATER } from "../session.ts";
 import { R } from "./replies.ts";
 import { KEY_MAX_LENGTH, type TextSession, type ValueSink } from "./session.ts";
 
+const VALUE = R.value;
 const GetState = { done: 0, suspended: 1, failed: 2 } as const;
 type GetState = (typeof GetState)[keyof typeof GetState];
 /** A `rest` buffer grown past this (a huge get line) is let go once its keys are answered. */
@@ -80,17 +81,23 @@ export class ClassicCommands implements ValueSink {
         if (h < 0) continue;
         const vlen = e.valueLength(h);
         out.ensure(6 + KEY_MAX_LENGTH + 48 + vlen);
-        out.bytes(R.value);
-        out.bytes(buf, t.start[i], t.end[i]);
-        out.byte(0x20);
-        out.decimal(e.flags(h));
-        out.byte(0x20);
-        out.decimal(vlen);
+        // The header line written in place: one room check for the whole reply.
+        const o = out.buf;
+        let p = out.len;
+        for (let j = 0; j < 6; j++) o[p + j] = VALUE[j];
+        p += 6;
+        for (let j = t.start[i], end = t.end[i]; j < end; j++) o[p++] = buf[j];
+        o[p++] = 0x20;
+        p = writeDecimal(o, p, e.flags(h));
+        o[p++] = 0x20;
+        p = writeDecimal(o, p, vlen);
         if (g.withCas) {
-          out.byte(0x20);
-          out.decimal(e.cas(h));
+          o[p++] = 0x20;
+          p = writeDecimal(o, p, e.cas(h));
         }
-        out.crlf();
+        o[p++] = 0x0d;
+        o[p++] = 0x0a;
+        out.len = p;
         e.readValue(h, out);
         out.crlf();
         if (out.len > OUT_HIGH_WATER && (i + 1 < last || t.rest >= 0)) {
