@@ -44,12 +44,16 @@ export class ClassicCommands implements ValueSink {
       exptime = s.cache.absoluteExptime(this.num.value);
       first = 2;
     }
-    this.getting = { session: s, withCas, touch, exptime };
+    const g = this.getting;
+    g.session = s;
+    g.withCas = withCas;
+    g.touch = touch;
+    g.exptime = exptime;
     return this.answerKeys(buf, first, lineEnd) !== GetState.failed;
   }
 
   /** The get whose keys `answerKeys` works through, kept while it waits for the client to read. */
-  private getting: { session: TextSession; withCas: boolean; touch: boolean; exptime: number } | null = null;
+  private readonly getting: { session: TextSession | null; withCas: boolean; touch: boolean; exptime: number } = { session: null, withCas: false, touch: false, exptime: 0 };
   /** The keys of that get not answered yet: `rest[0..restLength)`. */
   private rest: Buffer = Buffer.alloc(0);
   private restLength = 0;
@@ -61,8 +65,8 @@ export class ClassicCommands implements ValueSink {
    * holds more than a few MB (memcached sends values by reference instead).
    */
   private answerKeys(buf: Uint8Array, first: number, lineEnd: number): GetState {
-    const g = this.getting as NonNullable<typeof this.getting>;
-    const s = g.session;
+    const g = this.getting;
+    const s = g.session as TextSession;
     const t = s.tokens;
     const out = s.out;
     const cache = s.cache;
@@ -112,7 +116,7 @@ export class ClassicCommands implements ValueSink {
       first = 0;
     }
     out.bytes(R.end);
-    this.getting = null;
+    g.session = null;
     return GetState.done;
   }
 
@@ -128,8 +132,8 @@ export class ClassicCommands implements ValueSink {
 
   /** The producer of a suspended get: true once its END is written. */
   private readonly resumeGet = (): boolean => {
-    const g = this.getting as NonNullable<typeof this.getting>;
-    g.session.tokens.tokenize(this.rest, 0, this.restLength);
+    const g = this.getting;
+    (g.session as TextSession).tokens.tokenize(this.rest, 0, this.restLength);
     const state = this.answerKeys(this.rest, 0, this.restLength);
     if (state === GetState.suspended) return false;
     if (this.rest.length > REST_KEEP) this.rest = Buffer.alloc(0);
