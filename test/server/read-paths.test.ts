@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { connect } from "node:net";
+import { type Socket, connect } from "node:net";
 import { test } from "node:test";
 import { silentLogger } from "../../src/log.ts";
 import { startServer } from "../../src/server/server.ts";
@@ -74,6 +74,54 @@ for (const mode of ["onread", "data"] as const) {
         assert.deepEqual(modes, [mode], "the connection used the requested read path");
       }
     } finally {
+      await server.close();
+    }
+  });
+}
+
+/** Reads from `s` until `n` bytes have come. */
+function collect(s: Socket, n: number): Promise<Buffer> {
+  const got: Buffer[] = [];
+  let have = 0;
+  return new Promise((resolve, reject) => {
+    const onData = (d: Buffer): void => {
+      got.push(d);
+      have += d.length;
+      if (have >= n) {
+        s.off("data", onData);
+        resolve(Buffer.concat(got));
+      }
+    };
+    s.on("data", onData);
+    s.once("error", reject);
+  });
+}
+
+for (const mode of ["onread", "data"] as const) {
+  test(`write path of "${mode}": a client that reads late gets every byte, then is served again`, { timeout: 30_000 }, async () => {
+    const server = await startServer({ ...DEFAULTS, port: 0, listen: ["127.0.0.1"] }, silentLogger(), { readMode: mode });
+    const s = connect(server.port, "127.0.0.1");
+    try {
+      await new Promise<void>((r) => s.once("connect", () => r()));
+      const value = Buffer.alloc(900_000);
+      for (let i = 0; i < value.length; i++) value[i] = 97 + (i % 26);
+      s.write(Buffer.concat([Buffer.from(`set big 7 0 ${value.length}\r\n`), value, Buffer.from("\r\n")]));
+      assert.equal((await collect(s, 8)).toString(), "STORED\r\n");
+      // 27 MB of replies the client does not read for a while: the kernel takes only part,
+      // so writes finish later, and reading waits for them.
+      const one = Buffer.concat([Buffer.from(`VALUE big 7 ${value.length}\r\n`), value, Buffer.from("\r\nEND\r\n")]);
+      s.pause();
+      s.write("get big\r\n".repeat(30));
+      await new Promise((r) => setTimeout(r, 300));
+      const late = collect(s, one.length * 30);
+      s.resume();
+      const got = await late;
+      assert.equal(got.length, one.length * 30);
+      for (let i = 0; i < 30; i++) assert.ok(got.subarray(i * one.length, (i + 1) * one.length).equals(one), `reply ${i} intact`);
+      s.write("version\r\n");
+      assert.match((await collect(s, 10)).toString(), /^VERSION \S+\r\n$/);
+    } finally {
+      s.destroy();
       await server.close();
     }
   });
