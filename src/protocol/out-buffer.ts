@@ -51,16 +51,21 @@ export class OutBuffer {
     this.buf[this.len++] = 0x0a;
   }
 
-  /** The last chunk handed to a writer, a view of `viewOf`: replies of one length (STORED, a hit on same-sized values) reuse it. */
-  private chunk: Buffer = Buffer.alloc(0);
-  private viewOf: Buffer | null = null;
+  /**
+   * Views of `buf` handed to the writer, by length modulo 8: a connection's replies tend to
+   * repeat their lengths (STORED, hits on same-sized values), and a view is an allocation.
+   */
+  private readonly views: Buffer[] = [];
+  private viewsOf: Buffer | null = null;
 
   private view(n: number): Buffer {
-    if (this.viewOf !== this.buf || this.chunk.length !== n) {
-      this.chunk = this.buf.subarray(0, n);
-      this.viewOf = this.buf;
+    if (this.viewsOf !== this.buf) {
+      this.views.length = 0;
+      this.viewsOf = this.buf;
     }
-    return this.chunk;
+    const v = this.views[n & 7];
+    if (v !== undefined && v.length === n) return v;
+    return (this.views[n & 7] = this.buf.subarray(0, n));
   }
 
   /**
