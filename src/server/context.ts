@@ -1,3 +1,4 @@
+import type { AuthFile } from "../auth/auth-file.ts";
 import type { Persistence } from "../persistence/persistence.ts";
 import type { AcceptQueue } from "./accept-queue.ts";
 import type { Settings } from "../settings/settings.ts";
@@ -20,6 +21,8 @@ export interface ServerContext {
   readonly loopDelay: LoopDelay;
   /** The log and snapshots (--aof), or null. */
   readonly persistence: Persistence | null;
+  /** -Y: the users text connections authenticate as before anything else, or null. */
+  readonly auth: AuthFile | null;
   /** `stats detail`: per key-prefix counters, recorded only while enabled. */
   readonly prefixStats: PrefixStats;
   /** Unix seconds when the server started. */

@@ -1,6 +1,7 @@
 import { chmodSync, unlinkSync } from "node:fs";
 import { type AddressInfo, type Server, type Socket, createServer } from "node:net";
 import { TLSSocket } from "node:tls";
+import { AuthFile } from "../auth/auth-file.ts";
 import type { Logger } from "../log.ts";
 import { type Settings, clientLimit, levelForVerbosity } from "../settings/settings.ts";
 import { Persistence, type PersistenceOptions } from "../persistence/persistence.ts";
@@ -50,6 +51,8 @@ const STOP_GRACE_MS = 5000;
 
 /** Builds the store and listeners the settings describe and starts serving. */
 export async function startServer(settings: Settings, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
+  // The auth file is checked before anything is built or recovered.
+  const auth = settings.authFile === null ? null : new AuthFile(settings.authFile);
   const coarse = options.clock === undefined ? new CoarseClock() : null;
   const clock: Clock = options.clock ?? (coarse as CoarseClock);
   const counters = new Counters();
@@ -105,6 +108,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     crawler,
     loopDelay: new LoopDelay(),
     persistence,
+    auth,
     prefixStats: new PrefixStats(),
     startedAt: clock.now(),
     // The `verbosity` command changes the log level too, as it changes what memcached prints.

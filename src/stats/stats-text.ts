@@ -177,7 +177,7 @@ function settings(ctx: ServerContext): Stat[] {
     ["tcp_backlog", s.backlog],
     ["binding_protocol", s.protocol === "auto" ? "auto-negotiate" : s.protocol],
     ["auth_enabled_sasl", yes(s.sasl)],
-    ["auth_enabled_ascii", "no"],
+    ["auth_enabled_ascii", s.authFile ?? "no"],
     ["item_size_max", s.maxItemSize],
     ["maxconns_fast", yes(s.maxconnsFast)],
     ["hashpower_init", s.hashPowerInit],

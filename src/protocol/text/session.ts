@@ -4,6 +4,7 @@ import type { OutBuffer } from "../out-buffer.ts";
 import { AFTER_DRAIN, OUT_HIGH_WATER, type ProtocolSession } from "../session.ts";
 import { lruCrawlerCommand } from "./lru-crawler.ts";
 import { lruCommand, slabsCommand, snapshotCommand } from "./admin.ts";
+import type { AsciiAuth } from "./auth.ts";
 import { ClassicCommands } from "./classic.ts";
 import { R } from "./replies.ts";
 import { statsCommand } from "./stats.ts";
@@ -63,6 +64,8 @@ export class TextSession implements ProtocolSession {
   producer: ((out: OutBuffer) => boolean) | null = null;
   /** Meta protocol hook: handles two-letter `m?` commands. */
   meta: ((s: TextSession, buf: Uint8Array, lineStart: number, lineEnd: number) => boolean) | null = null;
+  /** -Y: until the client authenticates, its bytes go to this handshake instead of `command`. */
+  auth: AsciiAuth | null = null;
 
   constructor(ctx: ServerContext, out: OutBuffer) {
     this.ctx = ctx;
@@ -116,6 +119,15 @@ export class TextSession implements ProtocolSession {
           this.state = State.line;
           this.blockDone(pos);
         }
+        continue;
+      }
+      if (this.auth !== null) {
+        // memcached reads an unauthenticated connection with its own framing; each answer ends a command.
+        const next = this.auth.step(this, buf, pos, end);
+        if (next === pos || this.closing) return next;
+        if (this.auth.authenticated) this.auth = null;
+        this.done(false);
+        pos = next;
         continue;
       }
       if (this.out.len > OUT_HIGH_WATER) {
