@@ -128,10 +128,10 @@ function general(ctx: ServerContext): Stat[] {
       ["direct_reclaims", e.stats.directReclaims],
       ["lru_bumps_dropped", 0],
     ]),
-    ...when(s.tls.enabled, [
+    ...(ctx.tls === null ? [] : [
       ["ssl_handshake_errors", c.sslHandshakeErrors],
-      ["time_since_server_cert_refresh", now - ctx.startedAt],
-    ]),
+      ["time_since_server_cert_refresh", now - ctx.tls.loadedAt],
+    ] satisfies Stat[]),
   ];
 }
 

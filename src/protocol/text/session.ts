@@ -3,7 +3,7 @@ import { type Cache, StoreMode } from "../../store/cache.ts";
 import type { OutBuffer } from "../out-buffer.ts";
 import { AFTER_DRAIN, OUT_HIGH_WATER, type ProtocolSession } from "../session.ts";
 import { lruCrawlerCommand } from "./lru-crawler.ts";
-import { lruCommand, slabsCommand, snapshotCommand } from "./admin.ts";
+import { lruCommand, refreshCertsCommand, slabsCommand, snapshotCommand } from "./admin.ts";
 import type { AsciiAuth } from "./auth.ts";
 import { ClassicCommands } from "./classic.ts";
 import { R } from "./replies.ts";
@@ -411,6 +411,7 @@ export class TextSession implements ProtocolSession {
     if (t.is(buf, 0, "slabs")) return slabsCommand(this, buf);
     if (t.is(buf, 0, "lru")) return lruCommand(this, buf);
     if (t.is(buf, 0, "snapshot") && n === 2) return snapshotCommand(this);
+    if (t.is(buf, 0, "refresh_certs")) return refreshCertsCommand(this, buf);
     // memcached drops HTTP clients without a word.
     const last = n - 2;
     if (startsWith(buf, t.start[last], t.end[last], "HTTP/")) return this.drop();

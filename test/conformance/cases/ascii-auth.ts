@@ -62,6 +62,7 @@ export const asciiAuth: Case[] = [
   auth("a data block larger than the buffer, sent slowly, closes once past it", [{ send: ["set k 0 0 20000\r\n", "x".repeat(16000), "x".repeat(300), "x".repeat(1000)], gapMs: 50 }, "version\r\n"]),
   auth("binary protocol bytes are text with -Y", [Buffer.from("800b000000000000000000000000000000000000000000000d0a", "hex"), "version\r\n"]),
   auth("each connection authenticates on its own", [ALICE, { send: "version\r\n", conn: 1 }, "version\r\n", { send: ALICE + "version\r\n", conn: 1 }]),
+  auth("refresh_certs before auth, and without TLS after it", ["refresh_certs\r\n", ALICE, "refresh_certs\r\n", "refresh_certs noreply\r\n", "version\r\n"]),
   auth("auth counters and settings in stats", [login("alice", "bad"), login("carol", "x"), "set k 0 0 5\r\nalice\r\n", "set k 0 0 10\r\nalice secret\r\n", ALICE, "stats\r\n", "stats settings\r\n"]),
   auth("stats settings with -S and -Y: ASCII with the auth file", [ALICE, "stats settings\r\n"], { sasl: true }),
   file("duplicate users: any of their passwords works", "alice:one\nalice:two\n", [["alice", "one"], ["alice", "two"], ["alice", "three"]]),
