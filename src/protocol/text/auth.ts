@@ -44,12 +44,7 @@ export class AsciiAuth {
   step(s: TextSession, buf: Uint8Array, pos: number, end: number): number {
     if (end - pos < MIN_COMMAND) return pos;
     const nl = buf.subarray(pos, Math.min(end, pos + READ_BUFFER)).indexOf(0x0a);
-    if (nl < 0) {
-      if (end - pos <= MAX_LINE_WITHOUT_NEWLINE) return pos;
-      s.cullUnwritten();
-      s.closing = true;
-      return end;
-    }
+    if (nl < 0) return end - pos <= MAX_LINE_WITHOUT_NEWLINE ? pos : close(s, end);
     const lineEnd = pos + nl;
     const t = s.tokens;
     // The `\r` stays in the last token, as in memcached: the number parser stops at it.
@@ -59,11 +54,7 @@ export class AsciiAuth {
     const blockLength = (size.value + 2) >>> 0;
     const block = lineEnd + 1;
     // A block larger than memcached's buffer never completes there: it closes once the buffer is full and more comes.
-    if (blockLength > READ_BUFFER && end - block > READ_BUFFER) {
-      s.cullUnwritten();
-      s.closing = true;
-      return end;
-    }
+    if (blockLength > READ_BUFFER && end - block > READ_BUFFER) return close(s, end);
     if (end - block < blockLength || blockLength > READ_BUFFER) return pos;
     const next = block + blockLength;
     if (blockLength < 2 || buf[next - 2] !== 0x0d || buf[next - 1] !== 0x0a) return this.answer(s, A.badTermination, next);
@@ -85,6 +76,13 @@ export class AsciiAuth {
     s.out.bytes(line);
     return next;
   }
+}
+
+/** memcached's conn_closing: the connection goes, without the answer not yet written; returns `end`. */
+function close(s: TextSession, end: number): number {
+  s.cullUnwritten();
+  s.closing = true;
+  return end;
 }
 
 /** Where a C string starting at `start` ends within `end`: at its first NUL. */
