@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { AuthFileError } from "./auth/auth-file.ts";
 import { createLogger } from "./log.ts";
 import { runCheck } from "./persistence/check.ts";
 import { ManifestError } from "./persistence/manifest.ts";
@@ -38,6 +39,11 @@ async function main(): Promise<number> {
   try {
     server = await startServer(settings, log);
   } catch (err) {
+    if (err instanceof AuthFileError) {
+      // memcached exits 1 either way; sysexits tell an unreadable file from a malformed one.
+      process.stderr.write(`memcached-ts: ${err.message}\n`);
+      return err.malformed ? 65 : 66;
+    }
     if (err instanceof TlsSetupError) {
       process.stderr.write(`memcached-ts: ${err.message}\n`);
       return 64;
@@ -66,9 +72,18 @@ async function main(): Promise<number> {
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   // As the usual daemons do (memcached has no log file of its own): logrotate moves the file, then HUPs.
+  // memcached reloads its -Y file on SIGHUP; a file that does not load leaves the users as they were.
+  const auth = server.ctx.auth;
   process.on("SIGHUP", () => {
     reopen();
     log.info({ file: settings.logDestination }, "log file reopened");
+    if (auth === null) return;
+    try {
+      auth.reload();
+      log.info({ file: auth.path }, "auth file reloaded");
+    } catch (err) {
+      log.error({ file: auth.path, err: (err as Error).message }, "auth file not reloaded; the previous users stay");
+    }
   });
   await server.stopped;
   if (settings.pidFile !== null) removePidFile(settings.pidFile);

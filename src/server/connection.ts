@@ -5,6 +5,7 @@ import { REQUEST_MAGIC } from "../protocol/binary/wire.ts";
 import { MetaProtocol } from "../protocol/meta/protocol.ts";
 import { OutBuffer } from "../protocol/out-buffer.ts";
 import type { ProtocolSession } from "../protocol/session.ts";
+import { AsciiAuth } from "../protocol/text/auth.ts";
 import { TextSession } from "../protocol/text/session.ts";
 import { type ConnectionInfo, type ServerContext, socketAddress } from "./context.ts";
 import { type ReplyWriter, replyWriter } from "./reply-writer.ts";
@@ -78,6 +79,7 @@ export class Connection implements ConnectionInfo {
     if (binary) return new BinarySession(this.ctx, this.out);
     const text = new TextSession(this.ctx, this.out);
     text.meta = new MetaProtocol().handle;
+    if (this.ctx.auth !== null) text.auth = new AsciiAuth(this.ctx.auth);
     return text;
   }
 

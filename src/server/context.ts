@@ -1,3 +1,4 @@
+import type { AuthFile } from "../auth/auth-file.ts";
 import type { Persistence } from "../persistence/persistence.ts";
 import type { AcceptQueue } from "./accept-queue.ts";
 import type { Settings } from "../settings/settings.ts";
@@ -7,6 +8,7 @@ import type { SlabEngine } from "../store/slab-engine.ts";
 import type { Counters } from "../stats/counters.ts";
 import type { LoopDelay } from "../stats/loop-delay.ts";
 import type { PrefixStats } from "../stats/prefix-stats.ts";
+import type { TlsListeners } from "./tls.ts";
 
 /** What protocol handlers may know of the server around them. */
 export interface ServerContext {
@@ -20,6 +22,10 @@ export interface ServerContext {
   readonly loopDelay: LoopDelay;
   /** The log and snapshots (--aof), or null. */
   readonly persistence: Persistence | null;
+  /** -Y: the users text connections authenticate as before anything else, or null. */
+  readonly auth: AuthFile | null;
+  /** -Z: the TLS listeners and their certificates (`refresh_certs`), or null. */
+  readonly tls: TlsListeners | null;
   /** `stats detail`: per key-prefix counters, recorded only while enabled. */
   readonly prefixStats: PrefixStats;
   /** Unix seconds when the server started. */

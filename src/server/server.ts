@@ -1,6 +1,7 @@
 import { chmodSync, unlinkSync } from "node:fs";
 import { type AddressInfo, type Server, type Socket, createServer } from "node:net";
 import { TLSSocket } from "node:tls";
+import { AuthFile } from "../auth/auth-file.ts";
 import type { Logger } from "../log.ts";
 import { type Settings, clientLimit, levelForVerbosity } from "../settings/settings.ts";
 import { Persistence, type PersistenceOptions } from "../persistence/persistence.ts";
@@ -16,7 +17,7 @@ import { type ConnectionInfo, type ServerContext, socketAddress } from "./contex
 import { AcceptQueue } from "./accept-queue.ts";
 import { startIdleSweep } from "./idle.ts";
 import { type ListenSpec, parseListenSpec } from "./listen-spec.ts";
-import { createTlsListener } from "./tls.ts";
+import { TlsListeners } from "./tls.ts";
 import { READ_BUFFER_SIZE, adoptWithReusedBuffer } from "./reused-read.ts";
 
 const MAINTENANCE_MS = 10;
@@ -53,6 +54,9 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   const coarse = options.clock === undefined ? new CoarseClock() : null;
   const clock: Clock = options.clock ?? (coarse as CoarseClock);
   const counters = new Counters();
+  // The auth file and certificates are checked before anything is built or recovered.
+  const auth = settings.authFile === null ? null : new AuthFile(settings.authFile);
+  const tls = settings.tls.enabled ? new TlsListeners(settings.tls, counters, () => clock.now()) : null;
   const engine: SlabEngine = new SlabEngine({
     limitBytes: settings.memoryLimit,
     maxItemSize: settings.maxItemSize,
@@ -105,6 +109,8 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     crawler,
     loopDelay: new LoopDelay(),
     persistence,
+    auth,
+    tls,
     prefixStats: new PrefixStats(),
     startedAt: clock.now(),
     // The `verbosity` command changes the log level too, as it changes what memcached prints.
@@ -203,7 +209,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     const specs = settings.listen.length === 0 ? [{ host: undefined, port: null, tls: true }] : settings.listen.map((l) => parseListenSpec(l) as ListenSpec);
     for (const spec of specs) {
       // A TLS socket is read through its own stream, never through the shared read buffer.
-      const server = settings.tls.enabled && spec.tls ? createTlsListener(settings.tls, counters, onSocket) : createServer({ noDelay: true, pauseOnConnect: true }, onSocket);
+      const server = tls !== null && spec.tls ? tls.create(onSocket) : createServer({ noDelay: true, pauseOnConnect: true }, onSocket);
       await listen(server, { port: spec.port ?? (port !== 0 ? port : settings.port), host: spec.host });
       if (spec.port === null) port = (server.address() as AddressInfo).port;
       listeners.push(server);

@@ -333,6 +333,7 @@ const OPTION_TABLE = [
     d.protocolSet = true;
   } },
   { long: "enable-sasl", short: "S", help: "require SASL PLAIN authentication (binary protocol only; users from the MEMCACHED_SASL_PWDB file)", shows: () => "off", apply: (d, v) => (d.sasl = bool("--enable-sasl", v)) },
+  { long: "auth-file", short: "Y", value: "FILE", help: "require ASCII authentication: a first `set <key> <flags> <exptime> <bytes>` whose data is `<user> <password>`, checked against FILE's `user:password` lines (at most 8; SIGHUP reloads it); implies -B ascii", shows: () => "off", apply: (d, v) => (d.authFile = v) },
   { long: "user", short: "u", value: "USER", help: "accepted and ignored (memcached drops root privileges)", apply: () => {} },
   { long: "aof", value: "DIR", help: "turn persistence on: the directory for the log, base snapshots and manifest (created if missing)", shows: () => "off", apply: (d, v) => (d.aof = nonEmpty("--aof", v)) },
   { long: "aof-name", value: "DIR", help: "alias of --aof (Go original)", apply: (d, v) => (d.aof = nonEmpty("--aof-name", v)) },
@@ -399,6 +400,11 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     // memcached's words: SASL exists only in the binary protocol.
     if (draft.protocolSet && draft.protocol !== "binary") throw new SettingsError("ERROR: You cannot allow the ASCII protocol while using SASL.");
     draft.protocol = "binary";
+  }
+  if (draft.authFile !== null) {
+    // Checked after -S, as memcached does: -S -Y without -B ends up ASCII with the auth file.
+    if (draft.protocolSet && draft.protocol !== "ascii") throw new SettingsError("ERROR: You cannot allow the BINARY protocol while using ascii authentication tokens.");
+    draft.protocol = "ascii";
   }
   if (draft.listen.some((l) => l.startsWith("notls:")) && !draft.tls.enabled) throw new SettingsError("'notls' option is valid only when SSL is enabled");
   if (draft.tls.enabled && draft.tls.chainCert === null) throw new SettingsError("-Z needs a certificate: -o ssl_chain_cert=FILE (and ssl_key=FILE unless the key is in it)");

@@ -65,13 +65,18 @@ export interface Settings {
   readonly snapshotOnShutdown: boolean;
   /**
    * -B: the protocols a connection may speak. "auto" picks one from the first byte of each
-   * connection, as memcached does; -S forces "binary".
+   * connection, as memcached does; -S forces "binary", -Y "ascii" (-Y wins when both are given).
    */
   readonly protocol: Protocol;
   /** -S: binary clients must authenticate with SASL PLAIN before any other command. */
   readonly sasl: boolean;
   /** MEMCACHED_SASL_PWDB: the file of `user:password` lines SASL checks, read at each authentication. */
   readonly saslPwdb: string | null;
+  /**
+   * -Y: the file of `user:password` lines a text connection must authenticate against (with a
+   * `set` whose data is `user password`) before any command; implies -B ascii. Null: no auth.
+   */
+  readonly authFile: string | null;
   readonly logLevel: LogLevel;
   /** "stderr" or a file path. */
   readonly logDestination: string;
@@ -184,6 +189,7 @@ export const DEFAULTS: Settings = Object.freeze({
   protocol: "auto",
   sasl: false,
   saslPwdb: null,
+  authFile: null,
   logLevel: "warn",
   logDestination: "stderr",
   useCas: true,

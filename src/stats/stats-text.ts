@@ -128,10 +128,10 @@ function general(ctx: ServerContext): Stat[] {
       ["direct_reclaims", e.stats.directReclaims],
       ["lru_bumps_dropped", 0],
     ]),
-    ...when(s.tls.enabled, [
+    ...(ctx.tls === null ? [] : [
       ["ssl_handshake_errors", c.sslHandshakeErrors],
-      ["time_since_server_cert_refresh", now - ctx.startedAt],
-    ]),
+      ["time_since_server_cert_refresh", now - ctx.tls.loadedAt],
+    ] satisfies Stat[]),
   ];
 }
 
@@ -177,7 +177,7 @@ function settings(ctx: ServerContext): Stat[] {
     ["tcp_backlog", s.backlog],
     ["binding_protocol", s.protocol === "auto" ? "auto-negotiate" : s.protocol],
     ["auth_enabled_sasl", yes(s.sasl)],
-    ["auth_enabled_ascii", "no"],
+    ["auth_enabled_ascii", s.authFile ?? "no"],
     ["item_size_max", s.maxItemSize],
     ["maxconns_fast", yes(s.maxconnsFast)],
     ["hashpower_init", s.hashPowerInit],

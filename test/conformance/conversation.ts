@@ -23,6 +23,8 @@ export interface Case {
   binary?: boolean;
   /** Both servers run with -S and the same users (see test/oracle/sasl.ts). */
   sasl?: boolean;
+  /** Both servers run with -Y and a file of these `user:password` lines (see test/oracle/auth-file.ts). */
+  authFile?: string | Buffer;
   steps: Step[];
   /** Case-specific volatile text (fd numbers, ephemeral ports): every match becomes "*". */
   mask?: RegExp[];

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { writeAuthFile } from "../oracle/auth-file.ts";
 import { saslSetup } from "../oracle/sasl.ts";
 import { startMemcached, startOurs } from "../oracle/servers.ts";
 import { type Case, play } from "./conversation.ts";
@@ -22,7 +23,8 @@ export function differential(suite: string, cases: readonly Case[]): void {
       test(c.name, async (t) => {
         // Never a silent skip: without the tool the oracle has no SASL users, and the case fails.
         assert.ok(sasl !== null, "saslpasswd2 is needed to give memcached SASL users: apt-get install -y sasl2-bin (.ci/run does)");
-        const args = sasl ? ["-S", ...(c.args ?? [])] : c.args;
+        const auth = c.authFile === undefined ? [] : ["-Y", writeAuthFile(c.authFile)];
+        const args = [...(sasl ? ["-S"] : []), ...auth, ...(c.args ?? [])];
         // A step is over when its connection has been quiet for a while; on a loaded machine a
         // reply can come later than that. Such a timing miss is retried with fresh servers and
         // more patience; a real difference is deterministic and fails every attempt.

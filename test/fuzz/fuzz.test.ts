@@ -8,7 +8,7 @@ let close: () => Promise<void> = async () => {};
 before(async () => ({ list, close } = await targets()));
 after(() => close());
 
-for (const name of ["text and meta protocol", "binary protocol", "persistence records replayed", "persistence file scanner", "JSON config file"]) {
+for (const name of ["text and meta protocol", "ASCII authentication handshake (-Y), then the text protocol", "auth file", "binary protocol", "persistence records replayed", "persistence file scanner", "JSON config file"]) {
   test(`fuzz: ${name}`, async () => {
     const t = list.find((x) => x.name === name);
     if (t === undefined) throw new Error(`no fuzz target ${name}`);

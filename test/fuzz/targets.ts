@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
+import { AuthFile, MAX_ENTRIES, parseAuthFile } from "../../src/auth/auth-file.ts";
 import { silentLogger } from "../../src/log.ts";
 import { applyRecord } from "../../src/persistence/recovery.ts";
 import { validatePayload } from "../../src/persistence/validate.ts";
@@ -11,6 +12,7 @@ import { BinarySession } from "../../src/protocol/binary/session.ts";
 import { MetaProtocol } from "../../src/protocol/meta/protocol.ts";
 import { OutBuffer } from "../../src/protocol/out-buffer.ts";
 import type { ProtocolSession } from "../../src/protocol/session.ts";
+import { AsciiAuth } from "../../src/protocol/text/auth.ts";
 import { TextSession } from "../../src/protocol/text/session.ts";
 import type { ServerContext } from "../../src/server/context.ts";
 import { startServer } from "../../src/server/server.ts";
@@ -105,6 +107,8 @@ export async function targets(): Promise<{ list: Target[]; close: () => Promise<
   const { ctx, close } = await context();
   const dir = mkdtempSync(join(tmpdir(), "mcts-fuzz-"));
   const cuts = fc.array(fc.nat({ max: 4096 }), { maxLength: 6 }).map((c) => c.sort((a, b) => a - b));
+  writeFileSync(join(dir, "users"), "alice:secret\n");
+  const users = new AuthFile(join(dir, "users"));
   const list: Target[] = [
     target(
       "text and meta protocol",
@@ -115,6 +119,27 @@ export async function targets(): Promise<{ list: Target[]; close: () => Promise<
         feed(s, out, input, at);
         s.release();
         assert.deepEqual(checkIntegrity(ctx.engine), []);
+      }),
+    ),
+    target(
+      "ASCII authentication handshake (-Y), then the text protocol",
+      fc.property(fc.array(fc.oneof(textStream, fc.constantFrom("set k 0 0 12\r\nalice secret\r\n", "set k 0 0 4294967295\r\n").map((l) => Buffer.from(l))), { maxLength: 4 }), cuts, (parts, at) => {
+        const out = new OutBuffer();
+        const s = new TextSession(ctx, out);
+        s.meta = new MetaProtocol().handle;
+        s.auth = new AsciiAuth(users);
+        feed(s, out, Buffer.concat(parts), at);
+        s.release();
+        assert.deepEqual(checkIntegrity(ctx.engine), []);
+      }),
+    ),
+    target(
+      "auth file",
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 1024 }), fc.array(fc.array(token, { maxLength: 4 }).map((t) => t.join(":")), { maxLength: 12 }).map((l) => Buffer.from(l.join("\n"), "latin1"))), (bytes) => {
+        const r = parseAuthFile(bytes);
+        if (typeof r === "number") return assert.ok(r >= 1);
+        assert.ok(r.length <= MAX_ENTRIES);
+        for (const e of r) assert.ok(!e.user.includes(0x3a) && !e.password.includes(0x0a));
       }),
     ),
     target(

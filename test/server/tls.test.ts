@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as connectTcp } from "node:net";
@@ -11,19 +11,19 @@ import { freePort, startOurs, waitConnectable } from "../oracle/servers.ts";
 const OPENSSL = "/usr/bin/openssl";
 const skip = existsSync(OPENSSL) ? false : "needs /usr/bin/openssl to make certificates";
 
-/** A CA, a server certificate it signed, a client certificate it signed and a self-signed one it did not. */
+/** A CA, two server certificates and a client certificate it signed, and a self-signed one it did not. */
 function makeCertificates(): string {
   const dir = mkdtempSync(join(tmpdir(), "mcts-tls-"));
   const ssl = (...args: string[]): void => void execFileSync(OPENSSL, args, { cwd: dir, stdio: "ignore" });
   ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=test-ca");
-  for (const name of ["server", "client"]) {
+  for (const name of ["server", "server2", "client"]) {
     ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`);
     ssl("x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${name}.pem`, "-days", "2");
   }
   ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "rogue.key", "-out", "rogue.pem", "-days", "2", "-subj", "/CN=rogue");
   // memcached, run as nobody, must read them too.
   chmodSync(dir, 0o755);
-  for (const f of ["ca.pem", "server.pem", "server.key"]) chmodSync(join(dir, f), 0o644);
+  for (const f of ["ca.pem", "server.pem", "server.key", "server2.pem", "server2.key"]) chmodSync(join(dir, f), 0o644);
   return dir;
 }
 
@@ -111,6 +111,92 @@ describe("TLS (-Z) against memcached", { skip }, () => {
       });
       assert.equal(plain, "VERSION 1.6.18\r\n");
     } finally {
+      await ours.stop();
+    }
+  });
+});
+
+/** A TLS connection that accepts any server certificate, and tells which one it got. */
+async function openTls(port: number): Promise<{ cn: string; ask(request: string, until: string): Promise<string>; close(): void }> {
+  const s = connect({ port, host: "127.0.0.1", rejectUnauthorized: false });
+  await new Promise<void>((resolve, reject) => {
+    s.once("secureConnect", () => resolve());
+    s.once("error", reject);
+  });
+  let got = "";
+  s.on("data", (d: Buffer) => (got += d.toString("latin1")));
+  return {
+    cn: String(s.getPeerCertificate().subject.CN),
+    async ask(request, until) {
+      got = "";
+      s.write(request);
+      const deadline = Date.now() + 3000;
+      while (!got.endsWith(until) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      return got;
+    },
+    close: () => s.destroy(),
+  };
+}
+
+describe("refresh_certs against memcached", { skip }, () => {
+  let dir = "";
+  before(() => {
+    dir = makeCertificates();
+  });
+
+  test("reloads the certificate and key files: OK, new connections get the new certificate, open ones go on", async () => {
+    // Each server reads its own copy, which the test then replaces.
+    const servers = await Promise.all(["oracle", "ours"].map(async (name) => {
+      const live = join(dir, name);
+      mkdirSync(live, { mode: 0o755 });
+      const use = (cert: string): void => {
+        for (const ext of ["pem", "key"]) copyFileSync(join(dir, `${cert}.${ext}`), join(live, `server.${ext}`));
+      };
+      use("server");
+      const args = ["-Z", "-o", `ssl_chain_cert=${join(live, "server.pem")},ssl_key=${join(live, "server.key")}`];
+      const server = name === "oracle" ? await startMemcachedTls(args) : await startOurs(args);
+      return { name, live, use, port: server.port, stop: async () => ("child" in server ? void server.child.kill("SIGKILL") : server.stop()) };
+    }));
+    try {
+      for (const server of servers) {
+        const at = (what: string): string => `${server.name}: ${what}`;
+        const before = await openTls(server.port);
+        assert.equal(before.cn, "server", at("first certificate"));
+        server.use("server2");
+        assert.equal(await before.ask("refresh_certs\r\n", "\r\n"), "OK\r\n", at("refresh"));
+        assert.equal(await before.ask("refresh_certs noreply\r\nversion\r\n", "\r\n"), "VERSION 1.6.18\r\n", at("noreply"));
+        const after = await openTls(server.port);
+        assert.equal(after.cn, "server2", at("new connection"));
+        assert.equal(await before.ask("version\r\n", "\r\n"), "VERSION 1.6.18\r\n", at("the open connection"));
+        // A key that does not match the chain: OpenSSL's words in both.
+        copyFileSync(join(dir, "server.key"), join(server.live, "server.key"));
+        assert.equal(await after.ask("refresh_certs\r\n", "\r\n"), `Error loading the key: ${join(server.live, "server.key")} : error:05800074:x509 certificate routines::key values mismatch\r\n`, at("mismatched key"));
+        writeFileSync(join(server.live, "server.pem"), "not a certificate\n");
+        assert.match(await after.ask("refresh_certs noreply\r\n", "\r\n"), new RegExp(`^Error loading the certificate chain: ${join(server.live, "server.pem")} : error:[^\r\n]+\r\n$`), at("bad chain, noreply"));
+        before.close();
+        after.close();
+      }
+      // memcached may be left half loaded; ours keeps serving the last good certificate.
+      const ours = await openTls(servers[1].port);
+      assert.equal(ours.cn, "server2");
+      assert.equal(await ours.ask("version\r\n", "\r\n"), "VERSION 1.6.18\r\n");
+      ours.close();
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+    }
+  });
+
+  test("time_since_server_cert_refresh counts from the last refresh", async () => {
+    const ours = await startOurs(["-Z", "-o", `ssl_chain_cert=${join(dir, "server.pem")},ssl_key=${join(dir, "server.key")}`]);
+    const c = await openTls(ours.port);
+    try {
+      const since = async (): Promise<number> => Number(/time_since_server_cert_refresh (\d+)/.exec(await c.ask("stats\r\n", "END\r\n"))?.[1]);
+      await new Promise((r) => setTimeout(r, 2100));
+      assert.ok((await since()) >= 2);
+      await c.ask("refresh_certs\r\n", "\r\n");
+      assert.ok((await since()) <= 1);
+    } finally {
+      c.close();
       await ours.stop();
     }
   });

@@ -205,6 +205,21 @@ test("-S forces the binary protocol and takes the password file from MEMCACHED_S
   assert.equal(b.kind === "run" && b.settings.saslPwdb, null);
 });
 
+test("-Y names the auth file and implies ASCII; -B binary or auto with it fail with memcached's message", () => {
+  const s = run(["-Y", "/etc/mc-users"]);
+  assert.equal(s.authFile, "/etc/mc-users");
+  assert.equal(s.protocol, "ascii");
+  assert.equal(run(["--auth-file=/etc/mc-users", "-B", "ascii"]).authFile, "/etc/mc-users");
+  assert.equal(run([]).authFile, null);
+  // memcached checks -S first; with both and no -B the connections are ASCII with the file.
+  const both = run(["-S", "-Y", "/etc/mc-users"]);
+  assert.equal(both.protocol, "ascii");
+  assert.equal(both.sasl, true);
+  for (const args of [["-Y", "/etc/mc-users", "-B", "binary"], ["-Y", "/etc/mc-users", "-B", "auto"], ["-S", "-Y", "/etc/mc-users", "-B", "ascii"]]) {
+    assert.throws(() => parseCli(args), (err: Error) => err instanceof SettingsError && err.message === memcachedError(args), args.join(" "));
+  }
+});
+
 test("memcached flags with their meaning: -C -P -X -W -N, -o switches", () => {
   const s = run(["-C", "-P", "/tmp/mc.pid", "-X", "-W", "-t", "2", "-N", "2", "-o", "hashpower=20,idle_timeout=30,tail_repair_time=15,hash_algorithm=jenkins,no_maxconns_fast"]);
   assert.equal(s.useCas, false);

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, renameSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { writeAuthFile } from "../oracle/auth-file.ts";
 import { freePort } from "../oracle/servers.ts";
 
 const NODE = "node_modules/.bin/node";
@@ -139,5 +140,55 @@ test("several -l: IPv4 and IPv6 listeners on one port; a repeated -l is skipped 
     assert.match(v6, /STAT inter 127\.0\.0\.1,\[::1\]\r\n/);
   } finally {
     await stop(child);
+  }
+});
+
+test("-Y: an auth file that is missing or malformed stops start-up in one line, in memcached's words", () => {
+  const missing = join(mkdtempSync(join(tmpdir(), "mcts-auth-")), "users");
+  const malformed = writeAuthFile("alice:secret\n\nbob:pw\n");
+  const user = process.getuid?.() === 0 ? ["-u", "nobody"] : [];
+  for (const [path, status, line] of [[missing, 66, "Could not open authfile [%] for reading, error "], [malformed, 65, "Authfile [%] has a malformed entry. Should be 'user:password'"]] as const) {
+    const memcached = spawnSync("memcached", [...user, "-U", "0", "-p", "0", "-Y", path], { encoding: "utf8" });
+    assert.equal(memcached.status, 1);
+    assert.ok(memcached.stderr.startsWith(line.replace("%", path)), memcached.stderr);
+    const ours = spawnSync(NODE, ["src/main.ts", "-p", "0", "-Y", path], { encoding: "utf8" });
+    assert.equal(ours.status, status);
+    assert.match(ours.stderr, /^memcached-ts: [^\n]+\n$/);
+    assert.ok(ours.stderr.startsWith(`memcached-ts: ${line.replace("%", path)}`), ours.stderr);
+  }
+});
+
+test("SIGHUP reloads the -Y file, as memcached does; a file that does not load keeps the users and logs why", async () => {
+  const path = writeAuthFile("alice:old\n");
+  const logFile = join(mkdtempSync(join(tmpdir(), "mcts-log-")), "mc.log");
+  const [port, oraclePort] = [await freePort(), await freePort()];
+  const ours = spawn(NODE, ["src/main.ts", "-p", String(port), "-l", "127.0.0.1", "-Y", path, "-v", "--log-destination", logFile], { stdio: "ignore" });
+  const user = process.getuid?.() === 0 ? ["-u", "nobody"] : [];
+  const oracle = spawn("memcached", [...user, "-U", "0", "-l", "127.0.0.1", "-p", String(oraclePort), "-Y", path], { stdio: "ignore" });
+  const login = (p: number, password: string): Promise<string> => ask({ port: p }, `set k 0 0 ${6 + password.length}\r\nalice ${password}\r\n`, "\r\n");
+  /** What each server answers to alice's old and new passwords. */
+  const answers = async (): Promise<string[]> => Promise.all([port, oraclePort].flatMap((p) => [login(p, "old"), login(p, "new")]));
+  const hup = async (): Promise<void> => {
+    ours.kill("SIGHUP");
+    oracle.kill("SIGHUP");
+    // memcached reloads at its next clock tick, within a second.
+    await new Promise((r) => setTimeout(r, 1300));
+  };
+  const OLD = ["STORED\r\n", "CLIENT_ERROR authentication failure\r\n"];
+  const NEW = ["CLIENT_ERROR authentication failure\r\n", "STORED\r\n"];
+  try {
+    assert.deepEqual(await answers(), [...OLD, ...OLD]);
+    writeFileSync(path, "alice:new\n");
+    await hup();
+    assert.deepEqual(await answers(), [...NEW, ...NEW]);
+    assert.match(await waitForLog(logFile, /auth file reloaded/), /auth file reloaded/);
+    writeFileSync(path, "alice:newer\nbroken\n");
+    await hup();
+    assert.deepEqual(await answers(), [...NEW, ...NEW]);
+    const log = await waitForLog(logFile, /auth file not reloaded/);
+    assert.match(log, /"err":"Authfile \[[^\]]+\] has a malformed entry[^"]*","msg":"auth file not reloaded; the previous users stay"/);
+  } finally {
+    oracle.kill("SIGKILL");
+    await stop(ours);
   }
 });

@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { sameSecret } from "../../auth/secret.ts";
 
 /** The one mechanism we offer: what memcached lists when its SASL config says `mech_list: plain`. */
 export const MECHANISMS = Buffer.from("PLAIN");
@@ -60,12 +60,8 @@ export function checkPlain(pwdb: string | null, message: Uint8Array): boolean {
  */
 function passwordMatches(stored: Buffer, given: Buffer): boolean {
   const n = Math.min(stored.length, given.length);
-  const same = timingSafeEqual(sha256(stored.subarray(0, n)), sha256(given));
+  const same = sameSecret(stored.subarray(0, n), given);
   const next = stored[given.length];
   const ends = stored.length === given.length || next === 0x3a || next === 0x0d || next === 0;
   return same && ends;
-}
-
-function sha256(b: Uint8Array): Buffer {
-  return createHash("sha256").update(b).digest();
 }

@@ -13,6 +13,7 @@ const A = {
   reassignDisabled: reply("CLIENT_ERROR slab reassignment disabled\r\n"),
   snapshotBusy: reply("BUSY currently writing a snapshot\r\n"),
   persistenceOff: reply("SERVER_ERROR persistence is off (start with --aof DIR)\r\n"),
+  tlsOff: reply("Error TLS not enabled\r\n"),
 } as const;
 
 const REASSIGN_REPLY = { ok: R.ok, busy: A.busy, badclass: A.badClass, nospare: A.noSpare, same: A.same } as const;
@@ -31,6 +32,21 @@ export function snapshotCommand(s: TextSession): void {
   if (p.snapshotRunning) return s.send(A.snapshotBusy);
   void p.snapshot().catch(() => {});
   s.send(R.ok);
+}
+
+/**
+ * memcached's process_refresh_certs_command (-Z): reloads the certificate, key and CA files
+ * into the TLS listeners. OK obeys noreply; an error line is written whatever noreply says, as
+ * memcached writes it straight from its buffer (write_and_free).
+ */
+export function refreshCertsCommand(s: TextSession, buf: Uint8Array): void {
+  s.noreplyMaybe(buf);
+  const tls = s.ctx.tls;
+  if (tls === null) return s.out.bytes(A.tlsOff);
+  const err = tls.refresh();
+  if (err === null) return s.send(R.ok);
+  // The paths in it came from the command line as UTF-8.
+  s.out.bytes(Buffer.from(`${err}\r\n`));
 }
 
 /**

@@ -5,7 +5,8 @@ import type { OutBuffer } from "../out-buffer.ts";
 import { AFTER_DRAIN, OUT_HIGH_WATER, type ProtocolSession } from "../session.ts";
 import { WritePoints } from "../write-points.ts";
 import { lruCrawlerCommand } from "./lru-crawler.ts";
-import { lruCommand, slabsCommand, snapshotCommand } from "./admin.ts";
+import { lruCommand, refreshCertsCommand, slabsCommand, snapshotCommand } from "./admin.ts";
+import type { AsciiAuth } from "./auth.ts";
 import { ClassicCommands } from "./classic.ts";
 import { R } from "./replies.ts";
 import { statsCommand } from "./stats.ts";
@@ -65,6 +66,8 @@ export class TextSession implements ProtocolSession {
   producer: ((out: OutBuffer) => boolean) | null = null;
   /** Meta protocol hook: handles two-letter `m?` commands. */
   meta: ((s: TextSession, buf: Uint8Array, lineStart: number, lineEnd: number) => boolean) | null = null;
+  /** -Y: until the client authenticates, its bytes go to this handshake instead of `command`. */
+  auth: AsciiAuth | null = null;
 
   constructor(ctx: ServerContext, out: OutBuffer) {
     this.ctx = ctx;
@@ -118,6 +121,15 @@ export class TextSession implements ProtocolSession {
           this.state = State.line;
           this.blockDone(pos);
         }
+        continue;
+      }
+      if (this.auth !== null) {
+        // memcached reads an unauthenticated connection with its own framing; each answer ends a command.
+        const next = this.auth.step(this, buf, pos, end);
+        if (next === pos || this.closing) return next;
+        if (this.auth.authenticated) this.auth = null;
+        this.writes.done(false);
+        pos = next;
         continue;
       }
       if (this.out.len > OUT_HIGH_WATER) {
@@ -342,6 +354,7 @@ export class TextSession implements ProtocolSession {
     if (t.is(buf, 0, "slabs")) return slabsCommand(this, buf);
     if (t.is(buf, 0, "lru")) return lruCommand(this, buf);
     if (t.is(buf, 0, "snapshot") && n === 2) return snapshotCommand(this);
+    if (t.is(buf, 0, "refresh_certs")) return refreshCertsCommand(this, buf);
     // memcached drops HTTP clients without a word.
     const last = n - 2;
     if (startsWith(buf, t.start[last], t.end[last], "HTTP/")) return this.drop();

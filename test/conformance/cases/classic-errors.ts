@@ -77,4 +77,6 @@ export const classicErrors: Case[] = [
   { name: "error then pipeline continues", steps: ["bogus\r\nset a 0 0 1\r\nx\r\nincr a 1\r\nget a\r\nbogus2\r\nversion\r\n"] },
   { name: "nul in data block is data", steps: [Buffer.from("set a 0 0 3\r\na\x00b\r\nget a\r\n", "latin1")] },
   { name: "nul at line start", steps: [Buffer.from("\x00get a\r\nversion\r\n", "latin1")] },
+  // The error line is written whatever noreply says; refresh_certs_x is an unknown command.
+  { name: "refresh_certs without TLS", steps: ["refresh_certs\r\n", "refresh_certs noreply\r\nversion\r\n", "refresh_certs a b c\r\n", "refresh_certs_x\r\n"] },
 ];
