@@ -3,6 +3,7 @@ import { ArithResult, type Cache, DeleteResult, StoreMode, StoreResult } from ".
 import { ALLOC_TOO_LARGE } from "../../store/engine.ts";
 import { MEMCACHED_VERSION } from "../../version.ts";
 import type { OutBuffer } from "../out-buffer.ts";
+import type { ReplyFramer } from "../reply-framer.ts";
 import { AFTER_DRAIN, OUT_HIGH_WATER, type ProtocolSession } from "../session.ts";
 import { KEY_MAX_LENGTH } from "../text/session.ts";
 import { MAX_MECH_LENGTH, MECHANISMS, checkPlain, isPlain } from "./sasl.ts";
@@ -41,6 +42,8 @@ export class BinarySession implements ProtocolSession {
   closing = false;
   producer: ((out: OutBuffer) => boolean) | null = null;
   lastCommandAt: number;
+  /** Told where memcached's response objects begin and when it writes them (UDP); null on TCP. */
+  framer: ReplyFramer | null = null;
   private state: State = State.header;
   private parsing = false;
   private fresh = true;
@@ -118,6 +121,11 @@ export class BinarySession implements ProtocolSession {
     return n;
   }
 
+  /** Bytes of the value, SASL message or swallowed body still expected; 0 between requests. */
+  blockRemaining(): number {
+    return this.state === State.header ? 0 : this.remaining;
+  }
+
   connState(): string {
     if (this.parsing) return "conn_parse_cmd";
     if (this.state === State.value || this.state === State.saslData) return "conn_nread";
@@ -146,6 +154,7 @@ export class BinarySession implements ProtocolSession {
       if (buf[pos] !== REQUEST_MAGIC) {
         // memcached closes at once (conn_closing), losing what it had not written yet.
         this.out.len = this.delivered;
+        this.framer?.culled();
         this.closing = true;
         return end;
       }
@@ -172,6 +181,7 @@ export class BinarySession implements ProtocolSession {
 
   /** memcached writes what is queued: later drops cannot lose it, and replies release their items. */
   private written(): void {
+    this.framer?.written();
     this.delivered = this.out.len;
     this.held.length = 0;
   }
@@ -234,6 +244,8 @@ export class BinarySession implements ProtocolSession {
 
   /** memcached's dispatch_bin_command: checks the lengths each command allows, then runs it. */
   private request(buf: Uint8Array, at: number, extLength: number, keyStart: number, keyLength: number): void {
+    // One response object per request; a quiet request's stays empty, and memcached sends it so.
+    this.framer?.start(true);
     const opcode = buf[at + 1];
     const bodyLength = readU32(buf, at + 8);
     this.opcode = opcode;

@@ -1,6 +1,7 @@
 import type { ServerContext } from "../../server/context.ts";
 import { type Cache, StoreMode } from "../../store/cache.ts";
 import type { OutBuffer } from "../out-buffer.ts";
+import type { ReplyFramer } from "../reply-framer.ts";
 import { AFTER_DRAIN, OUT_HIGH_WATER, type ProtocolSession } from "../session.ts";
 import { lruCrawlerCommand } from "./lru-crawler.ts";
 import { lruCommand, slabsCommand, snapshotCommand } from "./admin.ts";
@@ -63,6 +64,8 @@ export class TextSession implements ProtocolSession {
   producer: ((out: OutBuffer) => boolean) | null = null;
   /** Meta protocol hook: handles two-letter `m?` commands. */
   meta: ((s: TextSession, buf: Uint8Array, lineStart: number, lineEnd: number) => boolean) | null = null;
+  /** Told where memcached's response objects begin and when it writes them (UDP); null on TCP. */
+  framer: ReplyFramer | null = null;
 
   constructor(ctx: ServerContext, out: OutBuffer) {
     this.ctx = ctx;
@@ -197,6 +200,7 @@ export class TextSession implements ProtocolSession {
 
   /** memcached writes what is queued. */
   private written(): void {
+    this.framer?.written();
     this.delivered = this.out.len;
     this.held.length = 0;
   }
@@ -255,11 +259,13 @@ export class TextSession implements ProtocolSession {
   /** Drops the replies memcached has not written yet (a get with a bad key culls them). */
   cullUnwritten(): void {
     this.out.len = this.delivered;
+    this.framer?.culled();
   }
 
   /** memcached's conn_closing: the connection goes without the replies not yet written. */
   private drop(): void {
     this.out.len = this.delivered;
+    this.framer?.culled();
     this.closing = true;
   }
 
@@ -297,6 +303,11 @@ export class TextSession implements ProtocolSession {
       this.sink.complete(this, h, this.crlf[0] === 0x0d && this.crlf[1] === 0x0a);
     }
     return pos + n;
+  }
+
+  /** Bytes of the data block being read or swallowed still expected (CRLF included); 0 between commands. */
+  blockRemaining(): number {
+    return this.state === State.line ? 0 : this.remaining;
   }
 
   /** Starts reading a data block of `length` bytes (+ CRLF) into item `h`. */
@@ -352,6 +363,7 @@ export class TextSession implements ProtocolSession {
   private command(buf: Uint8Array, lineStart: number, lineEnd: number): boolean {
     const t = this.tokens;
     this.noreply = false;
+    this.framer?.start(false);
     t.tokenize(buf, lineStart, lineEnd);
     const n = t.count;
     if (n >= 3 && buf[t.start[0]] === 0x67) {
@@ -391,6 +403,8 @@ export class TextSession implements ProtocolSession {
     if (t.is(buf, 0, "flush_all")) return n >= 2 && n <= 4 ? classic.flushAll(this, buf) : this.send(R.error);
     if (t.is(buf, 0, "version")) return this.out.ascii(`VERSION ${MEMCACHED_VERSION}\r\n`);
     if (t.is(buf, 0, "quit")) {
+      // memcached sends quit's empty response object, then drops the rest of the datagram.
+      this.framer?.start(true);
       this.closing = true;
       return;
     }
