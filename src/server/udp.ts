@@ -20,6 +20,8 @@ import { DatagramSender } from "./udp-send.ts";
  */
 const INBOX_DATAGRAMS = 4096;
 const INBOX_BYTES = 4 << 20;
+/** memcached's UDP_READ_BUFFER_SIZE: a datagram is read whole, so no line in it is too long for the buffer. */
+const UDP_READ_BUFFER = 64 * 1024;
 /** Who the replies go to before any request came. */
 const NO_PEER: Peer = { address: "", port: 0, family: "IPv4" };
 
@@ -76,6 +78,7 @@ export class UdpConnection implements ReplyFramer {
     this.text = new TextSession(ctx, this.out);
     this.text.meta = new MetaProtocol().handle;
     this.text.framer = this;
+    this.text.readBuffer = UDP_READ_BUFFER;
     this.current = this.text;
     socket.on("message", (msg, from) => this.receive(msg, from));
     socket.on("error", (err) => log.debug({ err: err.message, udp: this.local }, "udp socket error"));

@@ -227,6 +227,10 @@ differentialUdp("UDP vs memcached", [
     name: "a long line without newline: a get's is dropped, any other loses the replies before it",
     steps: [{ send: "get a\r\n", id: 1 }, { send: `get ${value(3000)}`, id: 2 }, { send: `set a 0 0 1\r\n1\r\nset ${value(3000)}`, id: 3 }, { send: "get a\r\n", id: 4 }],
   },
+  {
+    name: "a datagram is read whole: a line past TCP's 16 KiB read buffer is still a line",
+    steps: [{ send: `set a 0 0 1\r\n1\r\nversion ${value(17000)}\r\nversion\r\n`, id: 1 }, { send: `get ${"nokey ".repeat(3000)}a\r\n`, id: 2 }],
+  },
   { name: "an HTTP request line loses the replies before it and the rest of the datagram", steps: [{ send: "set a 0 0 1\r\n1\r\nGET / HTTP/1.1\r\nversion\r\n", id: 1 }, { send: "get a\r\n", id: 2 }] },
   {
     name: "a bad key in a get culls its earlier keys' replies",

@@ -66,6 +66,8 @@ export class TextSession implements ProtocolSession {
   meta: ((s: TextSession, buf: Uint8Array, lineStart: number, lineEnd: number) => boolean) | null = null;
   /** Told where memcached's response objects begin and when it writes them (UDP); null on TCP. */
   framer: ReplyFramer | null = null;
+  /** memcached's read buffer (see READ_BUFFER); a UDP connection reads each datagram whole into 64 KiB. */
+  readBuffer = READ_BUFFER;
 
   constructor(ctx: ServerContext, out: OutBuffer) {
     this.ctx = ctx;
@@ -131,12 +133,12 @@ export class TextSession implements ProtocolSession {
         this.checkIncompleteLine(buf, pos, end);
         return this.closing ? end : pos;
       }
-      if (nl - this.readStart >= READ_BUFFER) {
+      if (nl - this.readStart >= this.readBuffer) {
         // memcached's 16 KiB read buffer ends before this newline: it sees a line without one.
-        this.checkIncompleteLine(buf, pos, this.readStart + READ_BUFFER);
+        this.checkIncompleteLine(buf, pos, this.readStart + this.readBuffer);
         // Short enough so far: memcached moves the line to the front and reads on.
         if (!this.closing) this.readStart = pos;
-        if (!this.closing && nl - pos >= READ_BUFFER) this.checkIncompleteLine(buf, pos, pos + READ_BUFFER);
+        if (!this.closing && nl - pos >= this.readBuffer) this.checkIncompleteLine(buf, pos, pos + this.readBuffer);
         if (this.closing) return end;
       }
       let lineEnd = nl;
