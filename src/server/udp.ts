@@ -53,7 +53,7 @@ export class UdpConnection implements ReplyFramer {
   private readonly out = new OutBuffer();
   private readonly replies = new ResponseQueue();
   private readonly sender: DatagramSender;
-  private readonly text: TextSession;
+  private text: TextSession;
   private binary: BinarySession | null = null;
   /** The session the last request spoke. */
   private current: Session;
@@ -75,10 +75,7 @@ export class UdpConnection implements ReplyFramer {
     const a = socket.address();
     this.local = socketAddress(a.family, a.address, a.port, null, "udp");
     this.sender = new DatagramSender(socket, (bytes) => (ctx.counters.bytesWritten += bytes));
-    this.text = new TextSession(ctx, this.out);
-    this.text.meta = new MetaProtocol().handle;
-    this.text.framer = this;
-    this.text.readBuffer = UDP_READ_BUFFER;
+    this.text = this.textSession();
     this.current = this.text;
     socket.on("message", (msg, from) => this.receive(msg, from));
     socket.on("error", (err) => log.debug({ err: err.message, udp: this.local }, "udp socket error"));
@@ -133,6 +130,7 @@ export class UdpConnection implements ReplyFramer {
       // memcached's conn_nread reads the next datagram whole, frame header included and
       // whoever sent it, as more of the data block, and loses what the block does not need.
       // The reply still goes to the request that began the block.
+      if (end === 0) return this.abandonBlock(session);
       end = Math.min(end, session.blockRemaining());
       this.ctx.counters.bytesRead += end;
     } else {
@@ -157,12 +155,34 @@ export class UdpConnection implements ReplyFramer {
     return null;
   }
 
+  private textSession(): TextSession {
+    const text = new TextSession(this.ctx, this.out);
+    text.meta = new MetaProtocol().handle;
+    text.framer = this;
+    text.readBuffer = UDP_READ_BUFFER;
+    return text;
+  }
+
   private binarySession(): BinarySession {
     if (this.binary === null) {
       this.binary = new BinarySession(this.ctx, this.out);
       this.binary.framer = this;
     }
     return this.binary;
+  }
+
+  /**
+   * An empty datagram is an end of stream to memcached's read() in the middle of a data block:
+   * conn_cleanup drops the block and the replies held with it (all that is left in `out`), and
+   * the connection starts afresh.
+   */
+  private abandonBlock(session: Session): void {
+    session.release();
+    this.replies.culled();
+    this.out.len = 0;
+    if (session === this.text) this.text = this.textSession();
+    else this.binary = null;
+    this.current = this.text;
   }
 
   /** Runs the commands of buf[start..end) and sends their replies. */

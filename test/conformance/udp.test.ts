@@ -256,6 +256,18 @@ differentialUdp("UDP vs memcached", [
     ],
   },
   {
+    name: "an empty datagram ends a half-read data block and the replies held with it",
+    args: ONE_THREAD,
+    steps: [
+      { send: "set a 0 0 1\r\n1\r\nset x 0 0 3\r\n", id: 1 },
+      { raw: Buffer.alloc(0) },
+      { send: "get x a\r\n", id: 2 },
+      { send: set("bx", "0123456789").subarray(0, 36), id: 3 },
+      { raw: Buffer.alloc(0) },
+      { send: cat(get("bx", Op.get, { opaque: 4 }), get("a", Op.getk, { opaque: 5 })), id: 4 },
+    ],
+  },
+  {
     name: "a refused value is swallowed from the next datagrams; its error waits for the end",
     args: [...ONE_THREAD, "-I", "1k", "-o", "slab_chunk_max=512"],
     steps: [
