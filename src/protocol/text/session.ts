@@ -405,7 +405,7 @@ export class TextSession implements ProtocolSession {
     if (t.is(buf, 0, "flush_all")) return n >= 2 && n <= 4 ? classic.flushAll(this, buf) : this.send(R.error);
     if (t.is(buf, 0, "version")) return this.out.ascii(`VERSION ${MEMCACHED_VERSION}\r\n`);
     if (t.is(buf, 0, "quit")) {
-      // memcached sends quit's empty response object, then drops the rest of the datagram.
+      // quit's response object stays empty; over UDP memcached sends it so.
       this.framer?.start(true);
       this.closing = true;
       return;
