@@ -8,6 +8,7 @@ import { removePidFile, writePidFile } from "./server/pidfile.ts";
 import { startServer } from "./server/server.ts";
 import { keepStdioBlocking } from "./server/stdio.ts";
 import { TlsSetupError } from "./server/tls.ts";
+import { UdpBindError } from "./server/udp.ts";
 import { SettingsError, parseCli } from "./settings/cli.ts";
 import { MEMCACHED_VERSION, VERSION } from "./version.ts";
 
@@ -47,6 +48,10 @@ async function main(): Promise<number> {
     if (err instanceof TlsSetupError) {
       process.stderr.write(`memcached-ts: ${err.message}\n`);
       return 64;
+    }
+    if (err instanceof UdpBindError) {
+      process.stderr.write(`memcached-ts: ${err.message}\n`);
+      return 71;
     }
     if (err instanceof RecoveryError || err instanceof ManifestError) {
       process.stderr.write(`memcached-ts: cannot load persistence: ${err.message}\n`);

@@ -1,5 +1,6 @@
 import type { Counters } from "../stats/counters.ts";
 import type { OutBuffer } from "./out-buffer.ts";
+import type { ReplyFramer } from "./reply-framer.ts";
 
 /**
  * memcached's write points, emulated for the text and binary sessions because they are
@@ -14,6 +15,8 @@ export class WritePoints {
   private readonly out: OutBuffer;
   private readonly counters: Counters;
   private readonly perEvent: number;
+  /** Told when memcached writes or drops what is queued (UDP frames replies by it); null on TCP. */
+  framer: ReplyFramer | null = null;
   private budget = 0;
   /** Replies queued since memcached's last write. */
   private pending = false;
@@ -78,6 +81,7 @@ export class WritePoints {
 
   /** memcached writes what is queued: later drops cannot lose it, and replies release their items. */
   written(): void {
+    this.framer?.written();
     this.delivered = this.out.len;
     this.heldCount = 0;
   }
@@ -93,6 +97,7 @@ export class WritePoints {
   /** Drops the replies memcached has not written yet (a connection it closes, a get it culls). */
   dropUnwritten(): void {
     this.out.len = this.delivered;
+    this.framer?.culled();
   }
 
   /** Whether replies are queued that memcached has not written yet. */

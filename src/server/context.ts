@@ -54,10 +54,18 @@ export interface ConnectionInfo {
   readonly state: string;
   /** "onread": reads land in the thread's shared buffer; "data": Node allocates per read; null for a listener. */
   readonly readMode: "onread" | "data" | null;
+  /** A UDP socket's connection (memcached lists it with a `UDP` line). */
+  readonly udp?: boolean;
 }
 
 /** memcached's spelling of a socket address. */
-export function socketAddress(family: string | undefined, address: string | undefined, port: number | undefined, path: string | null): string {
+export function socketAddress(
+  family: string | undefined,
+  address: string | undefined,
+  port: number | undefined,
+  path: string | null,
+  transport: "tcp" | "udp" = "tcp",
+): string {
   if (address === undefined) return `unix:${path ?? ""}`;
-  return family === "IPv6" ? `tcp6:[${address}]:${port}` : `tcp:${address}:${port}`;
+  return family === "IPv6" ? `${transport}6:[${address}]:${port}` : `${transport}:${address}:${port}`;
 }

@@ -3,7 +3,7 @@ import { type AddressInfo, type Server, type Socket, createServer } from "node:n
 import { TLSSocket } from "node:tls";
 import { AuthFile } from "../auth/auth-file.ts";
 import type { Logger } from "../log.ts";
-import { type Settings, clientLimit, levelForVerbosity } from "../settings/settings.ts";
+import { type Settings, clientLimit, levelForVerbosity, udpConnectionsPerSocket } from "../settings/settings.ts";
 import { Persistence, type PersistenceOptions } from "../persistence/persistence.ts";
 import { Counters } from "../stats/counters.ts";
 import { LoopDelay } from "../stats/loop-delay.ts";
@@ -19,6 +19,7 @@ import { startIdleSweep } from "./idle.ts";
 import { type ListenSpec, parseListenSpec } from "./listen-spec.ts";
 import { TlsListeners } from "./tls.ts";
 import { READ_BUFFER_SIZE, adoptWithReusedBuffer } from "./reused-read.ts";
+import { type UdpConnection, startUdp } from "./udp.ts";
 
 const MAINTENANCE_MS = 10;
 const TOO_MANY = Buffer.from("ERROR Too many open connections\r\n");
@@ -222,12 +223,28 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     listenerInfo.push({ id: takeId(), address, listenAddress: null, lastCommandAt: ctx.startedAt, state: "conn_listening", readMode: null });
   }
 
+  // UDP (-U) after TCP, as memcached binds them.
+  let udp: UdpConnection[];
+  try {
+    udp = await startUdp(ctx, log);
+  } catch (err) {
+    // The TCP listeners would keep a failed start alive.
+    await Promise.all(listeners.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    throw err;
+  }
+  // memcached serves each UDP socket with a connection per thread: each is listed in `stats
+  // conns`, counts in curr_connections and total_connections, and takes a descriptor of -c.
+  const perSocket = udpConnectionsPerSocket(settings);
+  for (const u of udp) for (let k = 0; k < perSocket; k++) listenerInfo.push(u.info(takeId(), k === 0));
+  counters.currConnections += udp.length * perSocket;
+  counters.totalConnections += udp.length * perSocket;
+
   function close(graceful = false): Promise<void> {
     if (stopping !== null) return stopping;
     stopping = (async () => {
       // Stop accepting, let every connection finish what it started (replies waiting for the
       // log included), then write and fsync the log (and a snapshot if asked).
-      const closed = Promise.all(listeners.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      const closed = Promise.all([...listeners.map((s) => new Promise<void>((r) => s.close(() => r()))), ...udp.map((u) => u.close())]);
       const grace = new Promise<void>((r) => setTimeout(r, STOP_GRACE_MS).unref());
       if (graceful) await Promise.race([Promise.all([...connections].map((c) => c.stop())), grace]);
       acceptQueue?.clear();
@@ -247,7 +264,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     return stopping;
   }
 
-  log.info({ port, socket: settings.socketPath }, "memcached-ts listening");
+  log.info({ port, udpPort: udp.length > 0 ? settings.udpPort : 0, socket: settings.socketPath }, "memcached-ts listening");
   return {
     ctx,
     port,

@@ -8,7 +8,7 @@ import { parseListenSpec } from "../server/listen-spec.ts";
 /** A bad option or value: main prints the message on one line and exits non-zero. */
 export class SettingsError extends Error {}
 
-type Draft = { -readonly [K in keyof Settings]: Settings[K] } & { logLevelSet: boolean; protocolSet: boolean; slabChunkMaxSet: boolean };
+type Draft = { -readonly [K in keyof Settings]: Settings[K] } & { logLevelSet: boolean; protocolSet: boolean; slabChunkMaxSet: boolean; portSet: boolean };
 
 interface OptionSpec {
   long: string;
@@ -275,15 +275,15 @@ function extended(d: Draft, v: string): void {
 }
 
 const OPTION_TABLE = [
-  { long: "port", short: "p", value: "NUM", help: "TCP port to listen on (0 = any free port)", shows: (d) => String(d.port), apply: (d, v) => (d.port = int("--port", v, 0, 65535)) },
+  { long: "port", short: "p", value: "NUM", help: "TCP port to listen on (0 = any free port; -U without -p uses the UDP port, as memcached)", shows: (d) => String(d.port), apply: (d, v) => {
+    d.port = int("--port", v, 0, 65535);
+    d.portSet = true;
+  } },
   { long: "listen", short: "l", value: "ADDR", help: "interfaces to listen on, [notls:]HOST[:PORT], comma separated; repeatable", shows: () => "all interfaces", apply: (d, v) => {
     // memcached skips a -l whose text already occurs in the list so far (a substring test, kept as is).
     if (!d.listen.join(",").includes(v)) d.listen = [...d.listen, ...listenAddresses(v)];
   } },
-  { long: "udp-port", short: "U", value: "NUM", help: "UDP port; only 0 (off) is supported", shows: (d) => String(d.udpPort), apply: (d, v) => {
-    d.udpPort = int("--udp-port", v, 0, 65535);
-    if (d.udpPort !== 0) throw new SettingsError("UDP is not supported: use -U 0");
-  } },
+  { long: "udp-port", short: "U", value: "NUM", help: "UDP port to listen on, 0 = off; a -l entry's own port wins. Off by default: a spoofed request can make a UDP server send large replies to a victim", shows: (d) => String(d.udpPort), apply: (d, v) => (d.udpPort = int("--udp-port", v, 0, 65535)) },
   { long: "unix-socket", short: "s", value: "FILE", help: "unix socket path to listen on (disables TCP)", shows: () => "off", apply: (d, v) => (d.socketPath = v) },
   { long: "unix-mask", short: "a", value: "MASK", help: "access mask for the unix socket, in octal", shows: (d) => d.socketMask.toString(8), apply: (d, v) => {
     if (!/^[0-7]{1,4}$/.test(v)) throw new SettingsError(`invalid value for --unix-mask: '${v}' is not an octal mask`);
@@ -383,7 +383,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
   if (flags.some((t) => t.name === "help")) return { kind: "help", text: helpText() };
   if (flags.some((t) => t.name === "version")) return { kind: "version" };
 
-  const draft: Draft = { ...DEFAULTS, listen: [...DEFAULTS.listen], logLevelSet: false, protocolSet: false, slabChunkMaxSet: false, saslPwdb: env.MEMCACHED_SASL_PWDB ?? null };
+  const draft: Draft = { ...DEFAULTS, listen: [...DEFAULTS.listen], logLevelSet: false, protocolSet: false, slabChunkMaxSet: false, portSet: false, saslPwdb: env.MEMCACHED_SASL_PWDB ?? null };
   const configs = flags.filter((t) => t.name === "config");
   for (const c of configs) applyConfigFile(draft, c.value ?? "");
   for (const t of flags) {
@@ -400,12 +400,15 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     // memcached's words: SASL exists only in the binary protocol.
     if (draft.protocolSet && draft.protocol !== "binary") throw new SettingsError("ERROR: You cannot allow the ASCII protocol while using SASL.");
     draft.protocol = "binary";
+    if (draft.udpPort !== 0) throw new SettingsError("ERROR: Cannot enable UDP while using binary SASL authentication.");
   }
   if (draft.authFile !== null) {
     // Checked after -S, as memcached does: -S -Y without -B ends up ASCII with the auth file.
     if (draft.protocolSet && draft.protocol !== "ascii") throw new SettingsError("ERROR: You cannot allow the BINARY protocol while using ascii authentication tokens.");
     draft.protocol = "ascii";
   }
+  // memcached: -U without -p moves the TCP port too.
+  if (draft.udpPort !== 0 && !draft.portSet) draft.port = draft.udpPort;
   if (draft.listen.some((l) => l.startsWith("notls:")) && !draft.tls.enabled) throw new SettingsError("'notls' option is valid only when SSL is enabled");
   if (draft.tls.enabled && draft.tls.chainCert === null) throw new SettingsError("-Z needs a certificate: -o ssl_chain_cert=FILE (and ssl_key=FILE unless the key is in it)");
   if (draft.napiIds > draft.threads) {
@@ -415,7 +418,7 @@ export function parseCli(argv: readonly string[], env: Readonly<Record<string, s
     throw new SettingsError(`--conn-limit ${draft.maxConnections} leaves no room for clients: like memcached, ${4 * draft.threads + 8} of it are reserved with ${draft.threads} threads`);
   }
   if (!draft.logLevelSet && draft.verbosity > 0) draft.logLevel = levelForVerbosity(draft.verbosity);
-  const { logLevelSet: _unused, protocolSet: _unused2, slabChunkMaxSet: _unused3, ...settings } = draft;
+  const { logLevelSet: _unused, protocolSet: _unused2, slabChunkMaxSet: _unused3, portSet: _unused4, ...settings } = draft;
   return { kind: "run", settings: Object.freeze(settings) };
 }
 

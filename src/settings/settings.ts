@@ -224,6 +224,15 @@ export function clientLimit(s: Settings): number {
   return s.maxConnections - 4 * s.threads - 8 + (s.maxconnsFast ? 0 : 1);
 }
 
+/**
+ * How many connections memcached gives each UDP socket (num_threads_per_udp): one per worker
+ * thread, or one when -l names several addresses. Each counts in curr_connections and takes a
+ * file descriptor of -c.
+ */
+export function udpConnectionsPerSocket(s: Settings): number {
+  return s.listen.length > 1 ? 1 : s.threads;
+}
+
 /** memcached's verbosity levels as log levels: -v errors and warnings, -vv requests, -vvv internals. */
 export function levelForVerbosity(v: number): LogLevel {
   return v <= 0 ? "warn" : v === 1 ? "info" : v === 2 ? "debug" : "trace";

@@ -1,5 +1,5 @@
 import { persistenceStats } from "./persistence-stats.ts";
-import { TLS_VERSIONS } from "../settings/settings.ts";
+import { TLS_VERSIONS, udpConnectionsPerSocket } from "../settings/settings.ts";
 import type { ServerContext } from "../server/context.ts";
 import type { OutBuffer } from "../protocol/out-buffer.ts";
 import { MEMCACHED_VERSION, VERSION } from "../version.ts";
@@ -146,8 +146,8 @@ function ours(ctx: ServerContext): Stat[] {
 /**
  * `stats settings`: exactly memcached 1.6.18's names in its order. Values come from our
  * Settings where we have the setting; the rest are memcached's defaults, which describe what
- * we do (no SASL, no TLS, no extstore, no UDP threads of its own). Options we accept and
- * ignore (hashpower, idle_timeout, lru_crawler_sleep, ...) still show memcached's defaults.
+ * we do (no SASL, no TLS, no extstore). Options we accept and ignore (hashpower, idle_timeout,
+ * lru_crawler_sleep, ...) still show memcached's defaults.
  */
 function settings(ctx: ServerContext): Stat[] {
   const s = ctx.settings;
@@ -169,7 +169,7 @@ function settings(ctx: ServerContext): Stat[] {
     ["growth_factor", s.growthFactor.toFixed(2)],
     ["chunk_size", s.minChunkSize],
     ["num_threads", s.threads],
-    ["num_threads_per_udp", s.threads],
+    ["num_threads_per_udp", udpConnectionsPerSocket(s)],
     ["stat_key_prefix", ":"],
     ["detail_enabled", yes(ctx.prefixStats.enabled)],
     ["reqs_per_event", s.reqsPerEvent],
@@ -341,6 +341,7 @@ function conns(ctx: ServerContext): Stat[] {
   const now = ctx.cache.now();
   const out: Stat[] = [];
   for (const c of ctx.connections()) {
+    if (c.udp === true) out.push([`${c.id}:UDP`, "UDP"]);
     out.push([`${c.id}:addr`, c.address]);
     if (c.listenAddress !== null) out.push([`${c.id}:listen_addr`, c.listenAddress]);
     out.push([`${c.id}:state`, c.state], [`${c.id}:secs_since_last_cmd`, now - c.lastCommandAt]);

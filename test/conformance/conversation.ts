@@ -30,7 +30,7 @@ export interface Case {
   mask?: RegExp[];
 }
 
-function escape(b: Buffer): string {
+export function escape(b: Buffer): string {
   let s = "";
   for (const c of b) {
     if (c === 0x0d) s += "\\r";

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { SettingsError, parseCli } from "../../src/settings/cli.ts";
+import { SettingsError, helpText, parseCli } from "../../src/settings/cli.ts";
 import { type Settings, clientLimit } from "../../src/settings/settings.ts";
 
 function run(argv: string[]): Settings {
@@ -296,4 +296,21 @@ test("-l adds to the list as memcached does, with notls: prefixes and :port suff
   for (const [argv, message] of cases) {
     assert.throws(() => parseCli(argv), (err: Error) => err instanceof SettingsError && message.test(err.message), argv.join(" "));
   }
+});
+
+test("-U: a UDP port, 0 (off) by default as in memcached 1.6; without -p it moves the TCP port too", () => {
+  const d = run([]);
+  assert.equal(d.udpPort, 0);
+  assert.equal(d.port, 11211);
+  const u = run(["-U", "11311"]);
+  assert.equal(u.udpPort, 11311);
+  assert.equal(u.port, 11311);
+  for (const argv of [["-U", "11311", "-p", "12000"], ["-p", "12000", "--udp-port", "11311"]]) {
+    const s = run(argv);
+    assert.deepEqual([s.udpPort, s.port], [11311, 12000], argv.join(" "));
+  }
+  assert.equal(run(["-U", "0"]).port, 11211);
+  for (const v of ["65536", "x", "-1", ""]) assert.throws(() => parseCli(["-U", v]), SettingsError, v);
+  assert.throws(() => parseCli(["-S", "-U", "11311"]), (err: Error) => err.message === "ERROR: Cannot enable UDP while using binary SASL authentication.");
+  assert.match(helpText(), /-U, --udp-port <NUM> +UDP port to listen on, 0 = off.*spoofed request.* \[0\]/);
 });

@@ -3,6 +3,7 @@ import { ArithResult, type Cache, DeleteResult, StoreMode, StoreResult } from ".
 import { ALLOC_TOO_LARGE } from "../../store/engine.ts";
 import { MEMCACHED_VERSION } from "../../version.ts";
 import type { OutBuffer } from "../out-buffer.ts";
+import type { ReplyFramer } from "../reply-framer.ts";
 import { AFTER_DRAIN, OUT_HIGH_WATER, type ProtocolSession } from "../session.ts";
 import { KEY_MAX_LENGTH } from "../text/session.ts";
 import { MAX_MECH_LENGTH, MECHANISMS, checkPlain, isPlain } from "./sasl.ts";
@@ -42,6 +43,15 @@ export class BinarySession implements ProtocolSession {
   closing = false;
   producer: ((out: OutBuffer) => boolean) | null = null;
   lastCommandAt: number;
+  /** Told where memcached's response objects begin and when it writes them (UDP); null on TCP. */
+  get framer(): ReplyFramer | null {
+    return this.writes.framer;
+  }
+
+  set framer(f: ReplyFramer | null) {
+    this.writes.framer = f;
+  }
+
   private state: State = State.header;
   private parsing = false;
   private fresh = true;
@@ -93,6 +103,11 @@ export class BinarySession implements ProtocolSession {
 
   writable(): number {
     return this.writes.writable(this.closing);
+  }
+
+  /** Bytes of the value, SASL message or swallowed body still expected; 0 between requests. */
+  blockRemaining(): number {
+    return this.state === State.header ? 0 : this.remaining;
   }
 
   connState(): string {
@@ -195,6 +210,8 @@ export class BinarySession implements ProtocolSession {
 
   /** memcached's dispatch_bin_command: checks the lengths each command allows, then runs it. */
   private request(buf: Uint8Array, at: number, extLength: number, keyStart: number, keyLength: number): void {
+    // One response object per request; a quiet request's stays empty, and memcached sends it so.
+    this.framer?.start(true);
     const opcode = buf[at + 1];
     const bodyLength = readU32(buf, at + 8);
     this.opcode = opcode;

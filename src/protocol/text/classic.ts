@@ -74,6 +74,8 @@ export class ClassicCommands implements ValueSink {
     for (;;) {
       const last = t.count - 1;
       for (let i = first; i < last; i++) {
+        // Each key has its own response object in memcached, sent even when the key misses.
+        s.framer?.start(true);
         if (!isKey(s, i)) {
           // memcached culls every response not yet sent before reporting the bad key.
           s.cullUnwritten();

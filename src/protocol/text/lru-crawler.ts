@@ -65,6 +65,9 @@ export function lruCrawlerCommand(s: TextSession, buf: Uint8Array): void {
     if (crawler.running) return s.send(L.busy);
     if (hash && !dump) return s.send(L.unknownError);
     if (!classes.includes(1)) return s.send(L.notStarted);
+    // memcached's crawler writes a dump to the client's socket itself, which an unconnected
+    // UDP socket refuses: over UDP the client hears nothing.
+    if (dump && s.framer !== null) return;
     if (dump) return metadump(s, crawler);
     crawler.start(classes, s.cache.now());
     return s.send(R.ok);

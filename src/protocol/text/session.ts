@@ -2,6 +2,7 @@ import { indexOfByte } from "../../bytes.ts";
 import type { ServerContext } from "../../server/context.ts";
 import { type Cache, StoreMode } from "../../store/cache.ts";
 import type { OutBuffer } from "../out-buffer.ts";
+import type { ReplyFramer } from "../reply-framer.ts";
 import { AFTER_DRAIN, OUT_HIGH_WATER, type ProtocolSession } from "../session.ts";
 import { WritePoints } from "../write-points.ts";
 import { lruCrawlerCommand } from "./lru-crawler.ts";
@@ -68,6 +69,17 @@ export class TextSession implements ProtocolSession {
   meta: ((s: TextSession, buf: Uint8Array, lineStart: number, lineEnd: number) => boolean) | null = null;
   /** -Y: until the client authenticates, its bytes go to this handshake instead of `command`. */
   auth: AsciiAuth | null = null;
+  /** memcached's read buffer (see READ_BUFFER); a UDP connection reads each datagram whole into 64 KiB. */
+  readBuffer = READ_BUFFER;
+
+  /** Told where memcached's response objects begin and when it writes them (UDP); null on TCP. */
+  get framer(): ReplyFramer | null {
+    return this.writes.framer;
+  }
+
+  set framer(f: ReplyFramer | null) {
+    this.writes.framer = f;
+  }
 
   constructor(ctx: ServerContext, out: OutBuffer) {
     this.ctx = ctx;
@@ -141,12 +153,12 @@ export class TextSession implements ProtocolSession {
         this.checkIncompleteLine(buf, pos, end);
         return this.closing ? end : pos;
       }
-      if (nl - this.readStart >= READ_BUFFER) {
+      if (nl - this.readStart >= this.readBuffer) {
         // memcached's 16 KiB read buffer ends before this newline: it sees a line without one.
-        this.checkIncompleteLine(buf, pos, this.readStart + READ_BUFFER);
+        this.checkIncompleteLine(buf, pos, this.readStart + this.readBuffer);
         // Short enough so far: memcached moves the line to the front and reads on.
         if (!this.closing) this.readStart = pos;
-        if (!this.closing && nl - pos >= READ_BUFFER) this.checkIncompleteLine(buf, pos, pos + READ_BUFFER);
+        if (!this.closing && nl - pos >= this.readBuffer) this.checkIncompleteLine(buf, pos, pos + this.readBuffer);
         if (this.closing) return end;
       }
       let lineEnd = nl;
@@ -254,6 +266,11 @@ export class TextSession implements ProtocolSession {
     return pos + n;
   }
 
+  /** Bytes of the data block being read or swallowed still expected (CRLF included); 0 between commands. */
+  blockRemaining(): number {
+    return this.state === State.line ? 0 : this.remaining;
+  }
+
   /** Starts reading a data block of `length` bytes (+ CRLF) into item `h`. */
   readInto(h: number, length: number, sink: ValueSink): void {
     this.handle = h;
@@ -307,6 +324,7 @@ export class TextSession implements ProtocolSession {
   private command(buf: Uint8Array, lineStart: number, lineEnd: number): boolean {
     const t = this.tokens;
     this.noreply = false;
+    this.framer?.start(false);
     t.tokenize(buf, lineStart, lineEnd);
     const n = t.count;
     if (n >= 3 && buf[t.start[0]] === 0x67) {
@@ -346,6 +364,8 @@ export class TextSession implements ProtocolSession {
     if (t.is(buf, 0, "flush_all")) return n >= 2 && n <= 4 ? classic.flushAll(this, buf) : this.send(R.error);
     if (t.is(buf, 0, "version")) return this.out.ascii(`VERSION ${MEMCACHED_VERSION}\r\n`);
     if (t.is(buf, 0, "quit")) {
+      // quit's response object stays empty; over UDP memcached sends it so.
+      this.framer?.start(true);
       this.closing = true;
       return;
     }
