@@ -121,7 +121,7 @@ export class Persistence implements MutationLog {
     const olderLogBytes = manifest.logs.slice(0, -1).reduce((n, f) => n + (recovered.sizes.get(f) ?? 0), 0);
     const baseBytes = manifest.base === null ? 0 : (recovered.sizes.get(manifest.base) ?? 0);
     const generation = Math.max(...[manifest.base, ...manifest.logs].map((f) => (f === null ? 0 : (parseFileName(f)?.generation ?? 0))));
-    log.info({ dir, records: recovered.records, items: engine.count(), ms: Math.round(recovered.ms), truncatedBytes: recovered.truncatedBytes }, "persistence recovered");
+    log.info({ dir, records: recovered.records, items: engine.count(), ms: Math.round(recovered.ms), truncatedBytes: recovered.truncatedBytes, evicted: recovered.evicted }, "persistence recovered");
     return new Persistence(settings, cache, engine, log, options, { dir, manifest, generation, recovered, writer, olderLogBytes, baseBytes });
   }
 

@@ -16,6 +16,11 @@ export interface Recovered {
   records: number;
   /** Bytes cut off torn or zero-padded tails (and, with --fix-corrupted, damaged rests). */
   truncatedBytes: number;
+  /**
+   * Items replay evicted to stay within -m. Evictions are not logged, so replay may bring back
+   * items the running cache had evicted, and those can push out others the cache still held.
+   */
+  evicted: number;
   ms: number;
   /** Size of each file after recovery, by name. */
   sizes: Map<string, number>;
@@ -96,6 +101,7 @@ export function recover(
   log: Logger,
 ): Recovered {
   const t0 = performance.now();
+  const evicted0 = cache.engine.stats.evictions;
   const names = [...(manifest.base === null ? [] : [manifest.base]), ...manifest.logs];
   const total = names.reduce((n, f) => n + sizeOf(f), 0);
   log.info({ dir, files: names.length, bytes: total }, "recovery started");
@@ -136,7 +142,7 @@ export function recover(
     sizes.set(name, result.validEnd);
   }
   progress.end();
-  return { records, truncatedBytes, ms: performance.now() - t0, sizes };
+  return { records, truncatedBytes, evicted: cache.engine.stats.evictions - evicted0, ms: performance.now() - t0, sizes };
 }
 
 function truncateFile(path: string, size: number): void {

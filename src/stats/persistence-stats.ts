@@ -39,5 +39,6 @@ export function persistenceStats(ctx: ServerContext): Stat[] {
     ["recovery_records", r.records],
     ["recovery_ms", Math.round(r.ms)],
     ["recovery_truncated_bytes", r.truncatedBytes],
+    ["recovery_evicted", r.evicted],
   ];
 }

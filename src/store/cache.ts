@@ -699,17 +699,17 @@ export class Cache {
       this.restoreDelete(key, start, end);
       return true;
     }
+    // The old value goes before the new one is allocated: replay never needs room for both,
+    // so an overwrite cannot make it evict another item.
+    this.restoreDelete(key, start, end);
     const h = e.alloc(key, start, end, flags, valueEnd - valueStart);
-    if (h < 0) {
-      this.restoreDelete(key, start, end);
-      return false;
-    }
+    if (h < 0) return false;
     e.writeValue(h, 0, value, valueStart, valueEnd);
     e.setExptime(h, exptime);
     // A log written without -C, loaded with it: items carry no CAS, as every other item then.
     e.setCas(h, this.useCas ? cas : 0);
     e.setBits(h, bits & PERSISTED_BITS);
-    e.link(h, now);
+    e.link(h, now, -1);
     e.setTime(h, Math.min(time, now));
     return true;
   }
