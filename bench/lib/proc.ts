@@ -3,14 +3,20 @@ import { readFileSync } from "node:fs";
 
 let ticksPerSecond = 0;
 
-/** User + system CPU seconds a process (all its threads) has used, from /proc/<pid>/stat. */
-export function cpuSeconds(pid: number): number {
+/** User and system CPU seconds a process (all its threads) has used, from /proc/<pid>/stat. */
+export function cpuTimes(pid: number): { user: number; system: number } {
   if (ticksPerSecond === 0) ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
   const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
   // The command name in parentheses may contain spaces: count fields after its closing ')'.
   // Fields from there start at #3 (state); utime and stime are #14 and #15.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  return { user: Number(fields[11]) / ticksPerSecond, system: Number(fields[12]) / ticksPerSecond };
+}
+
+/** User + system CPU seconds a process (all its threads) has used. */
+export function cpuSeconds(pid: number): number {
+  const t = cpuTimes(pid);
+  return t.user + t.system;
 }
 
 /** Resident set size and its peak, in bytes, from /proc/<pid>/status. */

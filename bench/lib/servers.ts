@@ -85,6 +85,11 @@ export function startOurs(args: readonly string[] = [], name = "memcached-ts", o
   return start(name, `${ROOT}node_modules/.bin/node`, (p) => ["src/main.ts", "-p", String(p), "-l", "127.0.0.1", ...args], options);
 }
 
+/** A Node script of this repository taking `-p PORT` (bench/lib/floor-server.ts). */
+export function startScript(script: string, name: string): Promise<BenchServer> {
+  return start(name, `${ROOT}node_modules/.bin/node`, (p) => [script, "-p", String(p)]);
+}
+
 /** The reference memcached with the given flags (-t, -m, ...). */
 export function startMemcached(args: readonly string[] = [], name = `memcached ${args.join(" ")}`.trim()): Promise<BenchServer> {
   const user = process.getuid?.() === 0 ? ["-u", "nobody"] : [];
