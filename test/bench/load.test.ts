@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Histogram } from "../../bench/lib/histogram.ts";
+import { startScript } from "../../bench/lib/servers.ts";
 import { runLoad } from "../../bench/load.ts";
 import { startOurs } from "../oracle/servers.ts";
 
@@ -78,5 +79,34 @@ test("runLoad: onStart runs once the load starts; aborting the signal ends it ea
     assert.equal(r.latency.total, r.gets + r.sets);
   } finally {
     await s.stop();
+  }
+});
+
+test("runLoad with multiget: each get names that many keys; hits and misses count keys", async () => {
+  const s = await startOurs();
+  try {
+    const keys = 200;
+    await runLoad({ port: s.port, dist: "seq", keys: keys / 2, ops: keys / 2, getRatio: 0, workers: 1, conns: 2, depth: 4 });
+    const r = await runLoad({ port: s.port, keys, ops: 300, getRatio: 1, multiget: 10, workers: 1, conns: 3, depth: 2 });
+    assert.equal(r.errors, 0, r.firstError);
+    assert.equal(r.gets, 300);
+    assert.equal(r.hits + r.misses, 3000);
+    // Half the key space exists: about half the keys named hit.
+    assert.ok(r.hits > 1000 && r.misses > 1000, `hits ${r.hits}, misses ${r.misses}`);
+    assert.equal(s.server.ctx.counters.cmdGet, 3000, "the server saw every key");
+  } finally {
+    await s.stop();
+  }
+});
+
+test("the floor server answers gets and sets as the load generator expects", async () => {
+  const floor = await startScript("bench/lib/floor-server.ts", "floor");
+  try {
+    const r = await runLoad({ port: floor.port, keys: 100, ops: 2000, getRatio: 0.5, workers: 1, conns: 4, depth: 3 });
+    assert.equal(r.errors, 0, r.firstError);
+    assert.equal(r.requests, 2000);
+    assert.equal(r.hits, r.gets);
+  } finally {
+    await floor.stop();
   }
 });
