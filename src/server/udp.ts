@@ -158,7 +158,7 @@ export class UdpConnection implements ReplyFramer {
   private textSession(): TextSession {
     const text = new TextSession(this.ctx, this.out);
     text.meta = new MetaProtocol().handle;
-    text.framer = this;
+    text.writes.framer = this;
     text.readBuffer = UDP_READ_BUFFER;
     return text;
   }
@@ -166,7 +166,7 @@ export class UdpConnection implements ReplyFramer {
   private binarySession(): BinarySession {
     if (this.binary === null) {
       this.binary = new BinarySession(this.ctx, this.out);
-      this.binary.framer = this;
+      this.binary.writes.framer = this;
     }
     return this.binary;
   }

@@ -3,7 +3,6 @@ import { ArithResult, type Cache, DeleteResult, StoreMode, StoreResult } from ".
 import { ALLOC_TOO_LARGE } from "../../store/engine.ts";
 import { MEMCACHED_VERSION } from "../../version.ts";
 import type { OutBuffer } from "../out-buffer.ts";
-import type { ReplyFramer } from "../reply-framer.ts";
 import { AFTER_DRAIN, OUT_HIGH_WATER, type ProtocolSession } from "../session.ts";
 import { KEY_MAX_LENGTH } from "../text/session.ts";
 import { MAX_MECH_LENGTH, MECHANISMS, checkPlain, isPlain } from "./sasl.ts";
@@ -43,15 +42,6 @@ export class BinarySession implements ProtocolSession {
   closing = false;
   producer: ((out: OutBuffer) => boolean) | null = null;
   lastCommandAt: number;
-  /** Told where memcached's response objects begin and when it writes them (UDP); null on TCP. */
-  get framer(): ReplyFramer | null {
-    return this.writes.framer;
-  }
-
-  set framer(f: ReplyFramer | null) {
-    this.writes.framer = f;
-  }
-
   private state: State = State.header;
   private parsing = false;
   private fresh = true;
@@ -77,8 +67,8 @@ export class BinarySession implements ProtocolSession {
   private saslTooLong = false;
   private saslMechIsPlain = false;
 
-  /** memcached's write points (see WritePoints), as for the text protocol. */
-  private readonly writes: WritePoints;
+  /** memcached's write points; a transport that frames replies (UDP) sets `writes.framer`. */
+  readonly writes: WritePoints;
   /** The current request's reply was written at once (memcached's conn_mwrite). */
   private wroteAtOnce = false;
 
@@ -211,7 +201,7 @@ export class BinarySession implements ProtocolSession {
   /** memcached's dispatch_bin_command: checks the lengths each command allows, then runs it. */
   private request(buf: Uint8Array, at: number, extLength: number, keyStart: number, keyLength: number): void {
     // One response object per request; a quiet request's stays empty, and memcached sends it so.
-    this.framer?.start(true);
+    this.writes.framer?.start(true);
     const opcode = buf[at + 1];
     const bodyLength = readU32(buf, at + 8);
     this.opcode = opcode;

@@ -44,7 +44,7 @@ export function metaArith(s: TextSession, buf: Uint8Array, f: MetaFlags, key: Me
   let quiet = false;
   // N creates the item with no exptime: N sets it at its place in the flag order, below.
   const seed = f.vivify ? { initial: f.initial, exptime: 0 } : null;
-  const r = cache.arith(key.buf, key.start, key.end, incr, f.delta, f.hasCas ? f.reqCas : 0, seed, s.heldItems());
+  const r = cache.arith(key.buf, key.start, key.end, incr, f.delta, f.hasCas ? f.reqCas : 0, seed, s.writes.heldItems());
   switch (r.code) {
     case ArithResult.ok:
       h = r.handle;

@@ -40,7 +40,7 @@ export function metaGet(s: TextSession, buf: Uint8Array, f: MetaFlags, key: Meta
   }
 
   // memcached's reply keeps a reference to the item until it is written.
-  s.holdItem(h);
+  s.writes.holdItem(h);
   const e = cache.engine;
   const now = cache.now();
   const vlen = e.valueLength(h);

@@ -72,7 +72,7 @@ export class AsciiAuth {
 
   /** memcached's out_string into the connection's one reply slot; returns `next`. */
   private answer(s: TextSession, line: Uint8Array, next: number): number {
-    s.cullUnwritten();
+    s.writes.dropUnwritten();
     s.out.bytes(line);
     return next;
   }
@@ -80,7 +80,7 @@ export class AsciiAuth {
 
 /** memcached's conn_closing: the connection goes, without the answer not yet written; returns `end`. */
 function close(s: TextSession, end: number): number {
-  s.cullUnwritten();
+  s.writes.dropUnwritten();
   s.closing = true;
   return end;
 }

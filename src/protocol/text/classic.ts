@@ -75,10 +75,10 @@ export class ClassicCommands implements ValueSink {
       const last = t.count - 1;
       for (let i = first; i < last; i++) {
         // Each key has its own response object in memcached, sent even when the key misses.
-        s.framer?.start(true);
+        s.writes.framer?.start(true);
         if (!isKey(s, i)) {
           // memcached culls every response not yet sent before reporting the bad key.
-          s.cullUnwritten();
+          s.writes.dropUnwritten();
           s.send(R.badFormat);
           return GetState.failed;
         }
@@ -202,7 +202,7 @@ export class ClassicCommands implements ValueSink {
     if (delta < 0n) return s.send(R.invalidDelta);
     const refused = s.writeRefusal();
     if (refused !== null) return s.send(refused);
-    const r = s.cache.arith(buf, t.start[1], t.end[1], incr, delta, 0, null, s.heldItems());
+    const r = s.cache.arith(buf, t.start[1], t.end[1], incr, delta, 0, null, s.writes.heldItems());
     switch (r.code) {
       case ArithResult.ok:
         if (s.noreply) {

@@ -57,7 +57,7 @@ export function lruCrawlerCommand(s: TextSession, buf: Uint8Array): void {
     if (dump && !s.ctx.settings.dumpEnabled) return s.send(L.dumpDisabled);
     // memcached streams a metadump from the connection's own output: replies queued before it
     // in the same read would interleave with it, so it refuses.
-    if (dump && s.hasUnwritten()) return s.send(L.pipelined);
+    if (dump && s.writes.hasUnwritten()) return s.send(L.pipelined);
     // "hash" walks the hash table in memcached, in an order nobody can rely on: dump everything.
     // memcached accepts it for crawl as well, then fails to start the crawl.
     const hash = t.is(buf, 2, "hash");
@@ -67,7 +67,7 @@ export function lruCrawlerCommand(s: TextSession, buf: Uint8Array): void {
     if (!classes.includes(1)) return s.send(L.notStarted);
     // memcached's crawler writes a dump to the client's socket itself, which an unconnected
     // UDP socket refuses: over UDP the client hears nothing.
-    if (dump && s.framer !== null) return;
+    if (dump && s.writes.framer !== null) return;
     if (dump) return metadump(s, crawler);
     crawler.start(classes, s.cache.now());
     return s.send(R.ok);

@@ -2,7 +2,6 @@ import { indexOfByte } from "../../bytes.ts";
 import type { ServerContext } from "../../server/context.ts";
 import { type Cache, StoreMode } from "../../store/cache.ts";
 import type { OutBuffer } from "../out-buffer.ts";
-import type { ReplyFramer } from "../reply-framer.ts";
 import { AFTER_DRAIN, OUT_HIGH_WATER, type ProtocolSession } from "../session.ts";
 import { WritePoints } from "../write-points.ts";
 import { lruCrawlerCommand } from "./lru-crawler.ts";
@@ -71,15 +70,6 @@ export class TextSession implements ProtocolSession {
   auth: AsciiAuth | null = null;
   /** memcached's read buffer (see READ_BUFFER); a UDP connection reads each datagram whole into 64 KiB. */
   readBuffer = READ_BUFFER;
-
-  /** Told where memcached's response objects begin and when it writes them (UDP); null on TCP. */
-  get framer(): ReplyFramer | null {
-    return this.writes.framer;
-  }
-
-  set framer(f: ReplyFramer | null) {
-    this.writes.framer = f;
-  }
 
   constructor(ctx: ServerContext, out: OutBuffer) {
     this.ctx = ctx;
@@ -178,22 +168,12 @@ export class TextSession implements ProtocolSession {
     return pos;
   }
 
-  /** memcached's write points (see WritePoints). */
-  private readonly writes: WritePoints;
+  /** memcached's write points; a transport that frames replies (UDP) sets `writes.framer`. */
+  readonly writes: WritePoints;
 
   /** How much of `out` may be written now; the rest waits for the half read data block. */
   writable(): number {
     return this.writes.writable(this.closing);
-  }
-
-  /** A queued reply references item `h` until memcached's next write (mg hits). */
-  holdItem(h: number): void {
-    this.writes.holdItem(h);
-  }
-
-  /** Cache.arith's `held` test, or null while no queued reply references an item. */
-  heldItems(): ((h: number) => boolean) | null {
-    return this.writes.heldItems();
   }
 
   /** Where memcached's read buffer began for the bytes being parsed (see READ_BUFFER). */
@@ -212,16 +192,6 @@ export class TextSession implements ProtocolSession {
     this.blockFromEarlierRead = false;
     this.writes.restartRead();
     this.readStart = pos;
-  }
-
-  /** Whether replies are queued that memcached has not written yet. */
-  hasUnwritten(): boolean {
-    return this.writes.hasUnwritten();
-  }
-
-  /** Drops the replies memcached has not written yet (a get with a bad key culls them). */
-  cullUnwritten(): void {
-    this.writes.dropUnwritten();
   }
 
   /** memcached's conn_closing: the connection goes without the replies not yet written. */
@@ -324,7 +294,7 @@ export class TextSession implements ProtocolSession {
   private command(buf: Uint8Array, lineStart: number, lineEnd: number): boolean {
     const t = this.tokens;
     this.noreply = false;
-    this.framer?.start(false);
+    this.writes.framer?.start(false);
     t.tokenize(buf, lineStart, lineEnd);
     const n = t.count;
     if (n >= 3 && buf[t.start[0]] === 0x67) {
@@ -365,7 +335,7 @@ export class TextSession implements ProtocolSession {
     if (t.is(buf, 0, "version")) return this.out.ascii(`VERSION ${MEMCACHED_VERSION}\r\n`);
     if (t.is(buf, 0, "quit")) {
       // quit's response object stays empty; over UDP memcached sends it so.
-      this.framer?.start(true);
+      this.writes.framer?.start(true);
       this.closing = true;
       return;
     }
