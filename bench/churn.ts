@@ -36,7 +36,8 @@ interface Outcome {
   stall: { max: string; p99: string };
 }
 
-async function churn(s: BenchServer): Promise<Outcome> {
+/** `ours`: the server is memcached-ts, which alone has `stats memcached_ts` (memcached answers ERROR). */
+async function churn(s: BenchServer, ours: boolean): Promise<Outcome> {
   try {
     // Start-up (module loading, JIT) stalls the loop too; only the churn's stalls count.
     await statsReset(s.port);
@@ -52,15 +53,15 @@ async function churn(s: BenchServer): Promise<Outcome> {
     });
     if (load.errors > 0) throw new Error(`${s.name}: ${load.errors} failed sets, first: ${load.firstError}`);
     if (load.requests < sets) process.stderr.write(`warning: ${s.name} got only ${load.requests} of ${sets} sets in --seconds ${v.seconds}\n`);
-    const st = await stats(s.port, "memcached_ts");
+    const st = ours ? await stats(s.port, "memcached_ts") : new Map<string, string>();
     return { load, rss: memory(s.pid).rss, stall: { max: st.get("event_loop_delay_max_us") ?? "-", p99: st.get("event_loop_delay_p99_us") ?? "-" } };
   } finally {
     await s.stop();
   }
 }
 
-const ours = await churn(await startOurs(m));
-const theirs = await churn(await startMemcached(m, "memcached"));
+const ours = await churn(await startOurs(m), true);
+const theirs = await churn(await startMemcached(m, "memcached"), false);
 const rows = [["server", "sets/s", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "RSS MB", "loop stall max µs", "loop stall p99 µs"]];
 for (const [name, o] of [["memcached-ts", ours], ["memcached", theirs]] as const) {
   const h = o.load.latency;
