@@ -695,13 +695,10 @@ export class Cache {
     const e = this.engine;
     this.restoreCasCounter(cas);
     const now = this.now();
-    if ((exptime !== 0 && exptime <= now) || this.flushes(time, cas, now)) {
-      this.restoreDelete(key, start, end);
-      return true;
-    }
-    // The old value goes before the new one is allocated: replay never needs room for both,
-    // so an overwrite cannot make it evict another item.
+    // The record supersedes the old value, which goes before the new one is allocated:
+    // replay never needs room for both, so an overwrite cannot make it evict another item.
     this.restoreDelete(key, start, end);
+    if ((exptime !== 0 && exptime <= now) || this.flushes(time, cas, now)) return true;
     const h = e.alloc(key, start, end, flags, valueEnd - valueStart);
     if (h < 0) return false;
     e.writeValue(h, 0, value, valueStart, valueEnd);

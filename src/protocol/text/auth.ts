@@ -1,3 +1,4 @@
+import { indexOfByte } from "../../bytes.ts";
 import type { AuthFile } from "../../auth/auth-file.ts";
 import { type ParsedNumber, parseU32 } from "../numbers.ts";
 import { reply } from "../out-buffer.ts";
@@ -43,9 +44,8 @@ export class AsciiAuth {
    */
   step(s: TextSession, buf: Uint8Array, pos: number, end: number): number {
     if (end - pos < MIN_COMMAND) return pos;
-    const nl = buf.subarray(pos, Math.min(end, pos + READ_BUFFER)).indexOf(0x0a);
-    if (nl < 0) return end - pos <= MAX_LINE_WITHOUT_NEWLINE ? pos : close(s, end);
-    const lineEnd = pos + nl;
+    const lineEnd = indexOfByte(buf, 0x0a, pos, Math.min(end, pos + READ_BUFFER));
+    if (lineEnd < 0) return end - pos <= MAX_LINE_WITHOUT_NEWLINE ? pos : close(s, end);
     const t = s.tokens;
     // The `\r` stays in the last token, as in memcached: the number parser stops at it.
     t.tokenize(buf, pos, cEnd(buf, pos, lineEnd));
@@ -87,6 +87,6 @@ function close(s: TextSession, end: number): number {
 
 /** Where a C string starting at `start` ends within `end`: at its first NUL. */
 function cEnd(buf: Uint8Array, start: number, end: number): number {
-  const nul = buf.subarray(start, end).indexOf(0);
-  return nul < 0 ? end : start + nul;
+  const nul = indexOfByte(buf, 0, start, end);
+  return nul < 0 ? end : nul;
 }
