@@ -226,9 +226,13 @@ export class Cache {
    * unlinked and counted. `bump` records a fetch for the LRU; `getHit` marks it a plain get.
    */
   lookup(key: Uint8Array, start: number, end: number, bump: boolean, getHit = false): number {
-    const e = this.engine;
-    const h = e.find(key, start, end);
+    return this.live(this.engine.find(key, start, end), bump, getHit);
+  }
+
+  /** `lookup`'s checks on what the index found for a key (-1: nothing). */
+  private live(h: number, bump: boolean, getHit: boolean): number {
     if (h < 0) return -1;
+    const e = this.engine;
     const now = this.now();
     if (this.isFlushed(h, now)) {
       e.unlink(h);
@@ -344,7 +348,7 @@ export class Cache {
     const c = this.counters;
     c.cmdSet++;
     this.countClass(h, S.cmdSet);
-    const old = this.lookup(e.keyBuffer(h), e.keyStart(h), e.keyStart(h) + e.keyLength(h), false);
+    const old = this.live(e.findKeyOf(h), false, false);
     const now = this.now();
     if (old < 0) {
       if (mode === StoreMode.cas) {

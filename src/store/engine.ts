@@ -9,6 +9,8 @@
 export interface Engine {
   /** Handle of the linked item with this key, or -1. Does not check expiry. */
   find(key: Uint8Array, start: number, end: number): number;
+  /** Handle of the linked item with the key of allocated item `h` (found without hashing it again), or -1. */
+  findKeyOf(h: number): number;
   /**
    * An unlinked item holding a copy of the key and room for `valueLength` bytes, or
    * `ALLOC_TOO_LARGE` / `ALLOC_NO_MEMORY`. May evict (calling `isDead` first to prefer

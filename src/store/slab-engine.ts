@@ -125,6 +125,8 @@ export class SlabEngine implements Engine {
   private linkedCount = 0;
   private linkedBytes = 0;
   private readonly seed: number;
+  /** memcached's use_cas: items are charged 8 bytes less without it. */
+  private readonly useCas: boolean;
   private readonly opts: SlabEngineOptions;
   private readonly maxChunk: number;
   /** Value bytes one data chunk of a chunked item holds. */
@@ -157,6 +159,7 @@ export class SlabEngine implements Engine {
     this.freeHead = new Int32Array(this.classes.largest + 1);
     this.freeCount = new Float64Array(this.classes.largest + 1);
     this.seed = opts.hashSeed ?? randomSeed();
+    this.useCas = opts.useCas ?? true;
   }
 
   // ---- lookup and allocation ------------------------------------------------------------
@@ -166,9 +169,16 @@ export class SlabEngine implements Engine {
     return h === 0 ? -1 : h;
   }
 
+  findKeyOf(h: number): number {
+    const a = this.arena;
+    const k = h * 8 + H.key;
+    const found = this.index.find(a.u8, k, k + a.u8[h * 8 + H.keyLength], a.u32[h * 2 + H.hash]);
+    return found === 0 ? -1 : found;
+  }
+
   alloc(key: Uint8Array, start: number, end: number, flags: number, valueLength: number): number {
     const klen = end - start;
-    if (itemTotalSize(klen, flags, valueLength, this.opts.useCas) > this.opts.maxItemSize) return ALLOC_TOO_LARGE;
+    if (itemTotalSize(klen, flags, valueLength, this.useCas) > this.opts.maxItemSize) return ALLOC_TOO_LARGE;
     const chunked = HEADER_BYTES + klen + valueLength > this.maxChunk;
     const dataChunks = chunked ? Math.ceil(valueLength / this.dataPerChunk) : 0;
     const cls = classFor(this.classes, chunked ? tableOffset(klen) + 4 * dataChunks : HEADER_BYTES + klen + valueLength);
@@ -314,7 +324,6 @@ export class SlabEngine implements Engine {
     const a = this.arena;
     const b = h * 8;
     const prior = old === undefined ? this.index.find(a.u8, b + H.key, b + H.key + a.u8[b + H.keyLength], a.u32[h * 2 + H.hash]) : old;
-    if (prior > 0) this.unlink(prior);
     this.now = now;
     a.u32[h * 2 + H.time] = now;
     const exp = a.u32[h * 2 + H.exptime];
@@ -322,9 +331,12 @@ export class SlabEngine implements Engine {
     const seg = tn.tempLru && exp !== 0 && exp - now <= tn.temporaryTtl ? Seg.temp : tn.segmented ? Seg.hot : Seg.cold;
     a.u8[b + H.state] = (a.u8[b + H.state] & STATE_CHUNKED) | STATE_LINKED | seg;
     a.u8[b + H.bits] = (a.u8[b + H.bits] & ~ItemBits.snapshot) | this.snapEpoch;
-    this.index.insert(h);
-    this.lruPush(h, a.u8[b + H.lruClass], seg);
+    if (prior > 0 && (a.u8[prior * 8 + H.state] & STATE_LINKED) !== 0) {
+      this.index.swap(prior, h);
+      this.release(prior);
+    } else this.index.insert(h);
     const size = this.totalSize(h);
+    this.lruPush(h, a.u8[b + H.lruClass], seg, size);
     this.linkedCount++;
     this.linkedBytes += size;
     this.requested[a.u8[b + H.lruClass]] += size;
@@ -335,14 +347,19 @@ export class SlabEngine implements Engine {
   }
 
   unlink(h: number): void {
+    if ((this.arena.u8[h * 8 + H.state] & STATE_LINKED) === 0) return;
+    this.index.remove(h);
+    this.release(h);
+  }
+
+  /** The rest of `unlink` once `h` is out of the index: off its LRU, uncounted, freed. */
+  private release(h: number): void {
     const a = this.arena;
     const b = h * 8;
     const state = a.u8[b + H.state];
-    if ((state & STATE_LINKED) === 0) return;
     if (this.saver !== null) this.preserve(h);
-    this.index.remove(h);
-    this.lruRemove(h);
     const size = this.totalSize(h);
+    this.lruRemove(h, size);
     this.linkedCount--;
     this.linkedBytes -= size;
     this.requested[a.u8[b + H.lruClass]] -= size;
@@ -368,7 +385,8 @@ export class SlabEngine implements Engine {
 
   // ---- LRU --------------------------------------------------------------------------
 
-  private lruPush(h: number, cls: number, seg: number): void {
+  /** Puts `h` (charged `size` bytes) at the head of a segment. */
+  private lruPush(h: number, cls: number, seg: number, size: number): void {
     const a = this.arena;
     const l = cls * SEGMENTS + seg;
     const head = this.heads[l];
@@ -379,10 +397,10 @@ export class SlabEngine implements Engine {
     this.heads[l] = h;
     a.u8[h * 8 + H.state] = (a.u8[h * 8 + H.state] & ~SEG_MASK) | seg;
     this.lruCount[l]++;
-    this.lruBytes[l] += this.totalSize(h);
+    this.lruBytes[l] += size;
   }
 
-  private lruRemove(h: number): void {
+  private lruRemove(h: number, size: number): void {
     const a = this.arena;
     const l = a.u8[h * 8 + H.lruClass] * SEGMENTS + (a.u8[h * 8 + H.state] & SEG_MASK);
     const p = a.i32[h * 2 + H.prev];
@@ -394,12 +412,13 @@ export class SlabEngine implements Engine {
     a.i32[h * 2 + H.prev] = 0;
     a.i32[h * 2 + H.next] = 0;
     this.lruCount[l]--;
-    this.lruBytes[l] -= this.totalSize(h);
+    this.lruBytes[l] -= size;
   }
 
   private moveTo(h: number, seg: number): void {
-    this.lruRemove(h);
-    this.lruPush(h, this.arena.u8[h * 8 + H.lruClass], seg);
+    const size = this.totalSize(h);
+    this.lruRemove(h, size);
+    this.lruPush(h, this.arena.u8[h * 8 + H.lruClass], seg, size);
   }
 
   /** Oldest item of a segment, 0 if empty. */
@@ -918,7 +937,7 @@ export class SlabEngine implements Engine {
   }
   totalSize(h: number): number {
     const a = this.arena;
-    return itemTotalSize(a.u8[h * 8 + H.keyLength], a.u32[h * 2 + H.flags], a.u32[h * 2 + H.valueLength], this.opts.useCas);
+    return itemTotalSize(a.u8[h * 8 + H.keyLength], a.u32[h * 2 + H.flags], a.u32[h * 2 + H.valueLength], this.useCas);
   }
 
   // ---- point-in-time snapshots --------------------------------------------------------

@@ -222,7 +222,9 @@ export class TextSession implements ProtocolSession {
       const n = Math.min(dataLeft, end - pos);
       e.writeValue(this.handle, this.valueLength - dataLeft, buf, pos, pos + n);
       this.remaining -= n;
-      return pos + n;
+      pos += n;
+      // The usual case: the CRLF came in the same read, and the store completes now.
+      if (this.remaining > 2 || pos === end) return pos;
     }
     const n = Math.min(this.remaining, end - pos);
     for (let i = 0; i < n; i++) this.crlf[2 - this.remaining + i] = buf[pos + i];
