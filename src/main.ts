@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { AuthFileError } from "./auth/auth-file.ts";
+import { reexecWithHugePages } from "./huge-pages.ts";
 import { createLogger } from "./log.ts";
 import { runCheck } from "./persistence/check.ts";
 import { ManifestError } from "./persistence/manifest.ts";
@@ -33,6 +34,7 @@ async function main(): Promise<number> {
     process.stdout.write(`memcached-ts ${VERSION} (memcached ${MEMCACHED_VERSION} protocol)\n`);
     return 0;
   }
+  reexecWithHugePages();
   const settings = result.settings;
   const { log, reopen } = createLogger(settings);
   if (settings.sasl && settings.saslPwdb === null) log.warn("-S without MEMCACHED_SASL_PWDB: every SASL authentication will fail");

@@ -322,7 +322,7 @@ const OPTION_TABLE = [
   } },
   { long: "daemon", short: "d", help: "not supported: run under a service manager (contrib/memcached-ts.service)", apply: refuse("-d (daemon) is not supported: Node cannot fork; run memcached-ts under a service manager (see contrib/memcached-ts.service) or with nohup") },
   { long: "lock-memory", short: "k", help: "not supported (Node cannot mlockall)", apply: refuse("-k (lock memory) is not supported: Node has no mlockall; use the service manager's memory locking (systemd LimitMEMLOCK) or swap off") },
-  { long: "enable-largepages", short: "L", help: "not supported (the item arena is a SharedArrayBuffer)", apply: refuse("-L (large pages) is not supported: the item arena is a SharedArrayBuffer, whose pages Node allocates; transparent huge pages still apply") },
+  { long: "enable-largepages", short: "L", help: "accepted: item memory is always on transparent huge pages where the system allows (GLIBC_TUNABLES=glibc.malloc.hugetlb=0 keeps 4 KiB pages)", apply: () => {} },
   { long: "memory-file", short: "e", value: "FILE", help: "not supported: use --aof for a restartable cache", apply: refuse("-e (memory file) is not supported: use --aof DIR for a cache that survives restarts") },
   { long: "enable-ssl", short: "Z", help: "TLS on every TCP listener except 'notls:' ones (-o ssl_chain_cert=FILE,ssl_key=FILE,ssl_ca_cert=FILE,ssl_verify_mode=0..3,ssl_min_version=0..3,ssl_ciphers=LIST)", shows: () => "off", apply: (d, v) => (d.tls = { ...d.tls, enabled: bool("--enable-ssl", v) }) },
   { long: "protocol", short: "B", value: "NAME", help: "protocol: auto (negotiated per connection), ascii or binary", shows: () => "auto", apply: (d, v) => {

@@ -250,7 +250,6 @@ test("flags we do not support are refused with one line saying why; bad values w
   const cases: [string[], RegExp][] = [
     [["-d"], /-d \(daemon\) is not supported: .*service manager/],
     [["-k"], /-k \(lock memory\) is not supported/],
-    [["-L"], /-L \(large pages\) is not supported/],
     [["-e", "/tmp/f"], /-e \(memory file\) is not supported: use --aof/],
     [["-o", "ext_path=/tmp/x:1G"], /extended option 'ext_path' is not supported: .*extstore/],
     [["-o", "ext_item_size=100"], /'ext_item_size' is not supported/],

@@ -54,6 +54,30 @@ test("started from the command line it serves on the port it was given", async (
   }
 });
 
+/** The environment of a running process, from /proc. */
+function environOf(pid: number): Map<string, string> {
+  const entries = readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").filter((e) => e !== "");
+  return new Map(entries.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+}
+
+test("the server runs with glibc's huge-page tunable, as the same process; one the operator set is kept", async () => {
+  const inherited = { ...process.env };
+  delete inherited.GLIBC_TUNABLES;
+  for (const [env, expected] of [[inherited, "glibc.malloc.hugetlb=1"], [{ ...inherited, GLIBC_TUNABLES: "glibc.malloc.hugetlb=0" }, "glibc.malloc.hugetlb=0"]] as const) {
+    const port = await freePort();
+    const child = spawn(NODE, ["src/main.ts", "-p", String(port), "-l", "127.0.0.1", "-L"], { stdio: "ignore", env });
+    try {
+      assert.equal(await ask({ port }, "version\r\n", "\r\n"), "VERSION 1.6.18\r\n");
+      // Serving, under the PID it was started with: it re-executed itself, it did not fork.
+      assert.equal(environOf(child.pid as number).get("GLIBC_TUNABLES"), expected);
+      const argv = readFileSync(`/proc/${child.pid}/cmdline`, "latin1").split("\0");
+      assert.ok(argv[1].endsWith("src/main.ts") && argv[2] === "-p", argv.join(" "));
+    } finally {
+      await stop(child);
+    }
+  }
+});
+
 test("unix socket with -s and -a mask; logs go to the --log-destination file", async () => {
   const dir = mkdtempSync(join(tmpdir(), "mcts-start-"));
   const path = join(dir, "mc.sock");
