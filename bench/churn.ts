@@ -1,5 +1,6 @@
 import { PHASE_FLAGS, PHASE_HELP, parseBenchArgs, phaseOptions } from "./lib/cli.ts";
 import { stats, statsReset } from "./lib/client.ts";
+import { withControl } from "./lib/control.ts";
 import { memory } from "./lib/proc.ts";
 import { ratio, table, us } from "./lib/report.ts";
 import { type BenchServer, startMemcached, startOurs } from "./lib/servers.ts";
@@ -8,7 +9,8 @@ import { type LoadResult, runLoad } from "./load.ts";
 const HELP = `Usage: node bench/churn.ts [options]
 Sends random sets over a key space to a fresh memcached-ts, then a fresh memcached (same -m), and
 prints per-request latency (p99.9 is the figure of interest: GC pauses under churn show there) and
-memcached-ts' worst event-loop stall (its 'stats memcached_ts' event_loop_delay_max_us).
+memcached-ts' worst event-loop stall (its 'stats memcached_ts' event_loop_delay_max_us), next to
+this script's own worst stall meanwhile ("control"): a stall there too was the machine's.
 
   --sets N          sets to send (5000000)
   --keys N          key space (2000000)
@@ -34,6 +36,7 @@ interface Outcome {
   load: LoadResult;
   rss: number;
   stall: { max: string; p99: string };
+  controlStallUs: number;
 }
 
 /** `ours`: the server is memcached-ts, which alone has `stats memcached_ts` (memcached answers ERROR). */
@@ -41,20 +44,22 @@ async function churn(s: BenchServer, ours: boolean): Promise<Outcome> {
   try {
     // Start-up (module loading, JIT) stalls the loop too; only the churn's stalls count.
     await statsReset(s.port);
-    const load = await runLoad({
-      port: s.port,
-      dist: "uniform",
-      getRatio: 0,
-      ops: sets,
-      keys: Number(v.keys),
-      valueSize: Number(v["value-size"]),
-      keySize: Number(v["key-size"]),
-      ...phaseOptions(v),
-    });
+    const { result: load, controlStallUs } = await withControl(() =>
+      runLoad({
+        port: s.port,
+        dist: "uniform",
+        getRatio: 0,
+        ops: sets,
+        keys: Number(v.keys),
+        valueSize: Number(v["value-size"]),
+        keySize: Number(v["key-size"]),
+        ...phaseOptions(v),
+      }),
+    );
     if (load.errors > 0) throw new Error(`${s.name}: ${load.errors} failed sets, first: ${load.firstError}`);
     if (load.requests < sets) process.stderr.write(`warning: ${s.name} got only ${load.requests} of ${sets} sets in --seconds ${v.seconds}\n`);
     const st = ours ? await stats(s.port, "memcached_ts") : new Map<string, string>();
-    return { load, rss: memory(s.pid).rss, stall: { max: st.get("event_loop_delay_max_us") ?? "-", p99: st.get("event_loop_delay_p99_us") ?? "-" } };
+    return { load, rss: memory(s.pid).rss, stall: { max: st.get("event_loop_delay_max_us") ?? "-", p99: st.get("event_loop_delay_p99_us") ?? "-" }, controlStallUs };
   } finally {
     await s.stop();
   }
@@ -62,10 +67,10 @@ async function churn(s: BenchServer, ours: boolean): Promise<Outcome> {
 
 const ours = await churn(await startOurs(m), true);
 const theirs = await churn(await startMemcached(m, "memcached"), false);
-const rows = [["server", "sets/s", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "RSS MB", "loop stall max µs", "loop stall p99 µs"]];
+const rows = [["server", "sets/s", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "RSS MB", "loop stall max µs", "loop stall p99 µs", "control stall max µs"]];
 for (const [name, o] of [["memcached-ts", ours], ["memcached", theirs]] as const) {
   const h = o.load.latency;
-  rows.push([name, String(Math.round(o.load.opsPerSec)), us(h.quantile(0.5)), us(h.quantile(0.99)), us(h.quantile(0.999)), us(h.max), (o.rss / 1024 / 1024).toFixed(0), o.stall.max, o.stall.p99]);
+  rows.push([name, String(Math.round(o.load.opsPerSec)), us(h.quantile(0.5)), us(h.quantile(0.99)), us(h.quantile(0.999)), us(h.max), (o.rss / 1024 / 1024).toFixed(0), o.stall.max, o.stall.p99, String(o.controlStallUs)]);
 }
 process.stdout.write(`${sets} random sets over ${v.keys} keys, ${v["value-size"]} B values, -m ${v.memory}\n${table(rows)}`);
 process.stdout.write(`p99.9 ours/memcached: ${ratio(ours.load.latency.quantile(0.999), theirs.load.latency.quantile(0.999))}\n`);

@@ -1,10 +1,10 @@
 import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseBenchArgs } from "./lib/cli.ts";
 import { command, stats, statsReset } from "./lib/client.ts";
+import { withControl } from "./lib/control.ts";
 import { cpuSeconds } from "./lib/proc.ts";
 import { median, ratio, table, us } from "./lib/report.ts";
 import { type BenchServer, startMemcached, startOurs } from "./lib/servers.ts";
@@ -349,17 +349,6 @@ interface PhaseSample {
   controlStallUs: number;
 }
 
-/** Runs `f` while timing this process's own event loop, a control for stalls the server reports. */
-async function withControl<T>(f: () => Promise<T>): Promise<{ result: T; controlStallUs: number }> {
-  const h = monitorEventLoopDelay({ resolution: 1 });
-  h.enable();
-  try {
-    const result = await f();
-    return { result, controlStallUs: Math.round(h.max / 1000) };
-  } finally {
-    h.disable();
-  }
-}
 
 async function compaction(): Promise<void> {
   const n = compactionItems;

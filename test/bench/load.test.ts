@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { Histogram } from "../../bench/lib/histogram.ts";
 import { startScript } from "../../bench/lib/servers.ts";
@@ -109,4 +110,21 @@ test("the floor server answers gets and sets as the load generator expects", asy
   } finally {
     await floor.stop();
   }
+});
+
+test("bench:churn prints both servers' latencies, our loop stall and the script's own control stall", () => {
+  const r = spawnSync("node_modules/.bin/node", ["bench/churn.ts", "--sets", "3000", "--keys", "1000", "--memory", "64"], { encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split("\n");
+  const header = lines.find((l) => l.startsWith("server"))?.trim().split(/\s{2,}/) ?? [];
+  assert.deepEqual(header.slice(-3), ["loop stall max µs", "loop stall p99 µs", "control stall max µs"]);
+  const row = (name: string): string[] => lines.find((l) => l.startsWith(`${name} `))?.trim().split(/\s{2,}/) ?? [];
+  const ours = row("memcached-ts");
+  const theirs = row("memcached");
+  assert.equal(ours.length, header.length, r.stdout);
+  assert.ok(Number(ours[7]) >= 0 && Number(ours.at(-1)) >= 0, r.stdout);
+  // memcached has no loop-stall stats; the control is measured for its run too.
+  assert.deepEqual([theirs[7], theirs[8]], ["-", "-"]);
+  assert.ok(Number(theirs.at(-1)) >= 0, r.stdout);
+  assert.match(r.stdout, /^p99\.9 ours\/memcached: \d/m);
 });
