@@ -5,7 +5,7 @@
  * malloc maps when told `glibc.malloc.hugetlb=1`, and the arena's SharedArrayBuffer is such
  * memory. glibc reads the tunable when the process starts, so the server executes itself
  * again once, with the same PID, before it allocates anything large. Measured side by side
- * on the one-request-in-flight loads: 10-22% less user CPU per request (see README).
+ * on the one-request-in-flight loads: 5-22% less user CPU per request (see README).
  *
  * A GLIBC_TUNABLES already in the environment is the operator's and is left as it is:
  * `GLIBC_TUNABLES=glibc.malloc.hugetlb=0` keeps 4 KiB pages. Where huge pages are off
