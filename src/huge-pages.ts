@@ -12,10 +12,10 @@
  * (`/sys/kernel/mm/transparent_hugepage/enabled` = never) or libc is not glibc, the tunable
  * does nothing.
  */
-export const HUGE_PAGES_TUNABLE = "glibc.malloc.hugetlb=1";
+const HUGE_PAGES_TUNABLE = "glibc.malloc.hugetlb=1";
 
 /** Re-executes this process with the tunable when it should; returns only when it does not. */
-export function reexecWithHugePages(env: NodeJS.ProcessEnv = process.env): void {
-  if (process.platform !== "linux" || env.GLIBC_TUNABLES !== undefined || typeof process.execve !== "function") return;
-  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], { ...env, GLIBC_TUNABLES: HUGE_PAGES_TUNABLE });
+export function reexecWithHugePages(): void {
+  if (process.platform !== "linux" || process.env.GLIBC_TUNABLES !== undefined || typeof process.execve !== "function") return;
+  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], { ...process.env, GLIBC_TUNABLES: HUGE_PAGES_TUNABLE });
 }

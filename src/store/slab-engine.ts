@@ -323,7 +323,7 @@ export class SlabEngine implements Engine {
   link(h: number, now: number, old?: number): void {
     const a = this.arena;
     const b = h * 8;
-    const prior = old === undefined ? this.index.find(a.u8, b + H.key, b + H.key + a.u8[b + H.keyLength], a.u32[h * 2 + H.hash]) : old;
+    const prior = old ?? this.findKeyOf(h);
     this.now = now;
     a.u32[h * 2 + H.time] = now;
     const exp = a.u32[h * 2 + H.exptime];
