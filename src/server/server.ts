@@ -16,6 +16,7 @@ import { Connection } from "./connection.ts";
 import { type ConnectionInfo, type ServerContext, socketAddress } from "./context.ts";
 import { AcceptQueue } from "./accept-queue.ts";
 import { startIdleSweep } from "./idle.ts";
+import { devZeroFiller } from "./page-filler.ts";
 import { type ListenSpec, parseListenSpec } from "./listen-spec.ts";
 import { TlsListeners } from "./tls.ts";
 import { READ_BUFFER_SIZE, adoptWithReusedBuffer } from "./reused-read.ts";
@@ -87,6 +88,9 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   // What replay linked or evicted was no client's doing.
   if (persistence !== null) cache.resetStats();
   cache.journal = persistence;
+  // Recovery faulted its pages in itself; from here on, memory the cache grows into is faulted in ahead of it.
+  const filler = devZeroFiller();
+  if (filler !== null) engine.arena.faultAheadWith(filler);
   const crawler = new Crawler(engine, cache);
   crawler.enabled = settings.lruCrawler;
   crawler.sleep = settings.lruCrawlerSleep;
