@@ -88,7 +88,7 @@ export class Arena {
   private aheadEnd = 0;
   private faulted = 0;
   private filler: PageFiller | null = null;
-  /** Pages the filler faulted in before anyone used them (for tests and `stats`). */
+  /** Pages the filler faulted in before anyone used them. */
   pagesFaultedAhead = 0;
 
   constructor(pages: number) {
