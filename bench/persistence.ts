@@ -349,7 +349,6 @@ interface PhaseSample {
   controlStallUs: number;
 }
 
-
 async function compaction(): Promise<void> {
   const n = compactionItems;
   const s = await startOurs(["-m", "1024", "--aof", freshDir("compaction"), ...NO_AUTO_COMPACTION], "compaction");

@@ -1,14 +1,20 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Arena } from "../../src/store/arena.ts";
+import { Arena, type PageFiller } from "../../src/store/arena.ts";
 import { checkIntegrity } from "../../src/store/integrity.ts";
 import { PAGE_SIZE } from "../../src/store/slab-classes.ts";
 import { startOurs } from "../oracle/servers.ts";
 import { storeValue } from "./fixture.ts";
 
+interface Fill {
+  offset: number;
+  length: number;
+  finish: () => void;
+}
+
 /** A filler that writes its zeros only when the test says the fill is done, as a slow thread might. */
-function manualFiller(): { fills: { offset: number; length: number; finish: () => void }[]; filler: Parameters<Arena["faultAheadWith"]>[0] } {
-  const fills: { offset: number; length: number; finish: () => void }[] = [];
+function manualFiller(): { fills: Fill[]; filler: PageFiller } {
+  const fills: Fill[] = [];
   return {
     fills,
     filler: (memory, offset, length, done) => {
@@ -38,7 +44,7 @@ test("pages being faulted in ahead are never handed out; skipped ones come back 
   const a = new Arena(12);
   const { fills, filler } = manualFiller();
   a.faultAheadWith(filler);
-  // The two pages after the next are filled first; one fill at a time.
+  // The next two never-used pages are filled first; one fill at a time.
   assert.deepEqual(fills.map((f) => [f.offset / PAGE_SIZE, f.length / PAGE_SIZE]), [[1, 2]]);
   const taken = [take(a, 1)];
   // Page 1 is still being filled: the cursor jumps over the fill instead of waiting.
