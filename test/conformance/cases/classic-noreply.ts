@@ -21,7 +21,7 @@ export const classicNoreply: Case[] = [
   { name: "noreply bad data chunk", steps: ["set a 0 0 1 noreply\r\nxy\r\n", "get a\r\n", "set b 0 0 2 noreply\r\nxyz\r\n", "get b\r\n"] },
   { name: "noreply too long key", steps: [`set ${k251} 0 0 1 noreply\r\nx\r\n`, `incr ${k251} 1 noreply\r\n`, `delete ${k251} noreply\r\n`, `touch ${k251} 1 noreply\r\n`, "version\r\n"] },
   { name: "noreply bad store numbers", steps: ["set a x 0 1 noreply\r\nx\r\n", "set a 0 x 1 noreply\r\nx\r\n", "set a 0 0 -1 noreply\r\n", "cas a 0 0 1 x noreply\r\nx\r\n", "version\r\n"] },
-  { name: "noreply typos are not noreply", steps: ["set a 0 0 1 noreplyx\r\nx\r\n", "set a 0 0 1 NOREPLY\r\ny\r\n", "delete a NoReply\r\n", "incr a 1 norepl\r\n", "touch a 1 noreply2\r\n", "get a\r\n"] },
+  { name: "noreply typos are not noreply", steps: ["set a 0 0 1 noreplyx\r\nx\r\n", "set a 0 0 1 NOREPLY\r\ny\r\n", "delete a NoReply\r\n", "incr a 1 norepl\r\n", "touch a 100 noreply2\r\n", "get a\r\n"] },
   { name: "noreply is a key on get", steps: ["set noreply 0 0 1\r\nx\r\n", "get noreply\r\n", "get a noreply\r\n", "gets noreply\r\n"] },
   { name: "noreply as a key with noreply", steps: ["set noreply 0 0 1 noreply\r\nx\r\n", "delete noreply noreply\r\n", "get noreply\r\n"] },
   { name: "noreply object too large", args: ["-I", "1k", "-o", "slab_chunk_max=512"], steps: [`set a 0 0 2000 noreply\r\n${"v".repeat(2000)}\r\n`, "get a\r\n"] },
