@@ -72,6 +72,12 @@ const ITEM_UPDATE_INTERVAL = 60;
 const MIGRATE_PER_TICK = 2048;
 /** Chunks a page move handles per maintenance tick: about a millisecond of relocations. */
 const DRAIN_PER_TICK = 1024;
+/**
+ * Rounds of one juggle, as memcached's lru_maintainer_juggle. Its maintainer runs one every
+ * millisecond while there is work; at 50 rounds per 10 ms tick ours fell behind a 90% get
+ * load and WARM grew to ~70% of a class (memcached holds it at warm_lru_pct, 40%).
+ */
+const JUGGLE_ROUNDS = 500;
 /** Maintenance ticks between automove decisions (memcached decides about once a second). */
 const AUTOMOVE_EVERY_TICKS = 10;
 /** A class with more free chunks than this many pages' worth gives a page away first. */
@@ -595,7 +601,7 @@ export class SlabEngine implements Engine {
     // Without memcached's maintainer thread, items move between segments only as they are linked.
     if (this.opts.maintainer !== false) this.stats.lruMaintainerJuggles++;
     for (let cls = 1; cls <= this.classes.largest && this.opts.maintainer !== false; cls++) {
-      if (this.classPages[cls].length > 0) this.juggle(cls, 50);
+      if (this.classPages[cls].length > 0) this.juggle(cls, JUGGLE_ROUNDS);
     }
     if (this.drainPage !== 0) this.drain(DRAIN_PER_TICK);
     else if (this.tuning.automove !== 0 && this.opts.reassign !== false && ++this.ticks % AUTOMOVE_EVERY_TICKS === 0) this.automove();

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { ALLOC_NO_MEMORY } from "../../src/store/engine.ts";
+import { SEGMENTS } from "../../src/store/slab-engine.ts";
 import { ArithResult, Cache, StoreMode } from "../../src/store/cache.ts";
 import { checkIntegrity } from "../../src/store/integrity.ts";
 import { Arena, H, Seg } from "../../src/store/arena.ts";
@@ -283,4 +284,27 @@ test("slabs reassign: the page goes to the destination class, in slices, items m
   assert.equal(engine.classPages[2].length, 1);
   assert.deepEqual(checkIntegrity(engine), []);
   assert.ok(get(cache, "k29999") >= 0);
+});
+
+test("one maintenance tick is one memcached lru_maintainer_juggle: 500 rounds per class", () => {
+  const { cache, engine, clock } = setup({ limitBytes: 16 * 1024 * 1024 });
+  const n = 4000;
+  for (let i = 0; i < n; i++) set(cache, `k${i}`, 100);
+  for (let t = 0; t < 100; t++) engine.maintain(clock.now());
+  // Every item fetched twice: active, and the COLD ones (all but HOT's share) moved to WARM at once.
+  for (let i = 0; i < n; i++) {
+    get(cache, `k${i}`);
+    get(cache, `k${i}`);
+  }
+  const cls = engine.slabClass(engine.find(Buffer.from("k0"), 0, 2));
+  const warm = (): number => engine.lruCount[cls * SEGMENTS + Seg.warm];
+  assert.ok(warm() > 2500, `WARM holds far more than its share before juggling (${warm()})`);
+  const rescued = (): number => engine.classStats.get(cls, C.moves_within_lru);
+  const before = rescued();
+  engine.maintain(clock.now());
+  // Each round's WARM pull rescues up to 5 active items from its tail, as lru_pull_tail does.
+  assert.equal(rescued() - before, 500 * 5, "one tick: 500 rounds of 5 rescues");
+  // memcached's maintainer brings WARM back to warm_lru_pct within milliseconds; 20 ticks are 200 ms here.
+  for (let t = 0; t < 20; t++) engine.maintain(clock.now());
+  assert.ok(warm() <= n * 0.41, `WARM is back to its 40% share (${warm()} of ${n})`);
 });
