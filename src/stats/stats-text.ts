@@ -126,7 +126,7 @@ function general(ctx: ServerContext): Stat[] {
       ["moves_to_warm", e.stats.movesToWarm],
       ["moves_within_lru", 0],
       ["direct_reclaims", e.stats.directReclaims],
-      ["lru_bumps_dropped", 0],
+      ["lru_bumps_dropped", e.stats.lruBumpsDropped],
     ]),
     ...(ctx.tls === null ? [] : [
       ["ssl_handshake_errors", c.sslHandshakeErrors],

@@ -117,6 +117,8 @@ export interface EngineStats {
   slabsMoved: number;
   /** Maintenance passes that juggled the LRUs (memcached's lru_maintainer_juggles). */
   lruMaintainerJuggles: number;
+  /** Hits on COLD items that found the bump queue full (memcached's lru_bumps_dropped). */
+  lruBumpsDropped: number;
 }
 
 /** Receives bytes; OutBuffer is one. */

@@ -78,6 +78,11 @@ const DRAIN_PER_TICK = 1024;
  * load and WARM grew to ~70% of a class (memcached holds it at warm_lru_pct, 40%).
  */
 const JUGGLE_ROUNDS = 500;
+/**
+ * Room in the bump queue (see `bump`). memcached's per-thread buffer holds 512 and is emptied
+ * about every millisecond; ours is emptied every 10 ms tick, so it holds 8 times more.
+ */
+const BUMP_QUEUE = 4096;
 /** Maintenance ticks between automove decisions (memcached decides about once a second). */
 const AUTOMOVE_EVERY_TICKS = 10;
 /** A class with more free chunks than this many pages' worth gives a page away first. */
@@ -111,6 +116,7 @@ export class SlabEngine implements Engine {
     directReclaims: 0,
     slabsMoved: 0,
     lruMaintainerJuggles: 0,
+    lruBumpsDropped: 0,
   };
   limitBytes: number;
   readonly tuning: LruTuning;
@@ -563,7 +569,6 @@ export class SlabEngine implements Engine {
     const a = this.arena;
     const b = h * 8;
     const seg = a.u8[b + H.state] & SEG_MASK;
-    const cls = a.u8[b + H.lruClass];
     // memcached counts hits per segment for plain gets only, before the hit moves the item.
     if (getHit) this.countHit(h);
     const bits = a.u8[b + H.bits];
@@ -582,12 +587,43 @@ export class SlabEngine implements Engine {
       return;
     }
     a.u8[b + H.bits] = bits | ItemBits.active;
-    a.u32[h * 2 + H.time] = now;
-    if (seg === Seg.cold) {
-      // memcached hands this move to its maintainer thread; here it happens at once.
-      this.countMove(cls, C.moves_to_warm);
+    if (seg !== Seg.cold) {
+      a.u32[h * 2 + H.time] = now;
+      return;
+    }
+    // memcached queues the move to WARM for its maintainer (lru_bump_async) and, with the
+    // queue full, forgets the hit. Done later and together, the moves cost the request path
+    // nothing: measured 0.4 µs of CPU per request at 90% gets when each hit moved its item.
+    if (this.bumpCount < BUMP_QUEUE) this.bumps[this.bumpCount++] = h;
+    else {
+      a.u8[b + H.bits] = bits;
+      this.stats.lruBumpsDropped++;
+    }
+  }
+
+  /** COLD items a hit made active, waiting to move to WARM: `bumps[0..bumpCount)`. */
+  private readonly bumps = new Int32Array(BUMP_QUEUE);
+  private bumpCount = 0;
+
+  /**
+   * memcached's lru_maintainer_bumps and do_item_update: each queued item still linked, in
+   * COLD and active moves to WARM's head, inactive, with the time of the move. One that left
+   * COLD meanwhile (rescued at the tail, unlinked, its chunk reused or moved) is passed over.
+   */
+  private applyBumps(now: number): void {
+    const a = this.arena;
+    for (let i = 0; i < this.bumpCount; i++) {
+      const h = this.bumps[i];
+      const b = h * 8;
+      const state = a.u8[b + H.state];
+      const bits = a.u8[b + H.bits];
+      if ((state & STATE_LINKED) === 0 || (state & SEG_MASK) !== Seg.cold || (bits & ItemBits.active) === 0) continue;
+      a.u8[b + H.bits] = bits & ~ItemBits.active;
+      a.u32[h * 2 + H.time] = now;
+      this.countMove(a.u8[b + H.lruClass], C.moves_to_warm);
       this.moveTo(h, Seg.warm);
     }
+    this.bumpCount = 0;
   }
 
   update(h: number, now: number): void {
@@ -598,6 +634,7 @@ export class SlabEngine implements Engine {
   maintain(now: number): void {
     this.now = now;
     this.index.migrate(MIGRATE_PER_TICK);
+    if (this.bumpCount > 0) this.applyBumps(now);
     // Without memcached's maintainer thread, items move between segments only as they are linked.
     if (this.opts.maintainer !== false) this.stats.lruMaintainerJuggles++;
     for (let cls = 1; cls <= this.classes.largest && this.opts.maintainer !== false; cls++) {

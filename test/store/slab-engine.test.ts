@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
-import { ALLOC_NO_MEMORY } from "../../src/store/engine.ts";
+import { ALLOC_NO_MEMORY, ItemBits } from "../../src/store/engine.ts";
 import { SEGMENTS } from "../../src/store/slab-engine.ts";
 import { ArithResult, Cache, StoreMode } from "../../src/store/cache.ts";
 import { checkIntegrity } from "../../src/store/integrity.ts";
@@ -53,13 +53,15 @@ test("hash index finds every item while it grows, and after", () => {
 });
 
 test("a scan of one-hit keys does not flush the hot working set", () => {
-  const { cache, engine } = setup({ limitBytes: 4 * 1024 * 1024 });
+  const { cache, engine, clock } = setup({ limitBytes: 4 * 1024 * 1024 });
   // 1000 items of ~1 KB: about a quarter of memory, fetched twice so they are active.
   const hot = Array.from({ length: 1000 }, (_, i) => `hot${i}`);
   for (const k of hot) set(cache, k, 1000);
   for (let round = 0; round < 2; round++) for (const k of hot) assert.ok(get(cache, k) >= 0);
-  // 40 000 one-hit items of the same size: ten times the memory.
+  // 40 000 one-hit items of the same size: ten times the memory. A maintenance tick after each
+  // round of hits moves the hit COLD items to WARM, as the server's 10 ms tick would.
   for (let i = 0; i < 40_000; i++) {
+    if (i % 1000 === 0) engine.maintain(clock.now());
     set(cache, `scan${i}`, 1000);
     if (i % 1000 === 0) for (const k of hot) get(cache, k);
   }
@@ -291,20 +293,69 @@ test("one maintenance tick is one memcached lru_maintainer_juggle: 500 rounds pe
   const n = 4000;
   for (let i = 0; i < n; i++) set(cache, `k${i}`, 100);
   for (let t = 0; t < 100; t++) engine.maintain(clock.now());
-  // Every item fetched twice: active, and the COLD ones (all but HOT's share) moved to WARM at once.
+  // Every item fetched twice: the COLD ones (all but HOT's share) go to WARM at the next tick.
   for (let i = 0; i < n; i++) {
     get(cache, `k${i}`);
     get(cache, `k${i}`);
   }
   const cls = engine.slabClass(engine.find(Buffer.from("k0"), 0, 2));
   const warm = (): number => engine.lruCount[cls * SEGMENTS + Seg.warm];
-  assert.ok(warm() > 2500, `WARM holds far more than its share before juggling (${warm()})`);
-  const rescued = (): number => engine.classStats.get(cls, C.moves_within_lru);
-  const before = rescued();
+  const toCold = (): number => engine.classStats.get(cls, C.moves_to_cold);
+  const before = toCold();
   engine.maintain(clock.now());
-  // Each round's WARM pull rescues up to 5 active items from its tail, as lru_pull_tail does.
-  assert.equal(rescued() - before, 500 * 5, "one tick: 500 rounds of 5 rescues");
+  // WARM is far over its share: each of the 500 rounds moves one item from its tail to COLD.
+  assert.equal(toCold() - before, 500, "one tick: 500 rounds");
+  assert.ok(warm() > n * 0.6, `WARM still holds more than its share (${warm()})`);
   // memcached's maintainer brings WARM back to warm_lru_pct within milliseconds; 20 ticks are 200 ms here.
   for (let t = 0; t < 20; t++) engine.maintain(clock.now());
   assert.ok(warm() <= n * 0.41, `WARM is back to its 40% share (${warm()} of ${n})`);
+});
+
+test("a hit that activates a COLD item queues its move: the next tick puts it in WARM, inactive", () => {
+  const { cache, engine, clock } = setup();
+  set(cache, "a", 100);
+  set(cache, "b", 100);
+  // Enough others that one item in WARM stays within its share.
+  for (let i = 0; i < 20; i++) set(cache, `x${i}`, 100);
+  for (let t = 0; t < 10; t++) engine.maintain(clock.now());
+  const h = engine.find(Buffer.from("a"), 0, 1);
+  assert.equal(engine.segment(h), Seg.cold, "idle items drained to COLD");
+  const cls = engine.slabClass(h);
+  const warmMoves = engine.classStats.get(cls, C.moves_to_warm);
+  get(cache, "a");
+  get(cache, "a");
+  assert.equal(engine.segment(h), Seg.cold, "the hit only queues the move, as memcached's lru_bump_async");
+  assert.notEqual(engine.bits(h) & ItemBits.active, 0);
+  clock.advance(5);
+  engine.maintain(clock.now());
+  assert.equal(engine.segment(h), Seg.warm);
+  assert.equal(engine.bits(h) & ItemBits.active, 0, "memcached's do_item_update clears ACTIVE on the move");
+  assert.equal(engine.time(h), clock.now(), "and stamps the time of the move");
+  assert.equal(engine.classStats.get(cls, C.moves_to_warm), warmMoves + 1);
+  // An item that left COLD before the tick is passed over: deleted here.
+  const hb = engine.find(Buffer.from("b"), 0, 1);
+  get(cache, "b");
+  get(cache, "b");
+  const k = Buffer.from("b");
+  cache.delete(k, 0, 1);
+  engine.maintain(clock.now());
+  assert.equal(engine.classStats.get(cls, C.moves_to_warm), warmMoves + 1, "nothing moved for the deleted item");
+  assert.notEqual(hb, -1);
+  assert.deepEqual(checkIntegrity(engine), []);
+});
+
+test("a full bump queue forgets the hit and counts lru_bumps_dropped, as memcached", () => {
+  const { cache, engine, clock } = setup({ limitBytes: 16 * 1024 * 1024 });
+  const n = 8000;
+  for (let i = 0; i < n; i++) set(cache, `k${i}`, 10);
+  for (let t = 0; t < 200; t++) engine.maintain(clock.now());
+  const cold = Array.from({ length: n }, (_, i) => `k${i}`).filter((k) => engine.segment(engine.find(Buffer.from(k), 0, k.length)) === Seg.cold);
+  assert.ok(cold.length > 4096 + 100, `enough COLD items (${cold.length})`);
+  for (const k of cold) {
+    get(cache, k);
+    get(cache, k);
+  }
+  assert.equal(engine.stats.lruBumpsDropped, cold.length - 4096);
+  const last = engine.find(Buffer.from(cold[cold.length - 1]), 0, cold[cold.length - 1].length);
+  assert.equal(engine.bits(last) & ItemBits.active, 0, "a dropped bump leaves the item inactive");
 });
