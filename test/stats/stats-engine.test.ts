@@ -245,3 +245,25 @@ test("-o no_lru_crawler, lru_crawler_sleep and lru_crawler_tocrawl set the crawl
   assert.throws(() => parseCli(["-o", "lru_crawler_sleep=1000001"]), /lru_crawler_sleep/);
   assert.throws(() => parseCli(["-o", "lru_crawler_tocrawl=x"]), /lru_crawler_tocrawl/);
 });
+
+test("stats lru_bumps_dropped counts COLD hits that found the bump queue full", async () => {
+  const t = await fresh();
+  try {
+    const e = engineOf(t.server);
+    const n = 8000;
+    let sets = "";
+    for (let i = 0; i < n; i++) sets += `set k${i} 0 0 1\r\nx\r\n`;
+    t.send(sets);
+    for (let i = 0; i < 200; i++) e.maintain(t.clock.now());
+    assert.equal(stats(t.send("stats\r\n")).get("lru_bumps_dropped"), "0");
+    // Every COLD item hit twice in one go, with no maintenance tick between: more than the queue holds.
+    let gets = "";
+    for (let i = 0; i < n; i++) gets += `get k${i}\r\nget k${i}\r\n`;
+    t.send(gets);
+    const dropped = Number(stats(t.send("stats\r\n")).get("lru_bumps_dropped"));
+    assert.ok(dropped > 0, `some bumps dropped (${dropped})`);
+    assert.equal(dropped, e.stats.lruBumpsDropped);
+  } finally {
+    await t.stop();
+  }
+});
