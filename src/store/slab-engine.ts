@@ -609,11 +609,17 @@ export class SlabEngine implements Engine {
    * memcached's lru_maintainer_bumps and do_item_update: each queued item still linked, in
    * COLD and active moves to WARM's head, inactive, with the time of the move. One that left
    * COLD meanwhile (rescued at the tail, unlinked, its chunk reused or moved) is passed over.
+   * memcached holds a reference on each queued item; here a handle can outlive its chunk: a
+   * page given to another class since then is cut into other chunk sizes, and the handle may
+   * point into another item's value, whose bytes could look like any state.
    */
   private applyBumps(now: number): void {
     const a = this.arena;
     for (let i = 0; i < this.bumpCount; i++) {
       const h = this.bumps[i];
+      const page = Arena.pageOf(h);
+      const cls = a.pageClass[page];
+      if (cls === 0 || (h - Arena.firstHandle(page)) % (this.classes.size[cls] / 8) !== 0) continue;
       const b = h * 8;
       const state = a.u8[b + H.state];
       const bits = a.u8[b + H.bits];

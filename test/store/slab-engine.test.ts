@@ -359,3 +359,31 @@ test("a full bump queue forgets the hit and counts lru_bumps_dropped, as memcach
   const last = engine.find(Buffer.from(cold[cold.length - 1]), 0, cold[cold.length - 1].length);
   assert.equal(engine.bits(last) & ItemBits.active, 0, "a dropped bump leaves the item inactive");
 });
+
+test("a queued bump whose page went to another class meanwhile is passed over", () => {
+  const { cache, engine, clock } = setup({ limitBytes: 8 * 1024 * 1024 });
+  for (let i = 0; i < 30_000; i++) set(cache, `k${i}`, 10);
+  for (let t = 0; t < 300; t++) engine.maintain(clock.now());
+  const small = engine.slabClass(engine.find(Buffer.from("k0"), 0, 2));
+  const page = engine.classPages[small][0];
+  // Hits on COLD items of the page the class gives up first: their moves wait in the queue.
+  let queued = 0;
+  for (let i = 0; i < 30_000; i++) {
+    const k = Buffer.from(`k${i}`);
+    const h = engine.find(k, 0, k.length);
+    if (Arena.pageOf(h) !== page || engine.segment(h) !== Seg.cold) continue;
+    get(cache, `k${i}`);
+    get(cache, `k${i}`);
+    queued++;
+  }
+  assert.ok(queued > 100, `bumps queued (${queued})`);
+  assert.ok(engine.releasePage(small), "the page is emptied at once");
+  // Large values whose bytes read as "linked, COLD, active" wherever a stale handle lands.
+  const fake = 4 | Seg.cold | ItemBits.active;
+  for (let i = 0; engine.arena.pageClass[page] === 0 && i < 2000; i++) storeValue(cache, `big${i}`, Buffer.alloc(1000, fake));
+  assert.notEqual(engine.arena.pageClass[page], 0, "the page now belongs to the large values' class");
+  assert.notEqual(engine.arena.pageClass[page], small);
+  engine.maintain(clock.now());
+  assert.deepEqual(checkIntegrity(engine), []);
+  assert.deepEqual(valueOf(cache, get(cache, "big0")), Buffer.alloc(1000, fake));
+});
