@@ -511,7 +511,7 @@ export class SlabEngine implements Engine {
           }
           this.unlink(h);
           removed++;
-        } else if ((bits & ItemBits.active) !== 0) {
+        } else if ((bits & ItemBits.active) !== 0 && this.tuning.segmented) {
           this.countMove(cls, C.moves_to_warm);
           a.u8[h * 8 + H.bits] = bits & ~ItemBits.active;
           this.moveTo(h, Seg.warm);
@@ -614,6 +614,11 @@ export class SlabEngine implements Engine {
    * point into another item's value, whose bytes could look like any state.
    */
   private applyBumps(now: number): void {
+    // `lru mode flat` since the hits: memcached's do_item_update then only refreshes the time.
+    if (!this.tuning.segmented) {
+      this.bumpCount = 0;
+      return;
+    }
     const a = this.arena;
     for (let i = 0; i < this.bumpCount; i++) {
       const h = this.bumps[i];

@@ -341,6 +341,12 @@ test("a hit that activates a COLD item queues its move: the next tick puts it in
   engine.maintain(clock.now());
   assert.equal(engine.classStats.get(cls, C.moves_to_warm), warmMoves + 1, "nothing moved for the deleted item");
   assert.notEqual(hb, -1);
+  // Nor after `lru mode flat`: flat mode has no WARM.
+  get(cache, "x0");
+  get(cache, "x0");
+  engine.tuning.segmented = false;
+  engine.maintain(clock.now());
+  assert.equal(engine.segment(engine.find(Buffer.from("x0"), 0, 2)), Seg.cold);
   assert.deepEqual(checkIntegrity(engine), []);
 });
 
