@@ -586,19 +586,20 @@ export class SlabEngine implements Engine {
       a.u8[b + H.bits] = bits | ItemBits.fetched;
       return;
     }
-    a.u8[b + H.bits] = bits | ItemBits.active;
     if (seg !== Seg.cold) {
+      a.u8[b + H.bits] = bits | ItemBits.active;
       a.u32[h * 2 + H.time] = now;
       return;
     }
     // memcached queues the move to WARM for its maintainer (lru_bump_async) and, with the
     // queue full, forgets the hit. Done later and together, the moves cost the request path
     // nothing: measured 0.4 µs of CPU per request at 90% gets when each hit moved its item.
-    if (this.bumpCount < BUMP_QUEUE) this.bumps[this.bumpCount++] = h;
-    else {
-      a.u8[b + H.bits] = bits;
+    if (this.bumpCount === BUMP_QUEUE) {
       this.stats.lruBumpsDropped++;
+      return;
     }
+    a.u8[b + H.bits] = bits | ItemBits.active;
+    this.bumps[this.bumpCount++] = h;
   }
 
   /** COLD items a hit made active, waiting to move to WARM: `bumps[0..bumpCount)`. */
@@ -614,7 +615,8 @@ export class SlabEngine implements Engine {
    * point into another item's value, whose bytes could look like any state.
    */
   private applyBumps(now: number): void {
-    // `lru mode flat` since the hits: memcached's do_item_update then only refreshes the time.
+    // `lru mode flat` since the hits: flat mode has no WARM, so the moves are forgotten and
+    // the items stay where they are, active.
     if (!this.tuning.segmented) {
       this.bumpCount = 0;
       return;
