@@ -49,7 +49,8 @@ function general(ctx: ServerContext): Stat[] {
     ["read_buf_bytes", 32768],
     ["read_buf_bytes_free", 0],
     ["read_buf_oom", 0],
-    ["reserved_fds", 20],
+    // memcached's thread.c reserves five descriptors per worker thread (event base and notify pipe).
+    ["reserved_fds", 5 * s.threads],
     ["cmd_get", c.cmdGet],
     ["cmd_set", c.cmdSet],
     ["cmd_flush", c.cmdFlush],

@@ -47,7 +47,7 @@ const VOLATILE_STATS = new Set([
   "pid", "uptime", "time", "libevent", "rusage_user", "rusage_system", "bytes_read", "bytes_written",
   "response_obj_count", "response_obj_bytes", "read_buf_count", "read_buf_bytes", "read_buf_bytes_free",
   "connection_structures", "lru_crawler_starts", "lru_maintainer_juggles", "hash_bytes", "hash_power_level",
-  "reserved_fds", "tcpport", "total_malloced", "log_worker_written", "log_watcher_sent",
+  "tcpport", "total_malloced", "log_worker_written", "log_watcher_sent",
   // The harness probes memcached's port until it accepts, which memcached counts as connections.
   "total_connections",
   // memcached yields after -R requests per read event; how many requests one read holds depends

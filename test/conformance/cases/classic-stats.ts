@@ -12,6 +12,9 @@ export const classicStats: Case[] = [
   settings("lru percentages and temporary ttl", ["-o", "hot_lru_pct=30,warm_lru_pct=30,temporary_ttl=100"]),
   settings("threads reqs backlog -F", ["-t", "2", "-R", "10", "-b", "512", "-F"]),
   settings("-m 1000", ["-m", "1000"]),
+  // reserved_fds grows by five per worker thread.
+  { name: "stats with -t 1", args: ["-t", "1"], steps: ["stats\r\n"] },
+  { name: "stats with -t 3", args: ["-t", "3"], steps: ["stats\r\n"] },
   { name: "stats settings follow live changes", steps: ["verbosity 2\r\n", "cache_memlimit 100\r\n", "stats detail on\r\n", "stats settings\r\n"] },
   { name: "stats detail on off dump", steps: ["stats detail\r\n", "stats detail dump\r\n", "stats detail on\r\n", "stats detail dump\r\n", "stats detail off\r\n", "stats detail bogus\r\n", "stats detail on off\r\n"] },
   { name: "stats detail counts prefixes", steps: ["stats detail on\r\n", "set a:1 0 0 1\r\nx\r\n", "set b:1 0 0 1\r\nx\r\n", "get a:1 a:2 b:1 c:1 nokey\r\n", "delete a:1\r\n", "delete c:9\r\n", "incr b:1 1\r\n", "touch b:1 0\r\n", "stats detail dump\r\n", "stats detail off\r\n", "get a:1\r\n", "stats detail dump\r\n"] },
