@@ -182,3 +182,24 @@ test("replay that must evict says how many items it evicted; every item it keeps
     await again.server.close(true);
   }
 });
+
+test("--sync always: a large value in a reply held for the disk is the value at the time of the get", async () => {
+  const dir = tempDir();
+  const s = await startOurs(["--aof", dir, "--sync", "always"]);
+  const v = (c: string): string => c.repeat(20_000);
+  try {
+    for (let round = 0; round < 10; round++) {
+      await talk(s.port, `set big 0 0 20000\r\n${v("a")}\r\n`);
+      // The get's reply waits for the set before it to reach the disk; meanwhile another client
+      // replaces the value twice, the second time in the chunk the first value had.
+      const key = Buffer.from(`x${round}`);
+      const held = talk(s.port, `set x${round} 0 0 1\r\nx\r\nget big\r\n`);
+      while (s.server.ctx.cache.lookup(key, 0, key.length, false) < 0) await new Promise((r) => setImmediate(r));
+      const other = talk(s.port, `set big 0 0 20000\r\n${v("b")}\r\nset big 0 0 20000\r\n${v("c")}\r\n`);
+      const [reply] = await Promise.all([held, other]);
+      assert.equal(reply, `STORED\r\nVALUE big 0 20000\r\n${v("a")}\r\nEND\r\n`, `round ${round}`);
+    }
+  } finally {
+    await s.server.close(true);
+  }
+});

@@ -126,3 +126,50 @@ for (const mode of ["onread", "data"] as const) {
     }
   });
 }
+
+for (const mode of ["onread", "data"] as const) {
+  test(`large values of "${mode}" (written from item memory where the socket allows): intact, in order, never changed by a later command`, { timeout: 30_000 }, async () => {
+    const server = await startServer({ ...DEFAULTS, port: 0, listen: ["127.0.0.1"] }, silentLogger(), { readMode: mode });
+    const s = connect(server.port, "127.0.0.1");
+    s.setNoDelay(true);
+    try {
+      await new Promise<void>((r) => s.once("connect", () => r()));
+      const a = Buffer.alloc(100_000);
+      for (let i = 0; i < a.length; i++) a[i] = 97 + (i % 26);
+      const b = Buffer.alloc(20_000, 0x62);
+      const set = (key: string, v: Buffer): Buffer => Buffer.concat([Buffer.from(`set ${key} 0 0 ${v.length}\r\n`), v, Buffer.from("\r\n")]);
+      const hit = (key: string, v: Buffer): Buffer => Buffer.concat([Buffer.from(`VALUE ${key} 0 ${v.length}\r\n`), v, Buffer.from("\r\n")]);
+      s.write(Buffer.concat([set("a", a), set("b", b)]));
+      assert.equal((await collect(s, 16)).toString(), "STORED\r\nSTORED\r\n");
+      // One get per packet while the client reads nothing: the socket fills, writes are cut short.
+      const one = Buffer.concat([hit("a", a), Buffer.from("END\r\n")]);
+      s.pause();
+      for (let i = 0; i < 150; i++) {
+        s.write("get a\r\n");
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      const late = collect(s, one.length * 150);
+      s.resume();
+      const got = await late;
+      for (let i = 0; i < 150; i++) assert.ok(got.subarray(i * one.length, (i + 1) * one.length).equals(one), `reply ${i} intact`);
+      // Two large values in one reply; then a get and an overwrite in one packet: the get has the old value.
+      s.write("get a b\r\n");
+      const two = Buffer.concat([hit("a", a), hit("b", b), Buffer.from("END\r\n")]);
+      assert.ok((await collect(s, two.length)).equals(two));
+      // (The second overwrite takes the chunk the first one freed: the old value's memory.)
+      const b2 = Buffer.alloc(b.length, 0x79);
+      const b3 = Buffer.alloc(b.length, 0x7a);
+      s.write(Buffer.concat([Buffer.from("get b\r\n"), set("b", b2), set("b", b3), Buffer.from("get b\r\n")]));
+      const swapped = Buffer.concat([hit("b", b), Buffer.from("END\r\nSTORED\r\nSTORED\r\n"), hit("b", b3), Buffer.from("END\r\n")]);
+      assert.ok((await collect(s, swapped.length)).equals(swapped));
+      // bytes_written counts what went out either way.
+      const before = server.ctx.counters.bytesWritten;
+      s.write("get a\r\n");
+      await collect(s, one.length);
+      assert.equal(server.ctx.counters.bytesWritten - before, one.length);
+    } finally {
+      s.destroy();
+      await server.close();
+    }
+  });
+}
