@@ -28,50 +28,6 @@ export class OutBuffer {
     this.len += n;
   }
 
-  /**
-   * Writes `chunks` in one system call if the socket takes them now, returning how many bytes
-   * it took, or -1 when it cannot try (a write still pending, would block, an error the
-   * ordinary write will report). Set by a connection that can; null elsewhere (UDP, TLS).
-   */
-  trySyncWritev: ((chunks: Uint8Array[]) => number) | null = null;
-
-  /** A large value left in item memory, to be written from there at `extAt` (see `reference`). */
-  private ext: Uint8Array | null = null;
-  private extStart = 0;
-  private extEnd = 0;
-  private extAt = 0;
-
-  /**
-   * Appends src[start..end) by reference where the connection can write it straight from
-   * there, as memcached writes values from item memory with sendmsg; otherwise copies. The
-   * bytes must not change until the next flush or `materialize`: the session materializes
-   * before any other command runs, and a connection that holds its replies back does so too.
-   * Copying a 16 KB value cost ~9% of the CPU of a 90% get load on such values.
-   */
-  reference(src: Uint8Array, start: number, end: number): void {
-    if (this.trySyncWritev === null) return this.bytes(src, start, end);
-    this.materialize();
-    this.ext = src;
-    this.extStart = start;
-    this.extEnd = end;
-    this.extAt = this.len;
-  }
-
-  /** `reference` as a ByteSink, for an engine's readValue. */
-  readonly referring = { bytes: (src: Uint8Array, start: number, end: number): void => this.reference(src, start, end) };
-
-  /** Copies a referenced value into the buffer at its place. */
-  materialize(): void {
-    const src = this.ext;
-    if (src === null) return;
-    this.ext = null;
-    const n = this.extEnd - this.extStart;
-    this.ensure(n);
-    this.buf.copyWithin(this.extAt + n, this.extAt, this.len);
-    copyBytes(src, this.extStart, this.extEnd, this.buf, this.extAt);
-    this.len += n;
-  }
-
   /** Appends an ASCII/latin1 string; for rare replies (stats, errors with detail). */
   ascii(s: string): void {
     this.ensure(s.length);
@@ -117,15 +73,6 @@ export class OutBuffer {
    * were fully taken (so the buffer may be reused at once).
    */
   flush(write: (chunk: Buffer) => boolean, upTo = this.len): void {
-    if (this.ext !== null) {
-      const all = upTo === this.len;
-      if (all && this.writeReferenced()) return;
-      const at = this.extAt;
-      const n = this.extEnd - this.extStart;
-      this.materialize();
-      if (all) upTo = this.len;
-      else if (upTo > at) upTo += n;
-    }
     if (upTo === 0) return;
     const old = this.buf;
     const taken = write(this.view(upTo));
@@ -136,27 +83,6 @@ export class OutBuffer {
       old.copy(this.buf, 0, upTo, upTo + rest);
     } else if (rest > 0) old.copyWithin(0, upTo, upTo + rest);
     else this.release();
-  }
-
-  /**
-   * Everything gathered, the referenced value in its place, in one writev if the socket takes
-   * it now. True when all of it went; otherwise what did not go is left gathered, copied.
-   */
-  private writeReferenced(): boolean {
-    const ext = this.ext as Uint8Array;
-    const chunks = [this.buf.subarray(0, this.extAt), ext.subarray(this.extStart, this.extEnd), this.buf.subarray(this.extAt, this.len)];
-    const taken = (this.trySyncWritev as (chunks: Uint8Array[]) => number)(chunks);
-    if (taken < 0) return false;
-    const total = this.len + this.extEnd - this.extStart;
-    if (taken === total) {
-      this.ext = null;
-      this.len = 0;
-      this.release();
-      return true;
-    }
-    this.materialize();
-    this.drop(taken);
-    return false;
   }
 
   /**

@@ -1,4 +1,3 @@
-import { writevSync } from "node:fs";
 import type { Socket } from "node:net";
 import type { Logger } from "../log.ts";
 import { BinarySession } from "../protocol/binary/session.ts";
@@ -72,7 +71,6 @@ export class Connection implements ConnectionInfo {
       this.log.debug({ conn: id, errno }, "write failed");
       this.destroy();
     });
-    if (this.writer.fd >= 0) this.out.trySyncWritev = (chunks) => this.writeNow(chunks);
     socket.on("error", (err) => this.log.debug({ conn: id, err: err.message }, "connection error"));
     socket.on("close", () => this.finish());
   }
@@ -124,7 +122,6 @@ export class Connection implements ConnectionInfo {
       // Replies wait until the log holds what these commands changed (--sync always, or a
       // disk far behind); reading waits with them, so the client cannot pile up more.
       this.held = true;
-      this.out.materialize();
       this.socket.pause();
       return;
     }
@@ -283,24 +280,6 @@ export class Connection implements ConnectionInfo {
     if (this.writer.waiting) this.socket.pause();
     return taken;
   };
-
-  /**
-   * A gathered write straight to the socket's descriptor (OutBuffer.trySyncWritev), only while
-   * nothing written earlier is still queued, so bytes keep their order; bytes taken, or -1.
-   * Errors are left to the ordinary write that follows, which reports them.
-   */
-  private writeNow(chunks: Uint8Array[]): number {
-    const fd = this.writer.fd;
-    if (this.writer.waiting || this.finished || fd < 0) return -1;
-    let taken: number;
-    try {
-      taken = writevSync(fd, chunks);
-    } catch {
-      return -1;
-    }
-    this.ctx.counters.bytesWritten += taken;
-    return taken;
-  }
 
   /** Ends the connection after pending replies are written. */
   close(): void {

@@ -7,8 +7,6 @@ export interface ReplyWriter {
   write(chunk: Buffer): boolean;
   /** Bytes are still waiting for the client to read them: `drained` is called once they are gone. */
   readonly waiting: boolean;
-  /** The socket's descriptor where bytes may also be written to it directly, else -1. */
-  readonly fd: number;
 }
 
 /** Replies through the socket's Writable stream (TLS, and any socket whose handle we cannot use). */
@@ -28,8 +26,6 @@ class StreamWriter implements ReplyWriter {
   get waiting(): boolean {
     return this.socket.writableNeedDrain;
   }
-
-  readonly fd = -1;
 }
 
 /**
@@ -54,12 +50,6 @@ class HandleWriter implements ReplyWriter {
 
   get waiting(): boolean {
     return this.unfinished > 0;
-  }
-
-  /** Read from the handle each time: a closed handle's number may already belong to another socket. */
-  get fd(): number {
-    const fd = this.handle.fd;
-    return typeof fd === "number" && fd >= 0 ? fd : -1;
   }
 
   write(chunk: Buffer): boolean {

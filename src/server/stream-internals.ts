@@ -24,8 +24,6 @@ export interface StreamHandle {
   writeBuffer(req: WriteRequest, data: Uint8Array): number;
   /** The function the native side calls after each read; `this` is the handle. */
   onread: (this: StreamHandle, arrayBuffer: unknown) => unknown;
-  /** The descriptor (POSIX), read live: -1 once the handle is closing or closed. */
-  readonly fd?: number;
 }
 
 export interface StreamInternals {

@@ -128,7 +128,7 @@ for (const mode of ["onread", "data"] as const) {
 }
 
 for (const mode of ["onread", "data"] as const) {
-  test(`large values of "${mode}" (written from item memory where the socket allows): intact, in order, never changed by a later command`, { timeout: 30_000 }, async () => {
+  test(`large values of "${mode}": intact and in order for a client that reads late, never changed by a later command of the same read`, { timeout: 30_000 }, async () => {
     const server = await startServer({ ...DEFAULTS, port: 0, listen: ["127.0.0.1"] }, silentLogger(), { readMode: mode });
     const s = connect(server.port, "127.0.0.1");
     s.setNoDelay(true);

@@ -9,11 +9,6 @@ import { KEY_MAX_LENGTH, type TextSession, type ValueSink } from "./session.ts";
 const VALUE = R.value;
 const GetState = { done: 0, suspended: 1, failed: 2 } as const;
 type GetState = (typeof GetState)[keyof typeof GetState];
-/**
- * Values from this size on are written from item memory where the connection allows it; below
- * it, copying costs less than the extra work of a gathered write.
- */
-const REFERENCE_MIN = 8 * 1024;
 /** A `rest` buffer grown past this (a huge get line) is let go once its keys are answered. */
 const REST_KEEP = 64 * 1024;
 
@@ -109,7 +104,7 @@ export class ClassicCommands implements ValueSink {
         o[p++] = 0x0d;
         o[p++] = 0x0a;
         out.len = p;
-        e.readValue(h, vlen >= REFERENCE_MIN ? out.referring : out);
+        e.readValue(h, out);
         out.crlf();
         if (out.len > OUT_HIGH_WATER && (i + 1 < last || t.rest >= 0)) {
           this.keepRest(buf, i + 1 < last ? t.start[i + 1] : t.rest, lineEnd);

@@ -162,9 +162,6 @@ export class TextSession implements ProtocolSession {
         }
       }
       const wrote = this.command(buf, pos, lineEnd);
-      // A value left in item memory (OutBuffer.reference) must not change before it is
-      // written: another command of this read could replace or modify the item first.
-      if (nl + 1 < end) this.out.materialize();
       if (this.state === State.line) this.writes.done(wrote);
       pos = nl + 1;
     }
