@@ -125,7 +125,7 @@ function general(ctx: ServerContext): Stat[] {
     ...when(s.lruMaintainer, [
       ["moves_to_cold", e.stats.movesToCold],
       ["moves_to_warm", e.stats.movesToWarm],
-      ["moves_within_lru", 0],
+      ["moves_within_lru", e.stats.movesWithinLru],
       ["direct_reclaims", e.stats.directReclaims],
       ["lru_bumps_dropped", e.stats.lruBumpsDropped],
     ]),

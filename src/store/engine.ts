@@ -111,6 +111,8 @@ export interface EngineStats {
   totalItems: number;
   movesToCold: number;
   movesToWarm: number;
+  /** Active items rescued to the head of their own segment (memcached's moves_within_lru). */
+  movesWithinLru: number;
   /** Allocation attempts that had to make room first (memcached's direct_reclaims). */
   directReclaims: number;
   /** Pages moved from one class to another or to the free pool (memcached's slabs_moved). */

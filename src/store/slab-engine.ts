@@ -113,6 +113,7 @@ export class SlabEngine implements Engine {
     totalItems: 0,
     movesToCold: 0,
     movesToWarm: 0,
+    movesWithinLru: 0,
     directReclaims: 0,
     slabsMoved: 0,
     lruMaintainerJuggles: 0,
@@ -480,8 +481,10 @@ export class SlabEngine implements Engine {
           // Active items are rescued to WARM's head; in WARM the scan goes on past them.
           a.u8[h * 8 + H.bits] = bits & ~ItemBits.active;
           removed++;
-          if (seg === Seg.warm) st.add(cls, C.moves_within_lru);
-          else this.countMove(cls, C.moves_to_warm);
+          if (seg === Seg.warm) {
+            st.add(cls, C.moves_within_lru);
+            this.stats.movesWithinLru++;
+          } else this.countMove(cls, C.moves_to_warm);
           this.moveTo(h, Seg.warm);
           if (seg === Seg.warm) {
             h = prev;

@@ -246,7 +246,7 @@ test("-o no_lru_crawler, lru_crawler_sleep and lru_crawler_tocrawl set the crawl
   assert.throws(() => parseCli(["-o", "lru_crawler_tocrawl=x"]), /lru_crawler_tocrawl/);
 });
 
-test("stats lru_bumps_dropped counts COLD hits that found the bump queue full", async () => {
+test("stats lru_bumps_dropped counts COLD hits that found the bump queue full; moves_within_lru sums the classes", async () => {
   const t = await fresh();
   try {
     const e = engineOf(t.server);
@@ -263,6 +263,14 @@ test("stats lru_bumps_dropped counts COLD hits that found the bump queue full", 
     const dropped = Number(stats(t.send("stats\r\n")).get("lru_bumps_dropped"));
     assert.ok(dropped > 0, `some bumps dropped (${dropped})`);
     assert.equal(dropped, e.stats.lruBumpsDropped);
+    // The moved items, hit again in WARM, are rescued at its tail: `stats` sums the classes' counts.
+    e.maintain(t.clock.now());
+    t.send(gets);
+    for (let i = 0; i < 5; i++) e.maintain(t.clock.now());
+    const within = stats(t.send("stats\r\n")).get("moves_within_lru");
+    const perClass = [...stats(t.send("stats items\r\n"))].filter(([k]) => k.endsWith(":moves_within_lru")).reduce((n, [, v]) => n + Number(v), 0);
+    assert.ok(perClass > 0, `rescues counted per class (${perClass})`);
+    assert.equal(within, String(perClass));
   } finally {
     await t.stop();
   }
