@@ -88,9 +88,9 @@ function general(ctx: ServerContext): Stat[] {
     ["hash_bytes", ctx.engine.index.bytes],
     ["hash_is_expanding", ctx.engine.index.expanding ? 1 : 0],
     ...when(s.slabReassign, [
-      ["slab_reassign_rescues", 0],
-      ["slab_reassign_chunk_rescues", 0],
-      ["slab_reassign_evictions_nomem", 0],
+      ["slab_reassign_rescues", e.stats.slabReassignRescues],
+      ["slab_reassign_chunk_rescues", e.stats.slabReassignChunkRescues],
+      ["slab_reassign_evictions_nomem", e.stats.slabReassignEvictionsNomem],
       ["slab_reassign_inline_reclaim", 0],
       ["slab_reassign_busy_items", 0],
       ["slab_reassign_busy_deletes", 0],

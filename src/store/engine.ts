@@ -117,6 +117,10 @@ export interface EngineStats {
   directReclaims: number;
   /** Pages moved from one class to another or to the free pool (memcached's slabs_moved). */
   slabsMoved: number;
+  /** Items and data chunks page moves copied elsewhere, and items they dropped for want of room (memcached's slab_reassign_*). */
+  slabReassignRescues: number;
+  slabReassignChunkRescues: number;
+  slabReassignEvictionsNomem: number;
   /** Maintenance passes that juggled the LRUs (memcached's lru_maintainer_juggles). */
   lruMaintainerJuggles: number;
   /** Hits on COLD items that found the bump queue full (memcached's lru_bumps_dropped). */

@@ -116,6 +116,9 @@ export class SlabEngine implements Engine {
     movesWithinLru: 0,
     directReclaims: 0,
     slabsMoved: 0,
+    slabReassignRescues: 0,
+    slabReassignChunkRescues: 0,
+    slabReassignEvictionsNomem: 0,
     lruMaintainerJuggles: 0,
     lruBumpsDropped: 0,
   };
@@ -278,8 +281,9 @@ export class SlabEngine implements Engine {
     this.pagesUsed++;
     const size8 = this.classes.size[cls] / 8;
     const first = Arena.firstHandle(p);
-    // Pushed last to first, so chunks are handed out in address order.
-    for (let c = this.classes.perSlab[cls] - 1; c >= 0; c--) this.pushFree(cls, first + c * size8);
+    // Pushed first to last, as memcached's split_slab_page_into_freelist does, so chunks are
+    // handed out from the page's end: a page move then rescues and drops the same items there.
+    for (let c = 0; c < this.classes.perSlab[cls]; c++) this.pushFree(cls, first + c * size8);
     return true;
   }
 
@@ -716,6 +720,9 @@ export class SlabEngine implements Engine {
     return best;
   }
 
+  /** What the page move under way did so far: items and data chunks copied, items dropped. */
+  private readonly moved = { rescues: 0, chunkRescues: 0, nomem: 0 };
+
   /** The page being emptied for another class (0: none), its class, and how far the emptying got. */
   private drainPage = 0;
   private drainClass = 0;
@@ -781,17 +788,27 @@ export class SlabEngine implements Engine {
         pending++; // being written or read: revisited on the next pass
         continue;
       }
+      // memcached's page mover drops expired and flushed items without counting them.
+      if (this.opts.isDead(owner)) {
+        this.unlink(owner);
+        continue;
+      }
       const to = this.freeHead[cls];
       if (to !== 0) {
         this.popFree(cls, to);
-        if ((state & STATE_DATA) !== 0) this.relocateData(h, to, size);
-        else this.relocate(h, to, size);
+        if ((state & STATE_DATA) !== 0) {
+          this.relocateData(h, to, size);
+          this.moved.chunkRescues++;
+        } else {
+          this.relocate(h, to, size);
+          this.moved.rescues++;
+        }
       } else if (this.opts.noEvict) {
         this.abortDrain();
         return false;
       } else {
-        this.classStats.add(u8[owner * 8 + H.lruClass], C.evicted);
-        this.stats.evictions++;
+        // Not an eviction in memcached's counts: slab_reassign_evictions_nomem only.
+        this.moved.nomem++;
         this.unlink(owner);
       }
     }
@@ -806,7 +823,15 @@ export class SlabEngine implements Engine {
     a.releasePage(page);
     this.pagesUsed--;
     this.drainPage = 0;
-    this.stats.slabsMoved++;
+    // memcached adds a move's counts when the page is free; its rescue relinks each item,
+    // which counts in total_items.
+    const st = this.stats;
+    st.slabsMoved++;
+    st.slabReassignRescues += this.moved.rescues;
+    st.slabReassignChunkRescues += this.moved.chunkRescues;
+    st.slabReassignEvictionsNomem += this.moved.nomem;
+    st.totalItems += this.moved.rescues;
+    this.moved.rescues = this.moved.chunkRescues = this.moved.nomem = 0;
     const dst = this.drainDest;
     this.drainDest = 0;
     if (dst !== 0) this.newPage(dst, true);
@@ -835,6 +860,7 @@ export class SlabEngine implements Engine {
 
   /** Gives the draining page's emptied chunks back to its class (with -M, when items cannot move). */
   private abortDrain(): void {
+    this.moved.rescues = this.moved.chunkRescues = this.moved.nomem = 0;
     const cls = this.drainClass;
     const page = this.drainPage;
     this.drainPage = 0;

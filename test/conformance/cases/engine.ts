@@ -98,6 +98,8 @@ export const engineCases: Case[] = [
       "slabs reassign 1 3\r\n",
       { sleep: 700 },
       "stats slabs\r\n",
+      // What the moves did to the items: rescued, or dropped for want of room (not evictions).
+      "stats\r\n",
     ],
   },
   {
