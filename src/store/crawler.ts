@@ -273,14 +273,8 @@ export class Crawler {
    */
   isLive(h: number, now: number): boolean {
     const e = this.engine;
-    const a = e.arena;
-    const page = Arena.pageOf(h);
-    const cls = a.pageClass[page];
-    if (cls === 0) return false;
-    const offset = h - Arena.firstHandle(page);
-    const size8 = e.classes.size[cls] / 8;
-    if (offset % size8 !== 0 || offset / size8 >= e.classes.perSlab[cls]) return false;
-    if ((a.u8[h * 8 + H.state] & STATE_LINKED) === 0) return false;
+    if (!e.isChunkStart(h)) return false;
+    if ((e.arena.u8[h * 8 + H.state] & STATE_LINKED) === 0) return false;
     return !this.cache.isReclaimable(h, now);
   }
 }

@@ -631,9 +631,7 @@ export class SlabEngine implements Engine {
     const a = this.arena;
     for (let i = 0; i < this.bumpCount; i++) {
       const h = this.bumps[i];
-      const page = Arena.pageOf(h);
-      const cls = a.pageClass[page];
-      if (cls === 0 || (h - Arena.firstHandle(page)) % (this.classes.size[cls] / 8) !== 0) continue;
+      if (!this.isChunkStart(h)) continue;
       const b = h * 8;
       const state = a.u8[b + H.state];
       const bits = a.u8[b + H.bits];
@@ -644,6 +642,20 @@ export class SlabEngine implements Engine {
       this.moveTo(h, Seg.warm);
     }
     this.bumpCount = 0;
+  }
+
+  /**
+   * Whether a handle kept from earlier still names a chunk: the start of one in its page's
+   * current class. A page given to another class since is cut into other sizes, and a handle
+   * may then point into the middle of a chunk, or past the last one.
+   */
+  isChunkStart(h: number): boolean {
+    const page = Arena.pageOf(h);
+    const cls = this.arena.pageClass[page];
+    if (cls === 0) return false;
+    const offset = h - Arena.firstHandle(page);
+    const size8 = this.classes.size[cls] / 8;
+    return offset % size8 === 0 && offset / size8 < this.classes.perSlab[cls];
   }
 
   update(h: number, now: number): void {
