@@ -88,9 +88,12 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   // What replay linked or evicted was no client's doing.
   if (persistence !== null) cache.resetStats();
   cache.journal = persistence;
-  // Recovery faulted its pages in itself; from here on, memory the cache grows into is faulted in ahead of it.
+  // Recovery faulted its pages in itself; from here on, memory the cache and its hash index grow into is faulted in ahead of them.
   const filler = devZeroFiller();
-  if (filler !== null) engine.arena.faultAheadWith(filler);
+  if (filler !== null) {
+    engine.arena.faultAheadWith(filler);
+    engine.index.faultAheadWith(filler);
+  }
   const crawler = new Crawler(engine, cache);
   crawler.enabled = settings.lruCrawler;
   crawler.sleep = settings.lruCrawlerSleep;

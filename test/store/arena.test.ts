@@ -1,37 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Arena, type PageFiller } from "../../src/store/arena.ts";
+import { Arena } from "../../src/store/arena.ts";
 import { checkIntegrity } from "../../src/store/integrity.ts";
 import { PAGE_SIZE } from "../../src/store/slab-classes.ts";
 import { startOurs } from "../oracle/servers.ts";
-import { storeValue } from "./fixture.ts";
-
-interface Fill {
-  offset: number;
-  length: number;
-  finish: () => void;
-}
-
-/** A filler that writes its zeros only when the test says the fill is done, as a slow thread might. */
-function manualFiller(): { fills: Fill[]; filler: PageFiller } {
-  const fills: Fill[] = [];
-  return {
-    fills,
-    filler: (memory, offset, length, done) => {
-      let finished = false;
-      fills.push({
-        offset,
-        length,
-        finish: () => {
-          if (finished) return;
-          finished = true;
-          memory.fill(0, offset, offset + length);
-          done();
-        },
-      });
-    },
-  };
-}
+import { manualFiller, storeValue } from "./fixture.ts";
 
 /** Takes a page and marks it as its owner's, so a later zero fill over it would show. */
 function take(a: Arena, cls: number): number {

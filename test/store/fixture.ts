@@ -1,6 +1,7 @@
 import { Counters } from "../../src/stats/counters.ts";
 import { Cache, StoreMode } from "../../src/store/cache.ts";
 import { ManualClock } from "../../src/store/clock.ts";
+import type { PageFiller } from "../../src/store/arena.ts";
 import { SlabEngine, type SlabEngineOptions } from "../../src/store/slab-engine.ts";
 
 export interface TestStore {
@@ -46,4 +47,31 @@ export function valueOf(cache: Cache, h: number): Buffer {
   const parts: Buffer[] = [];
   cache.engine.readValue(h, { bytes: (src, start, end) => parts.push(Buffer.from(src.subarray(start, end))) });
   return Buffer.concat(parts);
+}
+
+export interface Fill {
+  offset: number;
+  length: number;
+  finish: () => void;
+}
+
+/** A filler that writes its zeros only when the test says the fill is done, as a slow thread might. */
+export function manualFiller(): { fills: Fill[]; filler: PageFiller } {
+  const fills: Fill[] = [];
+  return {
+    fills,
+    filler: (memory, offset, length, done) => {
+      let finished = false;
+      fills.push({
+        offset,
+        length,
+        finish: () => {
+          if (finished) return;
+          finished = true;
+          memory.fill(0, offset, offset + length);
+          done();
+        },
+      });
+    },
+  };
 }

@@ -8,7 +8,7 @@ import { checkIntegrity } from "../../src/store/integrity.ts";
 import { Arena, H, Seg } from "../../src/store/arena.ts";
 import { C } from "../../src/store/class-stats.ts";
 import { slabClasses } from "../../src/store/slab-classes.ts";
-import { testStore, storeValue, valueOf } from "./fixture.ts";
+import { manualFiller, testStore, storeValue, valueOf } from "./fixture.ts";
 
 const setup = testStore;
 
@@ -49,6 +49,32 @@ test("hash index finds every item while it grows, and after", () => {
   for (let i = 0; i < 1000; i++) engine.maintain(0); // hash growth only: the time does not matter
   assert.equal(engine.index.expanding, false);
   for (let i = 0; i < n; i += 3) assert.ok(get(cache, `k${i}`) >= 0, `k${i} found after growth`);
+  assert.deepEqual(checkIntegrity(engine), []);
+});
+
+test("with a filler, the hash index moves nothing into a larger table until it is faulted in", () => {
+  const { cache, engine } = setup({ limitBytes: 64 * 1024 * 1024 });
+  const { fills, filler } = manualFiller();
+  engine.index.faultAheadWith(filler);
+  const power = engine.index.power;
+  let n = 0;
+  while (fills.length === 0) assert.ok(set(cache, `k${n++}`, 10) > 0, "stored");
+  // The fill covers the whole new table; growth has begun as memcached reports it.
+  assert.equal(fills[0].offset, 0);
+  assert.equal(fills[0].length, 4 * 2 ** (power + 1));
+  assert.equal(engine.index.expanding, true);
+  assert.equal(engine.index.power, power + 1);
+  // Inserts and ticks meanwhile move no bucket: the fill's zeros land when it finishes and
+  // would wipe any chain already moved, losing its keys.
+  for (let i = 0; i < 20_000; i++) assert.ok(set(cache, `k${n++}`, 10) > 0, "stored");
+  for (let i = 0; i < 100; i++) engine.maintain(0);
+  assert.equal(fills.length, 1, "one fill at a time");
+  for (let i = 0; i < n; i += 5) assert.ok(get(cache, `k${i}`) >= 0, `k${i} found while the new table fills`);
+  fills[0].finish();
+  for (let i = 0; i < 1000 && engine.index.expanding; i++) engine.maintain(0);
+  assert.equal(engine.index.expanding, false);
+  assert.equal(engine.index.power, power + 1);
+  for (let i = 0; i < n; i++) assert.ok(get(cache, `k${i}`) >= 0, `k${i} found after growth`);
   assert.deepEqual(checkIntegrity(engine), []);
 });
 
