@@ -778,6 +778,7 @@ export class SlabEngine implements Engine {
     this.drainPage = page;
     this.drainClass = cls;
     this.drainCursor = 0;
+    this.moved.rescues = this.moved.chunkRescues = this.moved.nomem = 0;
     return true;
   }
 
@@ -843,7 +844,6 @@ export class SlabEngine implements Engine {
     st.slabReassignChunkRescues += this.moved.chunkRescues;
     st.slabReassignEvictionsNomem += this.moved.nomem;
     st.totalItems += this.moved.rescues;
-    this.moved.rescues = this.moved.chunkRescues = this.moved.nomem = 0;
     const dst = this.drainDest;
     this.drainDest = 0;
     if (dst !== 0) this.newPage(dst, true);
@@ -872,7 +872,6 @@ export class SlabEngine implements Engine {
 
   /** Gives the draining page's emptied chunks back to its class (with -M, when items cannot move). */
   private abortDrain(): void {
-    this.moved.rescues = this.moved.chunkRescues = this.moved.nomem = 0;
     const cls = this.drainClass;
     const page = this.drainPage;
     this.drainPage = 0;
