@@ -1,5 +1,6 @@
 import { ArithResult, DeleteResult, StoreMode, StoreResult } from "../../store/cache.ts";
-import { ALLOC_TOO_LARGE } from "../../store/engine.ts";
+import { ALLOC_TOO_LARGE, type Engine } from "../../store/engine.ts";
+import type { OutBuffer } from "../out-buffer.ts";
 import { type ParsedNumber, parseI32, parseU32, parseU64, writeDecimal } from "../numbers.ts";
 import { copyBytes } from "../../bytes.ts";
 import { OUT_HIGH_WATER } from "../session.ts";
@@ -52,6 +53,21 @@ export class ClassicCommands implements ValueSink {
     return this.answerKeys(buf, first, lineEnd) !== GetState.failed;
   }
 
+  /**
+   * The usual get, one key and nothing unusual about the line: answered without the
+   * tokenizer and the command dispatch. False when the line needs the general path.
+   */
+  getOne(s: TextSession, buf: Uint8Array, keyStart: number, lineEnd: number): boolean {
+    const klen = lineEnd - keyStart;
+    if (klen === 0 || klen > KEY_MAX_LENGTH || s.ctx.prefixStats.enabled) return false;
+    for (let i = keyStart; i < lineEnd; i++) if (buf[i] === 0x20) return false;
+    const h = s.cache.get(buf, keyStart, lineEnd, false, 0);
+    const out = s.out;
+    if (h >= 0) writeHit(out, s.cache.engine, h, buf, keyStart, lineEnd, false);
+    out.bytes(R.end);
+    return true;
+  }
+
   /** The get whose keys `answerKeys` works through, kept while it waits for the client to read. */
   private readonly getting: { session: TextSession | null; withCas: boolean; touch: boolean; exptime: number } = { session: null, withCas: false, touch: false, exptime: 0 };
   /** The keys of that get not answered yet: `rest[0..restLength)`. */
@@ -85,27 +101,7 @@ export class ClassicCommands implements ValueSink {
         const h = cache.get(buf, t.start[i], t.end[i], g.touch, g.exptime);
         if (s.ctx.prefixStats.enabled) s.ctx.prefixStats.recordGet(buf, t.start[i], t.end[i], h >= 0);
         if (h < 0) continue;
-        const vlen = e.valueLength(h);
-        out.ensure(6 + KEY_MAX_LENGTH + 48 + vlen);
-        // The header line written in place: one room check for the whole reply.
-        const o = out.buf;
-        let p = out.len;
-        for (let j = 0; j < 6; j++) o[p + j] = VALUE[j];
-        p += 6;
-        for (let j = t.start[i], end = t.end[i]; j < end; j++) o[p++] = buf[j];
-        o[p++] = 0x20;
-        p = writeDecimal(o, p, e.flags(h));
-        o[p++] = 0x20;
-        p = writeDecimal(o, p, vlen);
-        if (g.withCas) {
-          o[p++] = 0x20;
-          p = writeDecimal(o, p, e.cas(h));
-        }
-        o[p++] = 0x0d;
-        o[p++] = 0x0a;
-        out.len = p;
-        e.readValue(h, out);
-        out.crlf();
+        writeHit(out, e, h, buf, t.start[i], t.end[i], g.withCas);
         if (out.len > OUT_HIGH_WATER && (i + 1 < last || t.rest >= 0)) {
           this.keepRest(buf, i + 1 < last ? t.start[i + 1] : t.rest, lineEnd);
           s.producer = this.resumeGet;
@@ -302,4 +298,28 @@ export class ClassicCommands implements ValueSink {
         return s.send(R.notStored);
     }
   }
+}
+
+/** A hit's reply: the VALUE line written in place (one room check for the whole reply), the value, CRLF. */
+function writeHit(out: OutBuffer, e: Engine, h: number, buf: Uint8Array, keyStart: number, keyEnd: number, withCas: boolean): void {
+  const vlen = e.valueLength(h);
+  out.ensure(6 + KEY_MAX_LENGTH + 48 + vlen);
+  const o = out.buf;
+  let p = out.len;
+  for (let j = 0; j < 6; j++) o[p + j] = VALUE[j];
+  p += 6;
+  for (let j = keyStart; j < keyEnd; j++) o[p++] = buf[j];
+  o[p++] = 0x20;
+  p = writeDecimal(o, p, e.flags(h));
+  o[p++] = 0x20;
+  p = writeDecimal(o, p, vlen);
+  if (withCas) {
+    o[p++] = 0x20;
+    p = writeDecimal(o, p, e.cas(h));
+  }
+  o[p++] = 0x0d;
+  o[p++] = 0x0a;
+  out.len = p;
+  e.readValue(h, out);
+  out.crlf();
 }

@@ -26,6 +26,16 @@ export const classicCore: Case[] = [
   { name: "gat and gats", steps: ["set a 3 0 1\r\nx\r\n", "gat 100 a b\r\n", "gats 0 a\r\n", "gat abc a\r\n", "gat 1\r\n"] },
   { name: "flags edges", steps: ["set a 4294967295 0 1\r\nx\r\n", "get a\r\n", "set b 4294967296 0 1\r\nx\r\n", "get b\r\n", "set c -1 0 1\r\nx\r\n"] },
   { name: "bad numbers on set", steps: ["set a x 0 1\r\n", "set a 0 x 1\r\n", "set a 0 0 x\r\n", "set a 0 0 -1\r\n", "set a 0 0 1x\r\n"] },
+  {
+    // A one-key get takes a shortcut past the tokenizer; every other shape of the line must not.
+    name: "one-key get lines of every shape",
+    steps: [
+      "set a 1 0 1\r\nx\r\nset b 2 0 2\r\nyy\r\n",
+      "get a\r\nget a\nget  a\r\nget a \r\nget a  b\r\nget \r\nget\r\nget b\r\n",
+      "get a\0b\r\nget \0a\r\nget a\rb\r\ngets a\r\nGET a\r\nget missing\r\n",
+      "set noreply1 0 0 1 noreply\r\nz\r\nget noreply1\r\nget a\r\r\n",
+    ],
+  },
   { name: "key length 250 ok 251 refused", steps: [`set ${k250} 0 0 1\r\nx\r\n`, `get ${k250}\r\n`, `set ${k251} 0 0 1\r\nx\r\n`, `get ${k251}\r\n`, `delete ${k251}\r\n`, `incr ${k251} 1\r\n`, `touch ${k251} 1\r\n`] },
   { name: "too long key in multi get culls", steps: [`get a ${k251} b\r\n`, `set a 0 0 1\r\nx\r\nget a ${k251}\r\n`] },
   { name: "control bytes and tabs in keys", steps: ["set a\tb 0 0 1\r\nx\r\n", "get a\tb\r\n", "set \x01\x02 0 0 1\r\ny\r\n", "get \x01\x02\r\n"] },
