@@ -128,3 +128,18 @@ test("bench:churn prints both servers' latencies, our loop stall, the script's o
   assert.ok(Number(theirs.at(-2)) >= 0, r.stdout);
   assert.match(r.stdout, /^p99\.9 ours\/memcached: \d/m);
 });
+
+test("bench:path times each request kind in process, cold and warm, and side by side with another checkout", () => {
+  const r = spawnSync("node_modules/.bin/node", ["bench/request-path.ts", "--keys", "1000", "--requests", "2000", "--rounds", "3", "--against", "."], { encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split("\n");
+  const header = lines.find((l) => l.startsWith("request "))?.trim().split(/\s{2,}/) ?? [];
+  assert.deepEqual(header, ["request", "cold ns", "warm ns", "cold ns (2)", "warm ns (2)", "cold ratio 1/2", "warm ratio 1/2"]);
+  for (const request of ["get key:N", "get nokey:N", "set key:N 0 0 100", "mg key:N v f"]) {
+    const row = lines.find((l) => l.startsWith(`${request}  `))?.trim().split(/\s{2,}/) ?? [];
+    assert.equal(row.length, header.length, `${request}: ${r.stdout}`);
+    // Times are positive once the timer's own cost is taken off; the same code against itself is near 1.
+    for (const ns of row.slice(1, 5)) assert.ok(Number(ns) > 0, `${request}: ${r.stdout}`);
+    for (const ratio of row.slice(5)) assert.ok(Number(ratio) > 0.2 && Number(ratio) < 5, `${request}: ${r.stdout}`);
+  }
+});
