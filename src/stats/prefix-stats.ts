@@ -62,7 +62,7 @@ export class PrefixStats {
     if (stop === end) return null;
     const length = stop - start;
     // memcached's default hash_algorithm: MurmurHash3_x86_32 with seed 0.
-    const bucket = murmur3(key, start, stop, 0) % BUCKETS;
+    const bucket = murmur3(key, start, stop, 0) & (BUCKETS - 1);
     for (let p = this.table[bucket]; p !== null; p = p.next) {
       // memcached compares with strncmp(stored, key, length): a longer stored prefix that
       // starts with this one matches too.

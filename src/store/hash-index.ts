@@ -72,7 +72,7 @@ export class HashIndex {
     const u8 = a.u8;
     const len = end - start;
     for (let h = table[slot]; h !== 0; h = i32[h * 2 + H.hnext]) {
-      if (a.u32[h * 2 + H.hash] !== hash || u8[h * 8 + H.keyLength] !== len) continue;
+      if (i32[h * 2 + H.hash] !== hash || u8[h * 8 + H.keyLength] !== len) continue;
       const at = h * 8 + H.key;
       let i = 0;
       while (i < len && u8[at + i] === key[start + i]) i++;
@@ -82,7 +82,7 @@ export class HashIndex {
   }
 
   insert(h: number): void {
-    const hash = this.arena.u32[h * 2 + H.hash];
+    const hash = this.arena.i32[h * 2 + H.hash];
     const { table, slot } = this.locate(hash);
     this.arena.i32[h * 2 + H.hnext] = table[slot];
     table[slot] = h;
@@ -93,7 +93,7 @@ export class HashIndex {
 
   remove(h: number): void {
     const i32 = this.arena.i32;
-    const { table, slot } = this.locate(this.arena.u32[h * 2 + H.hash]);
+    const { table, slot } = this.locate(this.arena.i32[h * 2 + H.hash]);
     let cur = table[slot];
     if (cur === h) {
       table[slot] = i32[h * 2 + H.hnext];
@@ -122,7 +122,7 @@ export class HashIndex {
   /** Puts `to` where `from` was in its chain; `to` holds a copy of `from`'s header. */
   replace(from: number, to: number): void {
     const i32 = this.arena.i32;
-    const { table, slot } = this.locate(this.arena.u32[from * 2 + H.hash]);
+    const { table, slot } = this.locate(this.arena.i32[from * 2 + H.hash]);
     if (table[slot] === from) {
       table[slot] = to;
       return;
@@ -185,7 +185,7 @@ export class HashIndex {
       let h = old[b];
       while (h !== 0) {
         const nx = i32[h * 2 + H.hnext];
-        const slot = a.u32[h * 2 + H.hash] & this.nextMask;
+        const slot = a.i32[h * 2 + H.hash] & this.nextMask;
         i32[h * 2 + H.hnext] = next[slot];
         next[slot] = h;
         h = nx;

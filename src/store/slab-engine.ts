@@ -188,7 +188,7 @@ export class SlabEngine implements Engine {
   findKeyOf(h: number): number {
     const a = this.arena;
     const k = h * 8 + H.key;
-    const found = this.index.find(a.u8, k, k + a.u8[h * 8 + H.keyLength], a.u32[h * 2 + H.hash]);
+    const found = this.index.find(a.u8, k, k + a.u8[h * 8 + H.keyLength], a.i32[h * 2 + H.hash]);
     return found === 0 ? -1 : found;
   }
 
@@ -225,7 +225,7 @@ export class SlabEngine implements Engine {
     a.i32[i + H.prev] = 0;
     a.i32[i + H.next] = 0;
     a.i32[i + H.hnext] = 0;
-    a.u32[i + H.hash] = murmur3(key, start, end, this.seed);
+    a.i32[i + H.hash] = murmur3(key, start, end, this.seed);
     a.u32[i + H.exptime] = 0;
     a.u32[i + H.time] = 0;
     a.u32[i + H.flags] = flags;

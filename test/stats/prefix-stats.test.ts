@@ -5,9 +5,12 @@ import { murmur3 } from "../../src/store/hash.ts";
 
 const bytes = (s: string) => Buffer.from(s, "latin1");
 
-test("murmur3 is MurmurHash3_x86_32 with seed 0", () => {
+test("murmur3 is MurmurHash3_x86_32, its 32 bits as a signed int32", () => {
   const h = (s: string) => murmur3(bytes(s), 0, s.length, 0);
   assert.equal(h(""), 0);
+  // Published vectors with the top bit set: they come back negative, never as a uint32.
+  assert.equal(h("abc"), 0xb3dd93fa | 0);
+  assert.equal(murmur3(bytes(""), 0, 0, 0xffffffff), 0x81f16f39 | 0);
   assert.equal(h("hello"), 0x248bfa47);
   assert.equal(h("The quick brown fox jumps over the lazy dog"), 0x2e4ff723);
   const framed = bytes("xxhelloyy");
