@@ -124,6 +124,22 @@ test("unknown and repeated flags stop the scan at once", () => {
   assert.equal(parse("mg foo \xff"), "CLIENT_ERROR duplicate flag");
 });
 
+test("a flag seen in one command is not a repeat in the next, across the wrap of the command count", () => {
+  assert.equal(parse("mg foo v q"), "ok");
+  assert.equal(parse("mg foo v q"), "ok");
+  // Commands are numbered to mark the flags each one saw; the numbers restart after 2^30 - 2.
+  const internals = flags as unknown as { command: number };
+  internals.command = 1;
+  assert.equal(parse("mg foo k"), "ok");
+  internals.command = 0x3fff_fffd;
+  assert.equal(parse("mg foo v"), "ok");
+  assert.equal(parse("mg foo v"), "ok");
+  assert.equal(internals.command, 1);
+  // Numbered 2 again: k's mark from the first command numbered 2 must be gone.
+  assert.equal(parse("mg foo k"), "ok");
+  assert.equal(parse("mg foo k k"), "CLIENT_ERROR duplicate flag");
+});
+
 test("the last token error wins", () => {
   assert.equal(parse("mg foo Tx Mabc"), "CLIENT_ERROR incorrect length for M token");
   assert.equal(parse("mg foo Mabc Tx"), "CLIENT_ERROR bad token in command line format");
