@@ -71,7 +71,6 @@ export interface Engine {
   keyLength(h: number): number;
 
   flags(h: number): number;
-  setFlags(h: number, flags: number): void;
   /** Absolute unix seconds; 0 = never. */
   exptime(h: number): number;
   setExptime(h: number, exptime: number): void;

@@ -989,10 +989,6 @@ export class SlabEngine implements Engine {
   flags(h: number): number {
     return this.arena.u32[h * 2 + H.flags];
   }
-  setFlags(h: number, flags: number): void {
-    if (this.saver !== null) this.preserve(h);
-    this.arena.u32[h * 2 + H.flags] = flags;
-  }
   exptime(h: number): number {
     return this.arena.u32[h * 2 + H.exptime];
   }

@@ -216,6 +216,49 @@ test("chunked values survive page moves of both their header and their data chun
   }
 });
 
+test("a data page still holding chunks of live values moves them to free chunks of its class", () => {
+  const { cache, engine } = setup({ limitBytes: 32 * 1024 * 1024, maxItemSize: 4 * 1024 * 1024 });
+  const value = (i: number): Buffer => Buffer.alloc(1_500_000 + i * 1000, i + 1);
+  for (let i = 0; i < 8; i++) assert.ok(storeValue(cache, `big${i}`, value(i)) >= 0, "stored");
+  // The oldest data page holds big0's first chunks; deleting other values frees chunks elsewhere.
+  for (let i = 1; i < 8; i += 2) cache.delete(Buffer.from(`big${i}`), 0, 4);
+  const largest = engine.classes.largest;
+  const pages = engine.classPages[largest].length;
+  assert.ok(engine.releasePage(largest), "data page released");
+  assert.equal(engine.classPages[largest].length, pages - 1);
+  assert.ok(engine.stats.slabReassignChunkRescues > 0, "data chunks were moved, not only freed");
+  assert.equal(engine.stats.slabReassignEvictionsNomem, 0);
+  assert.deepEqual(checkIntegrity(engine), []);
+  for (let i = 0; i < 8; i += 2) {
+    const h = get(cache, `big${i}`);
+    assert.ok(h >= 0, `big${i} still there`);
+    assert.ok(valueOf(cache, h).equals(value(i)), `big${i} intact`);
+  }
+});
+
+test("-M: a page move that runs out of room midway stops and gives the emptied chunks back", () => {
+  const { cache, engine } = setup({ noEvict: true, limitBytes: 2 * 1024 * 1024 });
+  assert.ok(set(cache, "k0", 100) >= 0, "stored");
+  const cls = engine.slabClass(engine.find(Buffer.from("k0"), 0, 2));
+  const perSlab = engine.classes.perSlab[cls];
+  let n = 1;
+  for (; engine.classPages[cls].length < 2; n++) set(cache, `k${n}`, 100);
+  // Room on the second page for everything on the first, so the move may start.
+  for (let i = 0; i < 20; i++) cache.delete(Buffer.from(`k${i}`), 0, `k${i}`.length);
+  assert.equal(engine.releasePage(cls, 100), false, "one slice of the move done");
+  assert.notEqual(engine.drainingPage, 0);
+  // New items take the free chunks the move was going to use (-M: nothing is evicted for them).
+  for (; set(cache, `k${n}`, 100) >= 0; n++);
+  assert.equal(engine.freeCount[cls], 0);
+  assert.equal(engine.releasePage(cls), false, "the move cannot finish");
+  assert.equal(engine.drainingPage, 0);
+  assert.equal(engine.classPages[cls].length, 2, "the page stays with its class");
+  assert.equal(engine.freeCount[cls], 2 * perSlab - engine.count(), "every chunk not holding an item is free again");
+  assert.ok(engine.freeCount[cls] > 0);
+  assert.deepEqual(checkIntegrity(engine), []);
+  for (const k of ["k20", `k${n - 1}`]) assert.ok(get(cache, k) >= 0, `${k} still there`);
+});
+
 test("releasing a page with no room elsewhere drops its items, chunked ones with all their chunks", () => {
   const { cache, engine } = setup({ limitBytes: 32 * 1024 * 1024, maxItemSize: 4 * 1024 * 1024 });
   for (let i = 0; i < 6; i++) assert.ok(set(cache, `big${i}`, 1_200_000) > 0, "stored");
