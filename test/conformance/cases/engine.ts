@@ -34,6 +34,17 @@ export const engineCases: Case[] = [
     steps: [sets("k", 12000, 120), "set last 0 0 120 noreply\r\n" + big(120) + "\r\n", `get ${keys("k", 0, 5)}\r\n`, "stats\r\n"],
   },
   {
+    // "9" fits its item in place; "10" needs a new one, from a class that may not grow.
+    name: "-M: an incr that needs a larger item when its class is full is out of memory, the old value kept",
+    args: ["-M", "-m", "2"],
+    steps: [
+      "set n 0 0 1\r\n9\r\nset m 0 0 1\r\n7\r\n",
+      sets("k", 12000, 120),
+      sets("s", 12000, 1),
+      "incr m 1\r\nincr n 1\r\ndecr n 1\r\nget n m\r\n",
+    ],
+  },
+  {
     name: "eviction takes the least recently used items first",
     args: ["-m", "2"],
     steps: [sets("k", 15000, 120), `get ${keys("k", 0, 10)}\r\n`, `get ${keys("k", 14990, 15000)}\r\n`, "stats\r\n"],
