@@ -1,4 +1,5 @@
 import { type Socket, createSocket } from "node:dgram";
+import { createServer } from "node:net";
 
 /** A UDP port on 127.0.0.1 that was free a moment ago. */
 export function freeUdpPort(): Promise<number> {
@@ -10,6 +11,27 @@ export function freeUdpPort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * A port free on 127.0.0.1 for both TCP and UDP, for a server that listens on one number for
+ * both (-U without -p). A free UDP port alone is often taken for TCP, as the local end of some
+ * other test's connection.
+ */
+export async function freeTcpAndUdpPort(): Promise<number> {
+  for (let tries = 0; ; tries++) {
+    const port = await freeUdpPort();
+    const tcp = createServer();
+    const ok = await new Promise<boolean>((resolve) => {
+      tcp.once("error", () => resolve(false));
+      tcp.listen(port, "127.0.0.1", () => resolve(true));
+    });
+    if (ok) {
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      return port;
+    }
+    if (tries === 20) throw new Error("no port free for both TCP and UDP");
+  }
 }
 
 /** memcached's UDP frame header (request id, sequence number, datagram count, reserved) before `payload`. */

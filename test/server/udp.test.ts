@@ -10,7 +10,7 @@ import { startServer } from "../../src/server/server.ts";
 import { parseCli } from "../../src/settings/cli.ts";
 import { RawClient, talk } from "../oracle/client.ts";
 import { freePort, startOurs, waitConnectable } from "../oracle/servers.ts";
-import { UdpClient, frame, freeUdpPort, waitUdp } from "../oracle/udp.ts";
+import { UdpClient, frame, freeTcpAndUdpPort, freeUdpPort, waitUdp } from "../oracle/udp.ts";
 
 const NODE = "node_modules/.bin/node";
 
@@ -76,10 +76,21 @@ test("UDP is off unless -U names a port (memcached 1.6's default): no UDP socket
 });
 
 test("-U without -p serves UDP and TCP on that port, as memcached does", async () => {
-  const port = await freeUdpPort();
-  const child = spawn(NODE, ["src/main.ts", "-U", String(port), "-l", "127.0.0.1"], { stdio: "ignore" });
+  let port = 0;
+  let child: ChildProcess | null = null;
+  // The port can still be taken for TCP between the check and the server's bind (it exits then).
+  for (let tries = 0; child === null; tries++) {
+    port = await freeTcpAndUdpPort();
+    const c = spawn(NODE, ["src/main.ts", "-U", String(port), "-l", "127.0.0.1"], { stdio: "ignore" });
+    const exited = new Promise<boolean>((r) => c.once("exit", () => r(true)));
+    const up = waitConnectable(port, Date.now() + 10000).then(
+      () => false,
+      () => true,
+    );
+    if (await Promise.race([up, exited])) assert.ok(tries < 3, "the server could not listen");
+    else child = c;
+  }
   try {
-    await waitConnectable(port, Date.now() + 10000);
     await waitUdp(port);
     assert.equal(udpSocketsOf(child.pid as number), 1);
     assert.deepEqual(await ask(port, "set u 0 0 2\r\nhi\r\nget u\r\n"), ["STORED\r\n", "VALUE u 0 2\r\nhi\r\nEND\r\n"]);
