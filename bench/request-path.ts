@@ -14,11 +14,12 @@ In the server the kernel's work between two requests flushes the CPU's first-lev
 so each request finds its code and data cold: "cold" walks --evict KiB of other memory and
 runs --evict-code other functions (about 350 bytes of machine code each) before each
 request to do the same, "warm" does not. Code matters as much as data here: with 300
-functions a get miss measured 600-650 ns against 400 with data alone. Prints nanoseconds per request, the
-median of the rounds' means, the timer's own cost taken off. The machine's noise reaches
-in-process timings too (other tenants share the memory and the last-level cache), so to
-compare two versions of the code run them in one process with --against: rounds then
-alternate between the two, and the ratio comes from rounds run side by side.
+functions a get miss measured 600-700 ns against ~400 with the data walk alone. Prints
+nanoseconds per request, the median of the rounds' means, the timer's own cost taken off.
+The machine's noise reaches in-process timings too (other tenants share the memory and the
+last-level cache), so to compare two versions of the code run them in one process with
+--against: rounds then alternate between the two, and the ratio comes from rounds run side
+by side.
 
   --keys N          keys set beforehand, values of 100 B (100000)
   --requests N      requests per round, workload and temperature (100000)
