@@ -188,16 +188,27 @@ test("relocated items keep their key, value, flags, cas and LRU place", () => {
   assert.deepEqual(checkIntegrity(engine), []);
 });
 
-test("chunked values survive page moves of both their header and their data chunks", () => {
-  const { cache, engine } = setup({ limitBytes: 32 * 1024 * 1024, maxItemSize: 4 * 1024 * 1024 });
-  const value = (i: number): Buffer => Buffer.alloc(1_500_000 + i * 1000, i + 1);
-  for (let i = 0; i < 8; i++) {
-    const k = Buffer.from(`big${i}`);
-    const h = cache.beginStore(StoreMode.set, k, 0, k.length, 0, 0, value(i).length);
-    assert.ok(h >= 0);
-    cache.engine.writeValue(h, 0, value(i), 0, value(i).length);
-    cache.commitStore(h, StoreMode.set, 0, false);
+/** Value `i` of the chunked values big0..big7 (three 512 KiB chunks each, all different). */
+const bigValue = (i: number): Buffer => Buffer.alloc(1_500_000 + i * 1000, i + 1);
+
+/** A store holding big0..big7 with their values. */
+function storeBigValues(): ReturnType<typeof setup> {
+  const store = setup({ limitBytes: 32 * 1024 * 1024, maxItemSize: 4 * 1024 * 1024 });
+  for (let i = 0; i < 8; i++) assert.ok(storeValue(store.cache, `big${i}`, bigValue(i)) >= 0, "stored");
+  return store;
+}
+
+/** big<first>, big<first + 2>, ... are there with their values. */
+function assertBigValuesKept(cache: Cache, first: number): void {
+  for (let i = first; i < 8; i += 2) {
+    const h = get(cache, `big${i}`);
+    assert.ok(h >= 0, `big${i} still there`);
+    assert.ok(valueOf(cache, h).equals(bigValue(i)), `big${i} intact`);
   }
+}
+
+test("chunked values survive page moves of both their header and their data chunks", () => {
+  const { cache, engine } = storeBigValues();
   // Small items after the headers in the same class, so the class gets a second page; freeing
   // some on the first page leaves its other items fewer than the free chunks of the second.
   const header = engine.arena.pageClass[Arena.pageOf(engine.find(Buffer.from("big1"), 0, 4))];
@@ -209,17 +220,11 @@ test("chunked values survive page moves of both their header and their data chun
   assert.ok(engine.releasePage(engine.classes.largest), "data page released");
   assert.ok(engine.releasePage(header), "header page released");
   assert.deepEqual(checkIntegrity(engine), []);
-  for (let i = 1; i < 8; i += 2) {
-    const h = get(cache, `big${i}`);
-    assert.ok(h >= 0, `big${i} still there`);
-    assert.ok(valueOf(cache, h).equals(value(i)), `big${i} intact`);
-  }
+  assertBigValuesKept(cache, 1);
 });
 
 test("a data page still holding chunks of live values moves them to free chunks of its class", () => {
-  const { cache, engine } = setup({ limitBytes: 32 * 1024 * 1024, maxItemSize: 4 * 1024 * 1024 });
-  const value = (i: number): Buffer => Buffer.alloc(1_500_000 + i * 1000, i + 1);
-  for (let i = 0; i < 8; i++) assert.ok(storeValue(cache, `big${i}`, value(i)) >= 0, "stored");
+  const { cache, engine } = storeBigValues();
   // The oldest data page holds big0's first chunks; deleting other values frees chunks elsewhere.
   for (let i = 1; i < 8; i += 2) cache.delete(Buffer.from(`big${i}`), 0, 4);
   const largest = engine.classes.largest;
@@ -229,11 +234,7 @@ test("a data page still holding chunks of live values moves them to free chunks 
   assert.ok(engine.stats.slabReassignChunkRescues > 0, "data chunks were moved, not only freed");
   assert.equal(engine.stats.slabReassignEvictionsNomem, 0);
   assert.deepEqual(checkIntegrity(engine), []);
-  for (let i = 0; i < 8; i += 2) {
-    const h = get(cache, `big${i}`);
-    assert.ok(h >= 0, `big${i} still there`);
-    assert.ok(valueOf(cache, h).equals(value(i)), `big${i} intact`);
-  }
+  assertBigValuesKept(cache, 0);
 });
 
 test("-M: a page move that runs out of room midway stops and gives the emptied chunks back", () => {
