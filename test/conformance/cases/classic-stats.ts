@@ -1,3 +1,4 @@
+import { noop, set } from "../binary-packets.ts";
 import type { Case } from "../conversation.ts";
 
 const settings = (name: string, args: string[]): Case => ({ name: `stats settings ${name}`, args, steps: ["stats settings\r\n"] });
@@ -42,6 +43,19 @@ export const classicStats: Case[] = [
       { send: "quit\r\n", conn: 1 },
       { sleep: 100 },
       { send: "", conn: 5 },
+      "stats conns\r\n",
+    ],
+  },
+  {
+    name: "stats conns shows the states of binary connections too",
+    mask: [/(?<=STAT )\d+(?=:)/g, /(?<=tcp:127\.0\.0\.1:)\d+/g, /(?<=secs_since_last_cmd )\d+/g],
+    steps: [
+      { sleep: 200 },
+      "version\r\n",
+      { send: noop(7), conn: 1 },
+      // A binary set whose value has not all arrived: memcached's conn_nread.
+      { send: set("k", "hello").subarray(0, -2), conn: 2 },
+      { send: noop(8).subarray(0, 10), conn: 3 },
       "stats conns\r\n",
     ],
   },
