@@ -18,8 +18,8 @@ import { DatagramSender } from "./udp-send.ts";
  * Request datagrams, and bytes of them, held while the connection is busy (a long reply,
  * replies waiting for the log); more are dropped, as a full socket receive buffer drops them.
  */
-const INBOX_DATAGRAMS = 4096;
-const INBOX_BYTES = 4 << 20;
+export const INBOX_DATAGRAMS = 4096;
+export const INBOX_BYTES = 4 << 20;
 /** memcached's UDP_READ_BUFFER_SIZE: a datagram is read whole, so no line in it is too long for the buffer. */
 const UDP_READ_BUFFER = 64 * 1024;
 /** Who the replies go to before any request came. */

@@ -5,8 +5,10 @@ import { mkdtempSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { silentLogger } from "../../src/log.ts";
 import { startServer } from "../../src/server/server.ts";
+import { INBOX_BYTES, INBOX_DATAGRAMS, UdpConnection } from "../../src/server/udp.ts";
 import { parseCli } from "../../src/settings/cli.ts";
 import { RawClient, talk } from "../oracle/client.ts";
 import { freePort, startOurs, waitConnectable } from "../oracle/servers.ts";
@@ -174,6 +176,51 @@ test("--sync always: a UDP reply waits for the log, and the write survives a res
     assert.equal(await talk(again.port, "get d\r\n"), "VALUE d 7 3\r\nabc\r\nEND\r\n");
   } finally {
     await again.stop();
+  }
+});
+
+test("a busy UDP connection holds at most INBOX_DATAGRAMS request datagrams and INBOX_BYTES of them; the rest are dropped", async () => {
+  const ours = await startOurs();
+  const client = createSocket("udp4");
+  const conns: UdpConnection[] = [];
+  try {
+    /** A connection kept busy (as by a long reply, or replies waiting for the log), and what it holds. */
+    const busyConnection = async (): Promise<{ port: number; inbox: { inbox: unknown[]; inboxBytes: number } }> => {
+      const socket = createSocket("udp4");
+      await new Promise<void>((r) => socket.bind(0, "127.0.0.1", () => r()));
+      const conn = new UdpConnection(socket, ours.server.ctx, silentLogger());
+      conns.push(conn);
+      const inside = conn as unknown as { busy: boolean; inbox: unknown[]; inboxBytes: number };
+      inside.busy = true;
+      return { port: socket.address().port, inbox: inside };
+    };
+    /** Sends `count` datagrams of `size` bytes, paced so the receiving side keeps up, and waits until it has read them. */
+    const flood = async (port: number, count: number, size: number, held: () => number): Promise<void> => {
+      const d = frame(1, "x".repeat(size - 8));
+      // A batch stays well within the receiving socket's default buffer (208 KiB): a datagram
+      // it has no room for is dropped by the kernel before the connection sees it.
+      const batch = Math.min(20, Math.floor(65536 / size));
+      for (let sent = 0; sent < count; sent += batch) {
+        await Promise.all(Array.from({ length: Math.min(batch, count - sent) }, () => new Promise((r) => client.send(d, port, "127.0.0.1", r))));
+        await sleep(1);
+      }
+      for (let last = -1, same = 0; same < 5; await sleep(20)) {
+        same = held() === last ? same + 1 : 0;
+        last = held();
+      }
+    };
+    const small = await busyConnection();
+    await flood(small.port, 2 * INBOX_DATAGRAMS, 24, () => small.inbox.inbox.length);
+    assert.equal(small.inbox.inbox.length, INBOX_DATAGRAMS);
+    const large = await busyConnection();
+    const size = 8192;
+    await flood(large.port, (2 * INBOX_BYTES) / size, size, () => large.inbox.inboxBytes);
+    assert.equal(large.inbox.inboxBytes, INBOX_BYTES, "full to the byte");
+    assert.equal(large.inbox.inbox.length, INBOX_BYTES / size);
+  } finally {
+    client.close();
+    await Promise.all(conns.map((c) => c.close()));
+    await ours.stop();
   }
 });
 
