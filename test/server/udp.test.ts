@@ -188,14 +188,14 @@ test("a busy UDP connection holds at most INBOX_DATAGRAMS request datagrams and 
   const conns: UdpConnection[] = [];
   try {
     /** A connection kept busy (as by a long reply, or replies waiting for the log), and what it holds. */
-    const busyConnection = async (): Promise<{ port: number; inbox: { inbox: unknown[]; inboxBytes: number } }> => {
+    const busyConnection = async (): Promise<{ port: number; held: { inbox: unknown[]; inboxBytes: number } }> => {
       const socket = createSocket("udp4");
       await new Promise<void>((r) => socket.bind(0, "127.0.0.1", () => r()));
       const conn = new UdpConnection(socket, ours.server.ctx, silentLogger());
       conns.push(conn);
       const inside = conn as unknown as { busy: boolean; inbox: unknown[]; inboxBytes: number };
       inside.busy = true;
-      return { port: socket.address().port, inbox: inside };
+      return { port: socket.address().port, held: inside };
     };
     /** Sends `count` datagrams of `size` bytes, paced so the receiving side keeps up, and waits until it has read them. */
     const flood = async (port: number, count: number, size: number, held: () => number): Promise<void> => {
@@ -213,13 +213,13 @@ test("a busy UDP connection holds at most INBOX_DATAGRAMS request datagrams and 
       }
     };
     const small = await busyConnection();
-    await flood(small.port, 2 * INBOX_DATAGRAMS, 24, () => small.inbox.inbox.length);
-    assert.equal(small.inbox.inbox.length, INBOX_DATAGRAMS);
+    await flood(small.port, 2 * INBOX_DATAGRAMS, 24, () => small.held.inbox.length);
+    assert.equal(small.held.inbox.length, INBOX_DATAGRAMS);
     const large = await busyConnection();
     const size = 8192;
-    await flood(large.port, (2 * INBOX_BYTES) / size, size, () => large.inbox.inboxBytes);
-    assert.equal(large.inbox.inboxBytes, INBOX_BYTES, "full to the byte");
-    assert.equal(large.inbox.inbox.length, INBOX_BYTES / size);
+    await flood(large.port, (2 * INBOX_BYTES) / size, size, () => large.held.inboxBytes);
+    assert.equal(large.held.inboxBytes, INBOX_BYTES, "full to the byte");
+    assert.equal(large.held.inbox.length, INBOX_BYTES / size);
   } finally {
     client.close();
     await Promise.all(conns.map((c) => c.close()));
