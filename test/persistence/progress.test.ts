@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { RawClient } from "../oracle/client.ts";
 import { freePort, startOurs, waitConnectable } from "../oracle/servers.ts";
 
@@ -36,13 +37,19 @@ async function recoverOutput(aof: string, tty: boolean): Promise<string> {
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString("latin1")));
   child.stderr.on("data", (d: Buffer) => (out += d.toString("latin1")));
+  const printed = (): string => (tty ? out : existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
   try {
     await waitConnectable(port, Date.now() + 30_000);
+    // The server accepts connections a moment before it installs its SIGTERM handler; a signal
+    // in between would kill it before the log file is written. Its last start-up line says it is past that.
+    for (const deadline = Date.now() + 30_000; !printed().includes("memcached-ts listening"); await sleep(20)) {
+      assert.ok(Date.now() < deadline, `no "listening" line; printed: ${printed()}`);
+    }
   } finally {
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
   }
-  return tty ? out : readFileSync(logFile, "utf8");
+  return printed();
 }
 
 test("recovery shows a progress bar on a terminal, and progress lines in the log otherwise", { timeout: 120_000 }, async () => {
