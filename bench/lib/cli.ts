@@ -4,7 +4,16 @@ type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /** Parses a bench script's flags (plus --help, which prints `help` and exits). */
 export function parseBenchArgs<const O extends Options>(help: string, options: O) {
-  const { values } = parseArgs({ options: { ...options, help: { type: "boolean", default: false } } as const });
+  const config = { options: { ...options, help: { type: "boolean", default: false } } as const };
+  let parsed: ReturnType<typeof parseArgs<typeof config>>;
+  try {
+    parsed = parseArgs(config);
+  } catch (err) {
+    // An unknown flag or a missing value: one line, not a stack trace.
+    process.stderr.write(`${(err as Error).message.replace(/\s*\n\s*/g, " ")} (--help lists the flags)\n`);
+    process.exit(64);
+  }
+  const { values } = parsed;
   if ((values as { help?: boolean }).help === true) {
     process.stdout.write(help);
     process.exit(0);

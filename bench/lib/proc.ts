@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 
 let ticksPerSecond = 0;
 
@@ -17,6 +17,24 @@ export function cpuTimes(pid: number): { user: number; system: number } {
 export function cpuSeconds(pid: number): number {
   const t = cpuTimes(pid);
   return t.user + t.system;
+}
+
+/**
+ * CPU seconds a process's threads have run, from each thread's /proc/<pid>/task/<tid>/schedstat:
+ * the scheduler's own nanosecond count, where /proc/<pid>/stat counts whole clock ticks. A
+ * thread that ended between two readings takes its time with it (Node's threads live as long
+ * as the process).
+ */
+export function cpuRunSeconds(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "latin1").split(" ")[0]);
+    } catch {
+      // the thread ended after the directory was listed
+    }
+  }
+  return ns / 1e9;
 }
 
 /** Resident set size and its peak, in bytes, from /proc/<pid>/status. */

@@ -43,11 +43,11 @@ function killAllOnExit(): void {
   }
 }
 
-async function start(name: string, cmd: string, args: (port: number) => string[], options: StartOptions = {}): Promise<BenchServer> {
+async function start(name: string, cmd: string, args: (port: number) => string[], options: StartOptions = {}, cwd = ROOT): Promise<BenchServer> {
   killAllOnExit();
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(cmd, args(port), { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(cmd, args(port), { cwd, stdio: ["ignore", "ignore", "pipe"] });
   live.add(child);
   let stderr = "";
   child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr = (stderr + d).slice(-2000)));
@@ -83,6 +83,14 @@ async function start(name: string, cmd: string, args: (port: number) => string[]
 /** memcached-ts as `node src/main.ts` with memcached-style flags (-m, -c, ...). */
 export function startOurs(args: readonly string[] = [], name = "memcached-ts", options: StartOptions = {}): Promise<BenchServer> {
   return start(name, `${ROOT}node_modules/.bin/node`, (p) => ["src/main.ts", "-p", String(p), "-l", "127.0.0.1", ...args], options);
+}
+
+/**
+ * memcached-ts from another checkout (`root`, say a git worktree of an older commit), run by
+ * this repository's Node with `nodeFlags` before the script: the variants bench/ab.ts compares.
+ */
+export function startCheckout(root: string, nodeFlags: readonly string[], args: readonly string[], name: string): Promise<BenchServer> {
+  return start(name, `${ROOT}node_modules/.bin/node`, (p) => [...nodeFlags, "src/main.ts", "-p", String(p), "-l", "127.0.0.1", ...args], {}, root);
 }
 
 /** A Node script of this repository taking `-p PORT` (bench/lib/floor-server.ts). */

@@ -143,3 +143,37 @@ test("bench:path times each request kind in process, cold and warm, and side by 
     for (const ratio of row.slice(5)) assert.ok(Number(ratio) > 0.2 && Number(ratio) < 5, `${request}: ${r.stdout}`);
   }
 });
+
+test("bench:ab runs each variant beside this checkout and prints the paired CPU ratio with its interval", () => {
+  const args = ["bench/ab.ts", "--rounds", "3", "--seconds", "0.3", "--keys", "2000", "--memory", "64", "--against", ".", "--node-flags=--max-semi-space-size=16"];
+  const r = spawnSync("node_modules/.bin/node", args, { encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split("\n");
+  const header = lines.find((l) => l.startsWith("variant "))?.trim().split(/\s{2,}/) ?? [];
+  assert.deepEqual(header, ["variant", "ops/s", "CPU µs/req", "CPU ratio to baseline", "about 95% sure within"]);
+  const row = (name: string): string[] => lines.find((l) => l.startsWith(`${name} `))?.trim().split(/\s{2,}/) ?? [];
+  const base = row("this checkout (baseline)");
+  assert.equal(base.length, 3, r.stdout);
+  assert.ok(Number(base[1]) > 0 && Number(base[2]) > 0, r.stdout);
+  for (const name of ["--against .", "--node-flags --max-semi-space-size=16"]) {
+    const [, ops, cpu, ratio, within] = row(name);
+    assert.ok(Number(ops) > 0 && Number(cpu) > 0, `${name}: ${r.stdout}`);
+    // The same code (or nearly) beside itself: near 1, and inside its own interval.
+    assert.ok(Number(ratio) > 0.2 && Number(ratio) < 5, `${name}: ${r.stdout}`);
+    const [low, high] = (within ?? "").split("-").map(Number);
+    assert.ok(low <= Number(ratio) && Number(ratio) <= high, `${name}: ${r.stdout}`);
+  }
+});
+
+test("bench:ab refuses to run without a variant, or with a checkout that is not one, in one line", () => {
+  for (const [args, message] of [
+    [[], /nothing to compare/],
+    [["--against", "/nonexistent"], /--against \/nonexistent: no src\/main\.ts there/],
+    [["--node-flags", "--x"], /argument is ambiguous.*--help lists the flags/],
+  ] as const) {
+    const r = spawnSync("node_modules/.bin/node", ["bench/ab.ts", ...args], { encoding: "utf8", timeout: 30_000 });
+    assert.equal(r.status, 64, r.stderr);
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  }
+});
