@@ -13,7 +13,7 @@ import { type Clock, CoarseClock } from "../store/clock.ts";
 import { Crawler } from "../store/crawler.ts";
 import { SlabEngine } from "../store/slab-engine.ts";
 import { Connection } from "./connection.ts";
-import { type ConnectionInfo, type ServerContext, socketAddress } from "./context.ts";
+import { type ConnectionInfo, ServerContext, socketAddress } from "./context.ts";
 import { AcceptQueue } from "./accept-queue.ts";
 import { startIdleSweep } from "./idle.ts";
 import { devZeroFiller } from "./page-filler.ts";
@@ -108,34 +108,30 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   let resolveStopped: () => void = () => {};
   const stopped = new Promise<void>((r) => (resolveStopped = r));
 
-  let verbosity = settings.verbosity;
-  const ctx: ServerContext = {
-    settings,
-    cache,
-    engine,
-    counters,
-    crawler,
-    loopDelay: new LoopDelay(),
-    persistence,
-    auth,
-    tls,
-    prefixStats: new PrefixStats(),
-    startedAt: clock.now(),
+  const ctx = new ServerContext(
+    {
+      settings,
+      cache,
+      engine,
+      counters,
+      crawler,
+      loopDelay: new LoopDelay(),
+      persistence,
+      auth,
+      tls,
+      prefixStats: new PrefixStats(),
+      startedAt: clock.now(),
+      acceptQueue,
+      connections: () => [...listenerInfo, ...[...connections].sort((a, b) => a.id - b.id)],
+      shutdown: (graceful) => {
+        log.info({ graceful }, "shutdown requested");
+        void close(graceful);
+      },
+    },
+    settings.verbosity,
     // The `verbosity` command changes the log level too, as it changes what memcached prints.
-    get verbosity() {
-      return verbosity;
-    },
-    set verbosity(v: number) {
-      verbosity = v;
-      log.level = levelForVerbosity(v);
-    },
-    acceptQueue,
-    connections: () => [...listenerInfo, ...[...connections].sort((a, b) => a.id - b.id)],
-    shutdown: (graceful) => {
-      log.info({ graceful }, "shutdown requested");
-      void close(graceful);
-    },
-  };
+    (v) => (log.level = levelForVerbosity(v)),
+  );
 
   const maxClients = clientLimit(settings);
   // Connection ids are handed out as memcached's fds are: the lowest free one, above the listeners'.
