@@ -96,6 +96,7 @@ export class Connection implements ConnectionInfo {
   receive(buf: Buffer, n: number): void {
     this.ctx.counters.bytesRead += n;
     if (n === 0) return;
+    this.ctx.heartbeat.heard();
     if (this.held) {
       // A read that was under way when reading paused: it waits with the held replies.
       this.appendTail(buf, 0, n);

@@ -8,6 +8,7 @@ import type { SlabEngine } from "../store/slab-engine.ts";
 import type { Counters } from "../stats/counters.ts";
 import type { LoopDelay } from "../stats/loop-delay.ts";
 import type { PrefixStats } from "../stats/prefix-stats.ts";
+import type { Heartbeat } from "./heartbeat.ts";
 import type { TlsListeners } from "./tls.ts";
 
 /**
@@ -25,6 +26,8 @@ export class ServerContext {
   /** The LRU crawler (`lru_crawler` commands, crawler stats). */
   readonly crawler: Crawler;
   readonly loopDelay: LoopDelay;
+  /** The pace of background work; every read tells it a client is active. */
+  readonly heartbeat: Heartbeat;
   /** The log and snapshots (--aof), or null. */
   readonly persistence: Persistence | null;
   /** -Y: the users text connections authenticate as before anything else, or null. */
@@ -52,6 +55,7 @@ export class ServerContext {
     this.counters = parts.counters;
     this.crawler = parts.crawler;
     this.loopDelay = parts.loopDelay;
+    this.heartbeat = parts.heartbeat;
     this.persistence = parts.persistence;
     this.auth = parts.auth;
     this.tls = parts.tls;

@@ -18,11 +18,11 @@ import { AcceptQueue } from "./accept-queue.ts";
 import { startIdleSweep } from "./idle.ts";
 import { devZeroFiller } from "./page-filler.ts";
 import { type ListenSpec, parseListenSpec } from "./listen-spec.ts";
+import { Heartbeat } from "./heartbeat.ts";
 import { TlsListeners } from "./tls.ts";
 import { READ_BUFFER_SIZE, adoptWithReusedBuffer } from "./reused-read.ts";
 import { type UdpConnection, startUdp } from "./udp.ts";
 
-const MAINTENANCE_MS = 10;
 const TOO_MANY = Buffer.from("ERROR Too many open connections\r\n");
 
 export interface RunningServer {
@@ -108,6 +108,23 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   let resolveStopped: () => void = () => {};
   const stopped = new Promise<void>((r) => (resolveStopped = r));
 
+  const loopDelay = new LoopDelay();
+  // LRU maintenance, hash growth and expiry crawling, in small slices between requests.
+  const heartbeat = new Heartbeat(
+    () => {
+      coarse?.refresh();
+      const now = clock.now();
+      const busy = engine.maintain(now);
+      crawler.tick(now);
+      persistence?.tick();
+      return busy || crawler.running || (persistence?.snapshotRunning ?? false);
+    },
+    () => loopDelay.stop(),
+    () => {
+      coarse?.refresh();
+      loopDelay.resume();
+    },
+  );
   const ctx = new ServerContext(
     {
       settings,
@@ -115,7 +132,8 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       engine,
       counters,
       crawler,
-      loopDelay: new LoopDelay(),
+      loopDelay,
+      heartbeat,
       persistence,
       auth,
       tls,
@@ -186,15 +204,6 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       });
     });
 
-  // LRU maintenance, hash growth and expiry crawling, in small slices between requests.
-  const maintenance = setInterval(() => {
-    coarse?.refresh();
-    const now = clock.now();
-    engine.maintain(now);
-    crawler.tick(now);
-    persistence?.tick();
-  }, MAINTENANCE_MS);
-  maintenance.unref();
   const idleSweep = settings.idleTimeout > 0 ? startIdleSweep(settings.idleTimeout, () => clock.now(), () => connections, counters) : null;
 
   let port = 0;
@@ -253,7 +262,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       acceptQueue?.clear();
       for (const c of [...connections]) c.destroy();
       await closed;
-      clearInterval(maintenance);
+      heartbeat.stop();
       if (idleSweep !== null) clearInterval(idleSweep);
       try {
         await persistence?.close();

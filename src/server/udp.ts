@@ -99,6 +99,7 @@ export class UdpConnection implements ReplyFramer {
 
   private receive(msg: Buffer, from: RemoteInfo): void {
     if (this.closed) return;
+    this.ctx.heartbeat.heard();
     if (this.inbox.length >= INBOX_DATAGRAMS || this.inboxBytes + msg.length > INBOX_BYTES) {
       this.log.debug({ udp: this.local, from: from.address }, "udp request dropped: the connection is busy");
       return;

@@ -28,6 +28,11 @@ export class LoopDelay {
     ];
   }
 
+  /** Sampling again after `stop` (the idle server stops it: no 1 ms timer waking it for nothing). */
+  resume(): void {
+    this.h.enable();
+  }
+
   /** `stats reset`. */
   reset(): void {
     this.h.reset();

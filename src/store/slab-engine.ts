@@ -662,18 +662,25 @@ export class SlabEngine implements Engine {
     this.arena.u32[h * 2 + H.time] = now;
   }
 
-  /** Background work, bounded per call: hash table growth, LRU juggling, page moves. */
-  maintain(now: number): void {
+  /**
+   * Background work, bounded per call: hash table growth, LRU juggling, page moves. True when
+   * it found something to do, so the server keeps its fast pace (see Heartbeat).
+   */
+  maintain(now: number): boolean {
     this.now = now;
+    let busy = this.index.expanding || this.bumpCount > 0;
     this.index.migrate(MIGRATE_PER_TICK);
     if (this.bumpCount > 0) this.applyBumps(now);
     // Without memcached's maintainer thread, items move between segments only as they are linked.
     if (this.opts.maintainer !== false) this.stats.lruMaintainerJuggles++;
     for (let cls = 1; cls <= this.classes.largest && this.opts.maintainer !== false; cls++) {
-      if (this.classPages[cls].length > 0) this.juggle(cls, JUGGLE_ROUNDS);
+      if (this.classPages[cls].length > 0 && this.juggle(cls, JUGGLE_ROUNDS) > 0) busy = true;
     }
-    if (this.drainPage !== 0) this.drain(DRAIN_PER_TICK);
-    else if (this.tuning.automove !== 0 && this.opts.reassign !== false && ++this.ticks % AUTOMOVE_EVERY_TICKS === 0) this.automove();
+    if (this.drainPage !== 0) {
+      this.drain(DRAIN_PER_TICK);
+      busy = true;
+    } else if (this.tuning.automove !== 0 && this.opts.reassign !== false && ++this.ticks % AUTOMOVE_EVERY_TICKS === 0) this.automove();
+    return busy;
   }
   private ticks = 0;
 
