@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RawClient } from "../oracle/client.ts";
 import { startOurs } from "../oracle/servers.ts";
+import { LoopDelay } from "../../src/stats/loop-delay.ts";
 
 async function stats(c: RawClient, line: string): Promise<string> {
   await c.send(line);
@@ -34,5 +35,28 @@ test("stats reports the worst event-loop stall; stats reset clears it", async ()
   } finally {
     c.socket.destroy();
     await s.stop();
+  }
+});
+
+test("a stall before a rest still counts after it; the rest itself is no stall", async () => {
+  const d = new LoopDelay();
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  try {
+    await sleep(20);
+    const until = Date.now() + 60;
+    while (Date.now() < until) {
+      // block the event loop
+    }
+    await sleep(20);
+    d.stop();
+    await sleep(300);
+    d.resume();
+    await sleep(20);
+    const max = Object.fromEntries(d.stats()).event_loop_delay_max_us;
+    assert.ok(max >= 40_000 && max < 200_000, `max ${max} µs`);
+    d.reset();
+    assert.ok(Object.fromEntries(d.stats()).event_loop_delay_max_us < 40_000);
+  } finally {
+    d.stop();
   }
 });
