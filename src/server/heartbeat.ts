@@ -49,7 +49,9 @@ export class Heartbeat {
     return this.idle;
   }
 
+  /** For good: a read still under way when the server closes does not restart the ticks. */
   stop(): void {
+    this.idle = false;
     clearInterval(this.timer);
   }
 

@@ -109,3 +109,14 @@ test("an idle server wakes about once a second, and answers with a fresh clock a
     child.kill("SIGKILL");
   }
 });
+
+test("a stopped heartbeat stays stopped, even when a read comes after", async () => {
+  const { beat, ticks } = watched(() => false);
+  await sleep(150);
+  assert.equal(beat.resting, true);
+  beat.stop();
+  beat.heard();
+  const before = ticks();
+  await sleep(50);
+  assert.equal(ticks(), before);
+});
