@@ -1,5 +1,5 @@
 import { parseBenchArgs } from "./lib/cli.ts";
-import { cpuTimes } from "./lib/proc.ts";
+import { cpuRunSeconds, cpuTimes } from "./lib/proc.ts";
 import { median, ratio, table, us } from "./lib/report.ts";
 import { type BenchServer, startMemcached, startOurs } from "./lib/servers.ts";
 import { LOAD_FLAGS, LOAD_HELP, type LoadOptions, loadOptionsFrom, runLoad } from "./load.ts";
@@ -83,6 +83,7 @@ interface Sample {
   throughput: number;
   p50: number;
   p99: number;
+  /** Every thread's scheduler time (/proc/<pid>/task/<tid>/schedstat), exact to the ns. */
   cpuUsPerReq: number;
   /**
    * The user-space part of it: the kernel's share is about the same for both servers. Linux
@@ -114,10 +115,10 @@ async function measure(w: Workload, servers: readonly BenchServer[]): Promise<Ma
     for (let i = 0; i < servers.length; i++) {
       const s = servers[(i + r) % servers.length];
       const cpu0 = cpuTimes(s.pid);
+      const run0 = cpuRunSeconds(s.pid);
       const res = await run(s, { seconds });
-      const cpu1 = cpuTimes(s.pid);
-      const user = cpu1.user - cpu0.user;
-      const cpu = user + cpu1.system - cpu0.system;
+      const cpu = cpuRunSeconds(s.pid) - run0;
+      const user = cpuTimes(s.pid).user - cpu0.user;
       if (res.errors > 0) throw new Error(`${s.name}: ${res.errors} errors, first: ${res.firstError}`);
       const perSecond = (base.multiget ?? 1) > 1 ? (res.hits + res.misses) / res.seconds : res.opsPerSec;
       samples.get(s)?.push({ throughput: perSecond, p50: res.latency.quantile(0.5), p99: res.latency.quantile(0.99), cpuUsPerReq: (cpu * 1e6) / res.requests, userUsPerReq: (user * 1e6) / res.requests, generatorCores: res.generatorCores });
@@ -132,14 +133,16 @@ function medians(xs: readonly Sample[]): Sample {
 }
 
 /**
- * The middle half of the rounds' own CPU ratios (each round runs both servers back to back):
- * on a shared machine one round's ratio moves by ±0.1, so a median near its target is met or
- * missed by chance, and this says how near. "-" with fewer than 3 rounds.
+ * The rounds' own CPU ratios (each round runs both servers back to back): their median and
+ * middle half. On a shared machine one round's ratio moves by ±0.1 and the machine's speed
+ * drifts between rounds, which the ratio of the two servers' medians does not cancel and a
+ * round's own ratio does, so the two medians can differ by a few hundredths; a figure near
+ * its target is met or missed by chance, and this says how near. "-" with fewer than 3 rounds.
  */
 function cpuSpread(ours: readonly Sample[], theirs: readonly Sample[]): string {
   const rs = ours.map((x, i) => x.cpuUsPerReq / theirs[i].cpuUsPerReq).sort((a, b) => a - b);
   if (rs.length < 3) return "-";
-  return `${rs[Math.floor((rs.length - 1) / 4)].toFixed(2)}-${rs[Math.ceil(((rs.length - 1) * 3) / 4)].toFixed(2)}`;
+  return `${median(rs).toFixed(2)} (${rs[Math.floor((rs.length - 1) / 4)].toFixed(2)}-${rs[Math.ceil(((rs.length - 1) * 3) / 4)].toFixed(2)})`;
 }
 
 /** "0.97 (>= 0.95 ok)": the ratio and, when the workload has a target for it, whether it is met. */
@@ -164,7 +167,7 @@ try {
     process.stderr.write(`${w.id} done\n`);
   }
   console.log(`memcached-ts vs memcached -t 1; medians of ${rounds} round(s) of ${seconds} s; ratios are ours / memcached\n`);
-  const ratios = [["workload", "throughput", "CPU per request", "CPU, middle half of rounds", "p99"]];
+  const ratios = [["workload", "throughput", "CPU per request", "CPU, rounds' own: median (middle half)", "p99"]];
   for (const { workload: w, ours, theirs, cpuSpread } of outcomes) {
     ratios.push([
       w.title,
