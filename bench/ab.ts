@@ -4,7 +4,7 @@ import { parseBenchArgs } from "./lib/cli.ts";
 import { cpuRunSeconds } from "./lib/proc.ts";
 import { median, table } from "./lib/report.ts";
 import { type BenchServer, startCheckout } from "./lib/servers.ts";
-import { LOAD_FLAGS, LOAD_HELP, loadOptionsFrom, runLoad } from "./load.ts";
+import { LOAD_FLAGS, LOAD_HELP, fillEveryKey, loadOptionsFrom, runLoad } from "./load.ts";
 
 const HELP = `Usage: node bench/ab.ts (--against DIR | --node-flags FLAGS)... [options]
 Whether a change moves memcached-ts' CPU per request as a whole server, sockets and all:
@@ -84,9 +84,7 @@ const servers: BenchServer[] = [];
 try {
   for (const x of variants) servers.push(await startCheckout(x.root, x.nodeFlags, ["-m", v.memory], x.name));
   for (const s of servers) {
-    // Every key exists before measuring, so gets hit and sets overwrite, as in a warm cache.
-    const pre = await runLoad({ ...load, port: s.port, workers: 1, conns: 16, depth: 64, dist: "seq", getRatio: 0, multiget: 1, ops: load.keys, seconds: 120 });
-    if (pre.errors > 0) throw new Error(`${s.name}: preload failed: ${pre.firstError}`);
+    await fillEveryKey({ ...load, port: s.port }, s.name);
     await runLoad({ ...load, port: s.port, seconds: 1 });
   }
   const cpu = servers.map((): number[] => []);

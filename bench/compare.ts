@@ -2,7 +2,7 @@ import { parseBenchArgs } from "./lib/cli.ts";
 import { cpuRunSeconds, cpuTimes } from "./lib/proc.ts";
 import { median, ratio, table, us } from "./lib/report.ts";
 import { type BenchServer, startMemcached, startOurs } from "./lib/servers.ts";
-import { LOAD_FLAGS, LOAD_HELP, type LoadOptions, loadOptionsFrom, runLoad } from "./load.ts";
+import { LOAD_FLAGS, LOAD_HELP, type LoadOptions, fillEveryKey, loadOptionsFrom, runLoad } from "./load.ts";
 
 /**
  * The workloads the performance targets are stated for, most common first: one request in
@@ -105,9 +105,7 @@ async function measure(w: Workload, servers: readonly BenchServer[]): Promise<Ma
   const base = { ...w.load };
   const run = (s: BenchServer, extra: Partial<LoadOptions>) => runLoad({ ...base, port: s.port, ...extra });
   for (const s of servers) {
-    // Every key exists before measuring, so gets hit and sets overwrite, as in a warm cache.
-    const pre = await run(s, { workers: 1, conns: 16, dist: "seq", getRatio: 0, multiget: 1, ops: base.keys ?? 100_000, seconds: 120, depth: 64 });
-    if (pre.errors > 0) throw new Error(`${s.name}: preload failed: ${pre.firstError}`);
+    await fillEveryKey({ ...base, port: s.port }, s.name);
     await run(s, { seconds: warmup });
   }
   const samples = new Map<BenchServer, Sample[]>(servers.map((s) => [s, []]));

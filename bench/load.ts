@@ -144,6 +144,15 @@ export async function runLoad(options: Partial<LoadOptions> & { port: number }, 
   }
 }
 
+/**
+ * Sets every key of `load`'s key space once (its key and value sizes), so that measured gets
+ * hit and sets overwrite, as in a warm cache. Throws, naming `server`, if any set failed.
+ */
+export async function fillEveryKey(load: Partial<LoadOptions> & { port: number }, server: string): Promise<void> {
+  const pre = await runLoad({ ...load, workers: 1, conns: 16, depth: 64, dist: "seq", getRatio: 0, multiget: 1, ops: load.keys ?? DEFAULTS.keys, seconds: 120 });
+  if (pre.errors > 0) throw new Error(`${server}: preload failed: ${pre.firstError}`);
+}
+
 /** Command-line flags shared by every bench script that drives load (names as in LoadOptions). */
 export const LOAD_FLAGS = {
   workers: { type: "string", default: String(DEFAULTS.workers) },
