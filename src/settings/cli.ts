@@ -449,14 +449,15 @@ function applyConfigFile(d: Draft, path: string): void {
   for (const [key, value] of Object.entries(data)) {
     const spec = OPTIONS.find((o) => o.long === key);
     if (spec === undefined || spec.action) throw new SettingsError(`unknown option '${key}' in config file ${path}`);
-    if (spec.long === "verbose") {
-      d.verbosity = int("verbose", String(value), 0, 3);
-      continue;
-    }
+    // Checked first for every option: String() of an object can throw (`{"toString": false}`).
     if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
       throw new SettingsError(`invalid value for '${key}' in config file ${path}`);
     }
     const text = String(value);
+    if (spec.long === "verbose") {
+      d.verbosity = int("verbose", text, 0, 3);
+      continue;
+    }
     if (spec.value === undefined && !bool(key, text)) continue;
     spec.apply(d, text);
   }

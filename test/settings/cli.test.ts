@@ -63,6 +63,13 @@ test("config file: defaults < file < flags", () => {
   assert.equal(s.threads, 4);
   writeFileSync(file, JSON.stringify({ nope: 1 }));
   assert.throws(() => parseCli(["--config", file]), SettingsError);
+  // Found by the fuzzer (seed 1023743138): verbose was read with String() before its type was checked.
+  for (const verbose of [{ toString: false }, [1], null]) {
+    writeFileSync(file, JSON.stringify({ verbose }));
+    assert.throws(() => parseCli(["--config", file]), /invalid value for 'verbose' in config file/);
+  }
+  writeFileSync(file, JSON.stringify({ verbose: 2 }));
+  assert.equal(run(["--config", file]).verbosity, 2);
 });
 
 const NODE = "node_modules/.bin/node";
