@@ -87,6 +87,8 @@ const BUMP_QUEUE = 4096;
 const AUTOMOVE_EVERY_TICKS = 10;
 /** A class with more free chunks than this many pages' worth gives a page away first. */
 const AUTOMOVE_FREE_PAGES = 2.5;
+/** Pages a class must hold to lose one for being old (memcached's MIN_PAGES_FOR_SOURCE is "more than 2"). */
+const AUTOMOVE_SOURCE_PAGES = 3;
 
 /**
  * The off-heap store: items (header, key, value) in slab chunks of one shared arena, found
@@ -253,8 +255,8 @@ export class SlabEngine implements Engine {
       if (h !== 0) break;
       if (this.pullTail(cls, Seg.cold, PULL_EVICT, 0) > 0 || this.pullTail(cls, Seg.hot, 0, 0) > 0) continue;
       if (this.opts.noEvict || this.pullTail(cls, Seg.warm, 0, 0) > 0) continue;
-      const src = this.opts.reassign === false ? 0 : this.oldestClass(cls);
-      if (src === 0 || !this.releasePage(src)) {
+      const src = this.opts.reassign === false ? 0 : this.oldestClass(cls, 2);
+      if (src === 0 || !this.releasePage(src, Infinity, true)) {
         i++;
         break;
       }
@@ -712,7 +714,7 @@ export class SlabEngine implements Engine {
       if (cls !== dst && this.classPages[cls].length > 1 && this.freeCount[cls] > this.classes.perSlab[cls] * AUTOMOVE_FREE_PAGES) src = cls;
     }
     if (src === 0) {
-      const oldest = this.oldestClass(dst);
+      const oldest = this.oldestClass(dst, AUTOMOVE_SOURCE_PAGES);
       if (oldest !== 0 && this.coldAge(dst) < this.coldAge(oldest) * this.tuning.automoveRatio) src = oldest;
     }
     if (src !== 0) this.releasePage(src, DRAIN_PER_TICK);
@@ -724,12 +726,17 @@ export class SlabEngine implements Engine {
     return t === 0 ? 0 : this.now - this.arena.u32[t * 2 + H.time];
   }
 
-  /** The class other than `except` with a page to spare whose oldest item is oldest; 0 if none. */
-  private oldestClass(except: number): number {
+  /**
+   * The class other than `except`, holding at least `minPages` pages, whose oldest item is
+   * oldest; 0 if none. A class never gives up its last page (memcached's slabs_reassign
+   * answers NOSPARE): emptying it would leave the class unable to store anything until the
+   * move ends, and take back a page it would ask for again at once.
+   */
+  private oldestClass(except: number, minPages: number): number {
     let best = 0;
     let bestAge = -1;
     for (let cls = 1; cls <= this.classes.largest; cls++) {
-      if (cls === except || this.classPages[cls].length === 0) continue;
+      if (cls === except || this.classPages[cls].length < minPages) continue;
       const age = this.coldAge(cls);
       if (age > bestAge) {
         bestAge = age;
@@ -757,14 +764,18 @@ export class SlabEngine implements Engine {
    * with -M). Work is done in slices of `budget` chunks (the maintenance tick continues it);
    * returns true once the page is free. Chunks of items still being written are skipped and
    * revisited, so only a full release with nothing in flight completes in one call.
+   *
+   * `atOnce` is for an allocation that waits on the page: a page holding a chunk in flight
+   * (often that allocation's own header) could not be freed in time, and starting on it would
+   * evict its items for nothing and leave the class unable to allocate until the move ends.
    */
-  releasePage(cls: number, budget = Infinity): boolean {
+  releasePage(cls: number, budget = Infinity, atOnce = false): boolean {
     if (this.drainPage !== 0 && this.drainClass !== cls) this.drain(Infinity);
-    if (this.drainPage === 0 && !this.startDrain(cls)) return false;
+    if (this.drainPage === 0 && !this.startDrain(cls, atOnce)) return false;
     return this.drain(budget);
   }
 
-  private startDrain(cls: number): boolean {
+  private startDrain(cls: number, onlyIfIdle = false): boolean {
     const pages = this.classPages[cls];
     if (pages.length === 0) return false;
     const page = pages[0];
@@ -773,7 +784,11 @@ export class SlabEngine implements Engine {
     const first = Arena.firstHandle(page);
     const n = this.classes.perSlab[cls];
     let free = 0;
-    for (let c = 0; c < n; c++) if ((u8[(first + c * size8) * 8 + H.state] & STATE_FREE) !== 0) free++;
+    for (let c = 0; c < n; c++) {
+      const h = first + c * size8;
+      if ((u8[h * 8 + H.state] & STATE_FREE) !== 0) free++;
+      else if (onlyIfIdle && this.inFlight(h)) return false;
+    }
     if (this.opts.noEvict && n - free > this.freeCount[cls] - free) return false;
     for (let c = 0; c < n; c++) {
       const h = first + c * size8;
@@ -787,6 +802,13 @@ export class SlabEngine implements Engine {
     this.drainCursor = 0;
     this.moved.rescues = this.moved.chunkRescues = this.moved.nomem = 0;
     return true;
+  }
+
+  /** A used chunk whose item is being written (not linked yet) or read (pinned): a page move must wait for it. */
+  private inFlight(h: number): boolean {
+    const a = this.arena;
+    const owner = (a.u8[h * 8 + H.state] & STATE_DATA) !== 0 ? a.i32[h * 2 + H.prev] : h;
+    return (a.u8[owner * 8 + H.state] & STATE_LINKED) === 0 || owner === this.pinned;
   }
 
   /** Continues emptying the draining page for up to `budget` chunks; true when it was released. */
@@ -803,11 +825,11 @@ export class SlabEngine implements Engine {
       const h = first + (this.drainCursor * size) / 8;
       const state = u8[h * 8 + H.state];
       if (state === STATE_DRAINED) continue;
-      const owner = (state & STATE_DATA) !== 0 ? a.i32[h * 2 + H.prev] : h;
-      if ((u8[owner * 8 + H.state] & STATE_LINKED) === 0 || owner === this.pinned) {
+      if (this.inFlight(h)) {
         pending++; // being written or read: revisited on the next pass
         continue;
       }
+      const owner = (state & STATE_DATA) !== 0 ? a.i32[h * 2 + H.prev] : h;
       // memcached's page mover drops expired and flushed items without counting them.
       if (this.opts.isDead(owner)) {
         this.unlink(owner);

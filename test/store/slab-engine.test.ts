@@ -145,6 +145,13 @@ test("automove: pages follow a change of value sizes", () => {
   assert.ok(engine.classPages[big].length > 3, `big class gained pages (${engine.classPages[big].length})`);
   assert.ok(engine.pagesCharged() <= engine.pageLimit + 2);
   assert.deepEqual(checkIntegrity(engine), []);
+  // As memcached's automove (MIN_PAGES_FOR_SOURCE), a class keeps two pages however old.
+  for (let round = 40; round < 100; round++) {
+    for (let i = 0; i < 300; i++) set(cache, `big${round}-${i}`, 3000);
+    for (let t = 0; t < 10; t++) engine.maintain(clock.now());
+  }
+  assert.equal(engine.classPages[small].length, 2);
+  assert.ok(get(cache, "small19999") >= 0, "the newest small items are still there");
 });
 
 test("large values get pages back from small items when memory is full", () => {
@@ -157,6 +164,45 @@ test("large values get pages back from small items when memory is full", () => {
   assert.ok(engine.chunked(h), "a 900 KB value is chunked");
   assert.ok(valueOf(cache, h).equals(Buffer.alloc(900_000, 0x61)));
   assert.deepEqual(checkIntegrity(engine), []);
+});
+
+test("an allocation never takes a class's last page", () => {
+  // -m 2: one page of small items, and the one large page held by an unfinished 900 KB set.
+  // A second large value finds nothing to evict; the small class's only page is not taken
+  // (memcached's slabs_reassign answers NOSPARE for it), so the value is out of memory.
+  const { cache, engine } = setup({ limitBytes: 2 * 1024 * 1024 });
+  for (let i = 0; i < 100; i++) assert.ok(set(cache, `s${i}`, 10) > 0, "stored");
+  // Long keys put both large values' headers in classes of their own: nothing of the small
+  // class is in flight, so only the last-page rule keeps its page.
+  const big = Buffer.from("b".repeat(100));
+  const inFlight = cache.beginStore(StoreMode.set, big, 0, big.length, 0, 0, 900_000);
+  assert.ok(inFlight > 0, "a large set in flight");
+  assert.equal(set(cache, "k".repeat(200), 600_000), ALLOC_NO_MEMORY);
+  assert.equal(engine.drainingPage, 0, "no page move started");
+  assert.equal(engine.stats.evictions + engine.stats.slabReassignEvictionsNomem, 0);
+  for (let i = 0; i < 100; i++) assert.ok(get(cache, `s${i}`) >= 0, `s${i} kept`);
+  cache.abortStore(inFlight);
+  assert.deepEqual(checkIntegrity(engine), []);
+});
+
+test("an allocation takes back only a page it can empty at once, not one holding an item in flight", () => {
+  // -m 3: two pages of 200-byte items and one large page, whose two chunks an unfinished
+  // 900 KB set holds. An item of the small class is being written into the oldest small page.
+  const { cache, engine } = setup({ limitBytes: 3 * 1024 * 1024 });
+  assert.ok(set(cache, "s0", 200) > 0, "stored");
+  const perPage = engine.classes.perSlab[engine.arena.pageClass[Arena.pageOf(get(cache, "s0"))]];
+  const count = Math.floor(perPage * 1.5);
+  for (let i = 1; i < count; i++) assert.ok(set(cache, `s${i}`, 200) > 0, "stored");
+  const big = Buffer.from("big");
+  assert.ok(cache.beginStore(StoreMode.set, big, 0, 3, 0, 0, 900_000) > 0, "a large set in flight");
+  const d = Buffer.from("s0");
+  cache.delete(d, 0, 2);
+  const w = Buffer.from("w");
+  assert.ok(cache.beginStore(StoreMode.set, w, 0, 1, 0, 0, 200) > 0, "a small set in flight, in the oldest page");
+  assert.equal(set(cache, "big2", 900_000), ALLOC_NO_MEMORY);
+  assert.equal(engine.drainingPage, 0, "no page move started");
+  assert.equal(engine.stats.evictions + engine.stats.slabReassignEvictionsNomem, 0, "nothing evicted for nothing");
+  for (let i = 1; i < count; i++) assert.ok(get(cache, `s${i}`) >= 0, `s${i} kept`);
 });
 
 test("relocated items keep their key, value, flags, cas and LRU place", () => {
