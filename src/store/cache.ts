@@ -1,6 +1,6 @@
 import type { Counters } from "../stats/counters.ts";
 import type { Clock } from "./clock.ts";
-import { ALLOC_TOO_LARGE, type Engine, ItemBits } from "./engine.ts";
+import { ALLOC_NO_MEMORY_DATA, ALLOC_TOO_LARGE, type Engine, ItemBits } from "./engine.ts";
 import { SlabEngine } from "./slab-engine.ts";
 
 /** How a store treats an existing item (memcached's NREAD_* commands; meta's ms modes). */
@@ -294,7 +294,8 @@ export class Cache {
    * memcached does, so values are never buffered twice). Returns a handle, or
    * `ALLOC_TOO_LARGE` / `ALLOC_NO_MEMORY`, in which case a `set` drops the old value as
    * memcached does, so a failed set never leaves stale data readable. Meta's ms drops the
-   * old value whatever its mode (`dropOld`), as memcached's mset does.
+   * old value whatever its mode (`dropOld`), as memcached's mset does. `ALLOC_NO_MEMORY_DATA`
+   * keeps it and counts nothing: memcached fails that way only after the command was accepted.
    */
   beginStore(
     mode: StoreMode,
@@ -308,6 +309,7 @@ export class Cache {
   ): number {
     const e = this.engine;
     const h = e.alloc(key, start, end, flags, valueLength);
+    if (h === ALLOC_NO_MEMORY_DATA) return h;
     if (h < 0) {
       if (h === ALLOC_TOO_LARGE) this.counters.storeTooLarge++;
       else this.counters.storeNoMemory++;

@@ -13,7 +13,7 @@ export interface Engine {
   findKeyOf(h: number): number;
   /**
    * An unlinked item holding a copy of the key and room for `valueLength` bytes, or
-   * `ALLOC_TOO_LARGE` / `ALLOC_NO_MEMORY`. May evict (calling `isDead` first to prefer
+   * `ALLOC_TOO_LARGE` / `ALLOC_NO_MEMORY` / `ALLOC_NO_MEMORY_DATA`. May evict (calling `isDead` first to prefer
    * reclaiming expired items) unless eviction is disabled.
    */
   alloc(key: Uint8Array, start: number, end: number, flags: number, valueLength: number): number;
@@ -133,6 +133,12 @@ export interface ByteSink {
 
 export const ALLOC_TOO_LARGE = -2;
 export const ALLOC_NO_MEMORY = -3;
+/**
+ * A chunked item got its header but not all its data chunks. memcached takes those while the
+ * value is read, so there the failure is "Out of memory during read": the value is swallowed,
+ * the old one kept and nothing counted as a failed store.
+ */
+export const ALLOC_NO_MEMORY_DATA = -4;
 
 /** Item state bits, as memcached's it_flags. */
 export const ItemBits = {

@@ -1,7 +1,7 @@
 import { copyBytes } from "../bytes.ts";
 import { Arena, H, HEADER_BYTES, SEG_MASK, Seg, STATE_CHUNKED, STATE_DATA, STATE_DRAINED, STATE_FREE, STATE_LINKED } from "./arena.ts";
 import { C, ClassStats } from "./class-stats.ts";
-import { ALLOC_NO_MEMORY, ALLOC_TOO_LARGE, type ByteSink, type DeadCheck, type Engine, type EngineStats, ItemBits } from "./engine.ts";
+import { ALLOC_NO_MEMORY, ALLOC_NO_MEMORY_DATA, ALLOC_TOO_LARGE, type ByteSink, type DeadCheck, type Engine, type EngineStats, ItemBits } from "./engine.ts";
 import { murmur3, randomSeed } from "./hash.ts";
 import { HashIndex } from "./hash-index.ts";
 import { itemTotalSize } from "./item-size.ts";
@@ -213,12 +213,11 @@ export class SlabEngine implements Engine {
     // Marked busy (state 0, not free) before data chunks are taken, so no page move touches it.
     a.u8[b + H.state] = 0;
     for (let c = 0; c < dataChunks; c++) {
-      const d = this.allocChunk(this.classes.largest);
+      const d = this.allocData(valueLength - c * this.dataPerChunk);
       if (d === 0) {
         for (let j = 0; j < c; j++) this.freeChunk(a.i32[(b + tableOffset(klen)) / 4 + j]);
         this.freeChunk(h);
-        this.classStats.add(lruClass, C.outofmemory);
-        return ALLOC_NO_MEMORY;
+        return ALLOC_NO_MEMORY_DATA;
       }
       a.i32[d * 2 + H.prev] = h;
       a.u8[d * 8 + H.state] = STATE_DATA;
@@ -239,6 +238,22 @@ export class SlabEngine implements Engine {
     a.u8[b + H.state] = chunked ? STATE_CHUNKED : 0;
     copyBytes(key, start, end, a.u8, b + H.key);
     return h;
+  }
+
+  /**
+   * A data chunk for the `remain` bytes of a value still to place: a full chunk, except for
+   * the last piece, which takes the smallest class that holds it (a full chunk when that class
+   * has no room), as memcached's do_item_alloc_chunk. A 600 KB value then costs 600 KB, not
+   * two 512 KB chunks.
+   */
+  private allocData(remain: number): number {
+    const largest = this.classes.largest;
+    if (remain < this.dataPerChunk) {
+      const cls = classFor(this.classes, HEADER_BYTES + remain);
+      const d = this.allocChunk(cls);
+      if (d !== 0 || cls === largest) return d;
+    }
+    return this.allocChunk(largest);
   }
 
   /**

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
-import { ALLOC_NO_MEMORY, ItemBits } from "../../src/store/engine.ts";
-import { SEGMENTS } from "../../src/store/slab-engine.ts";
+import { ALLOC_NO_MEMORY, ALLOC_NO_MEMORY_DATA, ItemBits } from "../../src/store/engine.ts";
+import { SEGMENTS, type SlabEngine } from "../../src/store/slab-engine.ts";
 import { ArithResult, Cache, StoreMode } from "../../src/store/cache.ts";
 import { checkIntegrity } from "../../src/store/integrity.ts";
-import { Arena, H, Seg } from "../../src/store/arena.ts";
+import { Arena, H, HEADER_BYTES, Seg } from "../../src/store/arena.ts";
 import { C } from "../../src/store/class-stats.ts";
-import { slabClasses } from "../../src/store/slab-classes.ts";
+import { classFor, slabClasses } from "../../src/store/slab-classes.ts";
 import { manualFiller, testStore, storeValue, valueOf } from "./fixture.ts";
 
 const setup = testStore;
@@ -166,18 +166,24 @@ test("large values get pages back from small items when memory is full", () => {
   assert.deepEqual(checkIntegrity(engine), []);
 });
 
+/** A value that fills exactly two chunks of the largest class (the whole of one page). */
+function twoFullChunks(engine: SlabEngine): number {
+  return 2 * (engine.classes.size[engine.classes.largest] - HEADER_BYTES);
+}
+
 test("an allocation never takes a class's last page", () => {
-  // -m 2: one page of small items, and the one large page held by an unfinished 900 KB set.
+  // -m 2: one page of small items, and the one large page held by an unfinished set of two
+  // full chunks.
   // A second large value finds nothing to evict; the small class's only page is not taken
   // (memcached's slabs_reassign answers NOSPARE for it), so the value is out of memory.
-  const { cache, engine } = setup({ limitBytes: 2 * 1024 * 1024 });
+  const { cache, engine } = setup({ limitBytes: 2 * 1024 * 1024, maxItemSize: 2 * 1024 * 1024 });
   for (let i = 0; i < 100; i++) assert.ok(set(cache, `s${i}`, 10) > 0, "stored");
   // Long keys put both large values' headers in classes of their own: nothing of the small
   // class is in flight, so only the last-page rule keeps its page.
   const big = Buffer.from("b".repeat(100));
-  const inFlight = cache.beginStore(StoreMode.set, big, 0, big.length, 0, 0, 900_000);
+  const inFlight = cache.beginStore(StoreMode.set, big, 0, big.length, 0, 0, twoFullChunks(engine));
   assert.ok(inFlight > 0, "a large set in flight");
-  assert.equal(set(cache, "k".repeat(200), 600_000), ALLOC_NO_MEMORY);
+  assert.equal(set(cache, "k".repeat(200), 600_000), ALLOC_NO_MEMORY_DATA);
   assert.equal(engine.drainingPage, 0, "no page move started");
   assert.equal(engine.stats.evictions + engine.stats.slabReassignEvictionsNomem, 0);
   for (let i = 0; i < 100; i++) assert.ok(get(cache, `s${i}`) >= 0, `s${i} kept`);
@@ -186,23 +192,47 @@ test("an allocation never takes a class's last page", () => {
 });
 
 test("an allocation takes back only a page it can empty at once, not one holding an item in flight", () => {
-  // -m 3: two pages of 200-byte items and one large page, whose two chunks an unfinished
-  // 900 KB set holds. An item of the small class is being written into the oldest small page.
-  const { cache, engine } = setup({ limitBytes: 3 * 1024 * 1024 });
+  // -m 3: two pages of 200-byte items and one large page, whose two chunks an unfinished set
+  // holds. An item of the small class is being written into the oldest small page.
+  const { cache, engine } = setup({ limitBytes: 3 * 1024 * 1024, maxItemSize: 2 * 1024 * 1024 });
   assert.ok(set(cache, "s0", 200) > 0, "stored");
   const perPage = engine.classes.perSlab[engine.arena.pageClass[Arena.pageOf(get(cache, "s0"))]];
   const count = Math.floor(perPage * 1.5);
   for (let i = 1; i < count; i++) assert.ok(set(cache, `s${i}`, 200) > 0, "stored");
   const big = Buffer.from("big");
-  assert.ok(cache.beginStore(StoreMode.set, big, 0, 3, 0, 0, 900_000) > 0, "a large set in flight");
+  assert.ok(cache.beginStore(StoreMode.set, big, 0, 3, 0, 0, twoFullChunks(engine)) > 0, "a large set in flight");
   const d = Buffer.from("s0");
   cache.delete(d, 0, 2);
   const w = Buffer.from("w");
   assert.ok(cache.beginStore(StoreMode.set, w, 0, 1, 0, 0, 200) > 0, "a small set in flight, in the oldest page");
-  assert.equal(set(cache, "big2", 900_000), ALLOC_NO_MEMORY);
+  assert.equal(set(cache, "big2", 900_000), ALLOC_NO_MEMORY_DATA);
   assert.equal(engine.drainingPage, 0, "no page move started");
   assert.equal(engine.stats.evictions + engine.stats.slabReassignEvictionsNomem, 0, "nothing evicted for nothing");
   for (let i = 1; i < count; i++) assert.ok(get(cache, `s${i}`) >= 0, `s${i} kept`);
+});
+
+test("a chunked value's last piece takes a chunk of the class that fits it, or a full chunk when that class is full", () => {
+  const { cache, engine } = setup({ limitBytes: 4 * 1024 * 1024, noEvict: true });
+  const largest = engine.classes.largest;
+  const per = engine.classes.size[largest] - HEADER_BYTES;
+  const used = (cls: number): number => engine.classPages[cls].length * engine.classes.perSlab[cls] - engine.freeCount[cls];
+  const value = (c: number): Buffer => Buffer.alloc(per + 70_000, c);
+  const tail = classFor(engine.classes, HEADER_BYTES + 70_000);
+  assert.ok(storeValue(cache, "first", value(0x31)) > 0, "stored");
+  assert.equal(used(largest), 1, "one full chunk");
+  assert.equal(used(tail), 1, "and a 70 KB piece in a chunk of its size");
+  assert.ok(storeValue(cache, "whole", Buffer.alloc(per, 0x77)) > 0, "stored");
+  assert.equal(used(largest), 2, "a value of exactly one chunk takes no piece");
+  // Fill the tail's class with plain items. The next value takes the last page for its full
+  // chunk; with -M and no page to spare, its last piece falls back to that page's other chunk,
+  // as memcached's do_item_alloc_chunk.
+  for (let i = 0; used(tail) < engine.classes.perSlab[tail]; i++) assert.ok(storeValue(cache, `t${i}`, Buffer.alloc(70_000)) > 0, "stored");
+  assert.ok(storeValue(cache, "second", value(0x32)) > 0, "stored");
+  assert.equal(used(largest), 4);
+  assert.ok(valueOf(cache, get(cache, "first")).equals(value(0x31)));
+  assert.ok(valueOf(cache, get(cache, "second")).equals(value(0x32)));
+  assert.ok(valueOf(cache, get(cache, "whole")).equals(Buffer.alloc(per, 0x77)));
+  assert.deepEqual(checkIntegrity(engine), []);
 });
 
 test("relocated items keep their key, value, flags, cas and LRU place", () => {
@@ -310,15 +340,19 @@ test("releasing a page with no room elsewhere drops its items, chunked ones with
   const { cache, engine } = setup({ limitBytes: 32 * 1024 * 1024, maxItemSize: 4 * 1024 * 1024 });
   for (let i = 0; i < 6; i++) assert.ok(set(cache, `big${i}`, 1_200_000) > 0, "stored");
   const largest = engine.classes.largest;
-  const dataChunks = engine.classPages[largest].length * engine.classes.perSlab[largest] - engine.freeCount[largest];
-  assert.equal(dataChunks, 6 * 3);
+  const used = (cls: number): number => engine.classPages[cls].length * engine.classes.perSlab[cls] - engine.freeCount[cls];
+  // Two full chunks each, and the last 151 KB in a chunk of the class that fits it.
+  const tail = classFor(engine.classes, HEADER_BYTES + 1_200_000 - 2 * (engine.classes.size[largest] - HEADER_BYTES));
+  assert.ok(tail < largest);
+  assert.equal(used(largest), 6 * 2);
+  assert.equal(used(tail), 6);
   const header = engine.arena.pageClass[Arena.pageOf(engine.find(Buffer.from("big0"), 0, 4))];
   assert.ok(engine.releasePage(header));
   assert.equal(engine.count(), 0);
   // memcached counts these in slab_reassign_evictions_nomem, not in evictions.
   assert.equal(engine.stats.slabReassignEvictionsNomem, 6);
   assert.equal(engine.stats.evictions, 0);
-  assert.equal(engine.freeCount[largest], engine.classPages[largest].length * engine.classes.perSlab[largest], "every data chunk is free again");
+  assert.equal(used(largest) + used(tail), 0, "every data chunk is free again");
   assert.deepEqual(checkIntegrity(engine), []);
   assert.ok(engine.releasePage(largest), "a data page of free chunks is released at once");
   assert.deepEqual(checkIntegrity(engine), []);

@@ -1,6 +1,6 @@
 import type { ServerContext } from "../../server/context.ts";
 import { ArithResult, type Cache, DeleteResult, StoreMode, StoreResult } from "../../store/cache.ts";
-import { ALLOC_TOO_LARGE } from "../../store/engine.ts";
+import { ALLOC_NO_MEMORY_DATA, ALLOC_TOO_LARGE } from "../../store/engine.ts";
 import { MEMCACHED_VERSION } from "../../version.ts";
 import type { OutBuffer } from "../out-buffer.ts";
 import { AFTER_DRAIN, OUT_HIGH_WATER, type ProtocolSession } from "../session.ts";
@@ -17,6 +17,7 @@ const VERSION = Buffer.from(MEMCACHED_VERSION);
 const AUTHENTICATED = Buffer.from("Authenticated");
 /** out_of_memory()'s texts in the binary protocol: the text reply without "SERVER_ERROR ". */
 const NO_MEMORY_STORING = Buffer.from("Out of memory allocating item");
+const NO_MEMORY_READING = Buffer.from("Out of memory during read");
 const NO_MEMORY_INCR = Buffer.from("Out of memory incrementing value");
 const NO_MEMORY_CREATE = Buffer.from("Out of memory allocating new item");
 /** incr/decr's expiration that means "do not create the item on a miss". */
@@ -377,7 +378,7 @@ export class BinarySession implements ProtocolSession {
     const h = this.cache.beginStore(mode, buf, keyStart, keyEnd, flags, exptime, valueLength, dropOld);
     if (h < 0) {
       if (h === ALLOC_TOO_LARGE) return this.failAndSwallow(Status.tooLarge, valueLength);
-      return this.failAndSwallow(Status.outOfMemory, valueLength, NO_MEMORY_STORING);
+      return this.failAndSwallow(Status.outOfMemory, valueLength, h === ALLOC_NO_MEMORY_DATA ? NO_MEMORY_READING : NO_MEMORY_STORING);
     }
     this.mode = mode;
     this.casIn = cas;

@@ -1,5 +1,5 @@
 import { StoreMode, StoreResult } from "../../store/cache.ts";
-import { ALLOC_TOO_LARGE } from "../../store/engine.ts";
+import { ALLOC_NO_MEMORY_DATA, ALLOC_TOO_LARGE } from "../../store/engine.ts";
 import { R } from "../text/replies.ts";
 import { KEY_MAX_LENGTH, type TextSession, type ValueSink } from "../text/session.ts";
 import { type ParsedNumber, parseI32 } from "../numbers.ts";
@@ -92,6 +92,8 @@ export class MetaSet implements ValueSink {
     if (error !== null) return this.refuse(s, error, vlen);
 
     const h = cache.beginStore(mode, key.buf, key.start, key.end, f.clientFlags, f.exptime, vlen, true);
+    // memcached's read-time failure goes through out_string, which q silences; the others do not.
+    if (h === ALLOC_NO_MEMORY_DATA) return f.noReply ? s.swallow(vlen + 2) : this.refuse(s, R.outOfMemoryReading, vlen);
     if (h < 0) return this.refuse(s, h === ALLOC_TOO_LARGE ? R.tooLarge : R.outOfMemoryStoring, vlen);
     if (f.keyBinary) cache.markKeyBinary(h);
     this.mode = mode;

@@ -1,5 +1,5 @@
 import { ArithResult, DeleteResult, StoreMode, StoreResult } from "../../store/cache.ts";
-import { ALLOC_TOO_LARGE, type Engine } from "../../store/engine.ts";
+import { ALLOC_NO_MEMORY_DATA, ALLOC_TOO_LARGE, type Engine } from "../../store/engine.ts";
 import type { OutBuffer } from "../out-buffer.ts";
 import { type ParsedNumber, parseI32, parseU32, parseU64, writeDecimal } from "../numbers.ts";
 import { copyBytes } from "../../bytes.ts";
@@ -166,7 +166,7 @@ export class ClassicCommands implements ValueSink {
     if (s.ctx.prefixStats.enabled) s.ctx.prefixStats.recordSet(buf, t.start[1], t.end[1]);
     const h = cache.beginStore(mode, buf, t.start[1], t.end[1], flags, exptime, vlen);
     if (h < 0) {
-      s.send(h === ALLOC_TOO_LARGE ? R.tooLarge : R.outOfMemoryStoring);
+      s.send(h === ALLOC_TOO_LARGE ? R.tooLarge : h === ALLOC_NO_MEMORY_DATA ? R.outOfMemoryReading : R.outOfMemoryStoring);
       return s.swallow(vlen + 2);
     }
     this.mode = mode;

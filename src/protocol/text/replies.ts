@@ -17,6 +17,7 @@ export const R = {
   badDataChunk: reply("CLIENT_ERROR bad data chunk\r\n"),
   tooLarge: reply("SERVER_ERROR object too large for cache\r\n"),
   outOfMemoryStoring: reply("SERVER_ERROR out of memory storing object\r\n"),
+  outOfMemoryReading: reply("SERVER_ERROR Out of memory during read\r\n"),
   outOfMemory: reply("SERVER_ERROR out of memory\r\n"),
   invalidExptime: reply("CLIENT_ERROR invalid exptime argument\r\n"),
   invalidDelta: reply("CLIENT_ERROR invalid numeric delta argument\r\n"),

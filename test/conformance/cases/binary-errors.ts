@@ -48,5 +48,17 @@ export const binaryErrors: Case[] = [
   bin("set too large drops the old value", [set("a", "x"), set("a", Buffer.alloc(MB + 1)), get("a")]),
   bin("add too large keeps the old value", [set("a", "x"), set("a", Buffer.alloc(MB + 1), {}, Op.add), get("a")]),
   bin("too large with a small item limit", [set("a", Buffer.alloc(2000)), get("a")], { args: ["-I", "1k", "-o", "slab_chunk_max=1024"] }),
+  // The third 600 KB value's chunks run out (see the text case in engine.ts): ENOMEM with
+  // "Out of memory during read", sent for setq too, and k keeps its old value.
+  bin(
+    "-M -m 4: a large value whose chunks run out is out of memory during read",
+    [
+      set("k", Buffer.alloc(200, 0x78)),
+      ...["a0", "a1", "a2"].map((key) => ({ send: set(key, Buffer.alloc(600_000, 0x76)), quietMs: 400 })),
+      { send: cat(set("k", Buffer.alloc(600_000, 0x76), {}, Op.setq), noop(5)), quietMs: 400 },
+      get("k"),
+    ],
+    { args: ["-M", "-m", "4"] },
+  ),
   bin("declared huge value then close", [{ send: req(Op.set, { key: "a", extras: storeExtras(), bodyLength: 0x7000_0000 }) }, noop()]),
 ];

@@ -45,6 +45,36 @@ export const engineCases: Case[] = [
     ],
   },
   {
+    // memcached takes a chunked value's last piece from the class that fits it, not a whole
+    // 512 KiB chunk, so -m 4 holds four 600 KB values (not three). (`stats slabs` would show
+    // it too, but the values' headers land in different small classes in the two servers.)
+    name: "-M -m 4: a large value's last chunk comes from the smallest class that holds it",
+    args: ["-M", "-m", "4"],
+    steps: [
+      ...Array.from({ length: 6 }, (_, i) => slow(`set a${i} 0 0 600000\r\n${big(600000)}\r\n`)),
+      "mg a0\r\nmg a1\r\nmg a2\r\nmg a3\r\nmg a4\r\nmg a5\r\n",
+    ],
+  },
+  {
+    // memcached takes a large value's chunks while reading it: when one is refused, the reply
+    // is "Out of memory during read" (silenced by noreply and ms's q), the old value stays and
+    // store_no_memory does not count it. (k's 200 bytes put it in class 6 in both servers,
+    // away from the values' headers, which land in different small classes.)
+    name: "-M: a large value whose chunks run out is out of memory during read, the old value kept",
+    args: ["-M", "-m", "4"],
+    steps: [
+      `set k 0 0 200\r\n${big(200, "x")}\r\n`,
+      ...Array.from({ length: 3 }, (_, i) => slow(`set a${i} 0 0 600000\r\n${big(600000)}\r\n`)),
+      slow(`set k 0 0 600000\r\n${big(600000)}\r\n`),
+      slow(`set k 0 0 600000 noreply\r\n${big(600000)}\r\nmn\r\n`),
+      slow(`ms k 600000 T0\r\n${big(600000)}\r\n`),
+      slow(`ms k 600000 q\r\n${big(600000)}\r\nmn\r\n`),
+      slow(`append k 0 0 600000\r\n${big(600000)}\r\n`),
+      "get k\r\n",
+      "stats\r\n",
+    ],
+  },
+  {
     name: "eviction takes the least recently used items first",
     args: ["-m", "2"],
     steps: [sets("k", 15000, 120), `get ${keys("k", 0, 10)}\r\n`, `get ${keys("k", 14990, 15000)}\r\n`, "stats\r\n"],
