@@ -166,6 +166,11 @@ test("large values get pages back from small items when memory is full", () => {
   assert.deepEqual(checkIntegrity(engine), []);
 });
 
+/** Chunks of a class holding an item or a piece of one. */
+function usedChunks(engine: SlabEngine, cls: number): number {
+  return engine.classPages[cls].length * engine.classes.perSlab[cls] - engine.freeCount[cls];
+}
+
 /** A value that fills exactly two chunks of the largest class (the whole of one page). */
 function twoFullChunks(engine: SlabEngine): number {
   return 2 * (engine.classes.size[engine.classes.largest] - HEADER_BYTES);
@@ -215,20 +220,19 @@ test("a chunked value's last piece takes a chunk of the class that fits it, or a
   const { cache, engine } = setup({ limitBytes: 4 * 1024 * 1024, noEvict: true });
   const largest = engine.classes.largest;
   const per = engine.classes.size[largest] - HEADER_BYTES;
-  const used = (cls: number): number => engine.classPages[cls].length * engine.classes.perSlab[cls] - engine.freeCount[cls];
   const value = (c: number): Buffer => Buffer.alloc(per + 70_000, c);
   const tail = classFor(engine.classes, HEADER_BYTES + 70_000);
   assert.ok(storeValue(cache, "first", value(0x31)) > 0, "stored");
-  assert.equal(used(largest), 1, "one full chunk");
-  assert.equal(used(tail), 1, "and a 70 KB piece in a chunk of its size");
+  assert.equal(usedChunks(engine, largest), 1, "one full chunk");
+  assert.equal(usedChunks(engine, tail), 1, "and a 70 KB piece in a chunk of its size");
   assert.ok(storeValue(cache, "whole", Buffer.alloc(per, 0x77)) > 0, "stored");
-  assert.equal(used(largest), 2, "a value of exactly one chunk takes no piece");
+  assert.equal(usedChunks(engine, largest), 2, "a value of exactly one chunk takes no piece");
   // Fill the tail's class with plain items. The next value takes the last page for its full
   // chunk; with -M and no page to spare, its last piece falls back to that page's other chunk,
   // as memcached's do_item_alloc_chunk.
-  for (let i = 0; used(tail) < engine.classes.perSlab[tail]; i++) assert.ok(storeValue(cache, `t${i}`, Buffer.alloc(70_000)) > 0, "stored");
+  for (let i = 0; usedChunks(engine, tail) < engine.classes.perSlab[tail]; i++) assert.ok(storeValue(cache, `t${i}`, Buffer.alloc(70_000)) > 0, "stored");
   assert.ok(storeValue(cache, "second", value(0x32)) > 0, "stored");
-  assert.equal(used(largest), 4);
+  assert.equal(usedChunks(engine, largest), 4);
   assert.ok(valueOf(cache, get(cache, "first")).equals(value(0x31)));
   assert.ok(valueOf(cache, get(cache, "second")).equals(value(0x32)));
   assert.ok(valueOf(cache, get(cache, "whole")).equals(Buffer.alloc(per, 0x77)));
@@ -340,19 +344,18 @@ test("releasing a page with no room elsewhere drops its items, chunked ones with
   const { cache, engine } = setup({ limitBytes: 32 * 1024 * 1024, maxItemSize: 4 * 1024 * 1024 });
   for (let i = 0; i < 6; i++) assert.ok(set(cache, `big${i}`, 1_200_000) > 0, "stored");
   const largest = engine.classes.largest;
-  const used = (cls: number): number => engine.classPages[cls].length * engine.classes.perSlab[cls] - engine.freeCount[cls];
   // Two full chunks each, and the last 151 KB in a chunk of the class that fits it.
   const tail = classFor(engine.classes, HEADER_BYTES + 1_200_000 - 2 * (engine.classes.size[largest] - HEADER_BYTES));
   assert.ok(tail < largest);
-  assert.equal(used(largest), 6 * 2);
-  assert.equal(used(tail), 6);
+  assert.equal(usedChunks(engine, largest), 6 * 2);
+  assert.equal(usedChunks(engine, tail), 6);
   const header = engine.arena.pageClass[Arena.pageOf(engine.find(Buffer.from("big0"), 0, 4))];
   assert.ok(engine.releasePage(header));
   assert.equal(engine.count(), 0);
   // memcached counts these in slab_reassign_evictions_nomem, not in evictions.
   assert.equal(engine.stats.slabReassignEvictionsNomem, 6);
   assert.equal(engine.stats.evictions, 0);
-  assert.equal(used(largest) + used(tail), 0, "every data chunk is free again");
+  assert.equal(usedChunks(engine, largest) + usedChunks(engine, tail), 0, "every data chunk is free again");
   assert.deepEqual(checkIntegrity(engine), []);
   assert.ok(engine.releasePage(largest), "a data page of free chunks is released at once");
   assert.deepEqual(checkIntegrity(engine), []);
