@@ -171,9 +171,14 @@ function usedChunks(engine: SlabEngine, cls: number): number {
   return engine.classPages[cls].length * engine.classes.perSlab[cls] - engine.freeCount[cls];
 }
 
+/** Value bytes one chunk of the largest class holds. */
+function fullChunk(engine: SlabEngine): number {
+  return engine.classes.size[engine.classes.largest] - HEADER_BYTES;
+}
+
 /** A value that fills exactly two chunks of the largest class (the whole of one page). */
 function twoFullChunks(engine: SlabEngine): number {
-  return 2 * (engine.classes.size[engine.classes.largest] - HEADER_BYTES);
+  return 2 * fullChunk(engine);
 }
 
 test("an allocation never takes a class's last page", () => {
@@ -219,7 +224,7 @@ test("an allocation takes back only a page it can empty at once, not one holding
 test("a chunked value's last piece takes a chunk of the class that fits it, or a full chunk when that class is full", () => {
   const { cache, engine } = setup({ limitBytes: 4 * 1024 * 1024, noEvict: true });
   const largest = engine.classes.largest;
-  const per = engine.classes.size[largest] - HEADER_BYTES;
+  const per = fullChunk(engine);
   const value = (c: number): Buffer => Buffer.alloc(per + 70_000, c);
   const tail = classFor(engine.classes, HEADER_BYTES + 70_000);
   assert.ok(storeValue(cache, "first", value(0x31)) > 0, "stored");
@@ -345,7 +350,7 @@ test("releasing a page with no room elsewhere drops its items, chunked ones with
   for (let i = 0; i < 6; i++) assert.ok(set(cache, `big${i}`, 1_200_000) > 0, "stored");
   const largest = engine.classes.largest;
   // Two full chunks each, and the last 151 KB in a chunk of the class that fits it.
-  const tail = classFor(engine.classes, HEADER_BYTES + 1_200_000 - 2 * (engine.classes.size[largest] - HEADER_BYTES));
+  const tail = classFor(engine.classes, HEADER_BYTES + 1_200_000 - twoFullChunks(engine));
   assert.ok(tail < largest);
   assert.equal(usedChunks(engine, largest), 6 * 2);
   assert.equal(usedChunks(engine, tail), 6);
