@@ -3,6 +3,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { ArithResult, Cache, DeleteResult, StoreMode, StoreResult } from "../../src/store/cache.ts";
 import type { ManualClock } from "../../src/store/clock.ts";
+import { ALLOC_NO_MEMORY_DATA } from "../../src/store/engine.ts";
 import { checkIntegrity } from "../../src/store/integrity.ts";
 import { HEADER_BYTES } from "../../src/store/arena.ts";
 import { type TestStore, testStore, valueOf } from "./fixture.ts";
@@ -69,7 +70,9 @@ function apply(cache: Cache, clock: ManualClock, model: Map<number, ModelItem>, 
       const h = cache.beginStore(op.mode, key, 0, key.length, op.flags, exptime, op.size);
       if (h < 0) {
         assert.ok(!exact, `allocation failed (${h}) without eviction pressure`);
-        if (op.mode === StoreMode.set) model.delete(op.key);
+        // A failed set drops the old value, unless it failed as memcached does while reading
+        // a chunked value (see ALLOC_NO_MEMORY_DATA).
+        if (op.mode === StoreMode.set && h !== ALLOC_NO_MEMORY_DATA) model.delete(op.key);
         return;
       }
       cache.engine.writeValue(h, 0, value, 0, value.length);
@@ -88,6 +91,8 @@ function apply(cache: Cache, clock: ManualClock, model: Map<number, ModelItem>, 
         if (exact) assert.ok(r > 0, "stored");
         if (r > 0) model.set(op.key, { value, flags: op.flags, exptime });
         else model.delete(op.key);
+      } else if (overItemLimit(key.length, m.flags, m.value.length + value.length)) {
+        assert.ok(r < 0, "a join larger than -I is refused, the old value kept");
       } else {
         if (r > 0) {
           const joined = op.mode === StoreMode.append ? Buffer.concat([m.value, value]) : Buffer.concat([value, m.value]);
@@ -154,6 +159,14 @@ function apply(cache: Cache, clock: ManualClock, model: Map<number, ModelItem>, 
       clock.advance(op.seconds);
       return;
   }
+}
+
+/**
+ * Whether memcached refuses an item for its size: its ITEM_ntotal (48-byte header, 8-byte CAS,
+ * the key and a NUL, 4 bytes of non-zero flags, the value and CRLF) over -I, 1 MiB here.
+ */
+function overItemLimit(keyLength: number, flags: number, valueLength: number): boolean {
+  return 48 + 8 + keyLength + 1 + (flags === 0 ? 0 : 4) + valueLength + 2 > 1024 * 1024;
 }
 
 const U64 = 2n ** 64n;
