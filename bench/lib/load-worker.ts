@@ -1,6 +1,9 @@
 import { type Socket, connect } from "node:net";
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
+import { indexOfByte } from "../../src/bytes.ts";
+import { type ReplyWriter, replyWriter } from "../../src/server/reply-writer.ts";
+import { READ_BUFFER_SIZE, readStraight } from "../../src/server/reused-read.ts";
 import type { LoadOptions } from "../load.ts";
 import { Histogram, type HistogramData } from "./histogram.ts";
 
@@ -53,6 +56,8 @@ const GET_LEN = GET_PREFIX.length + o.multiget * (o.keySize + 1) + 1;
 const SET_LEN = SET_PREFIX.length + o.keySize + SET_TAIL.length;
 const totalConns = o.workers * o.conns;
 
+/** The buffer every connection of this thread reads into; what must outlive a read is copied. */
+const readBuffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
 const histogram = new Histogram();
 const report: WorkerReport = { histogram, gets: 0, sets: 0, hits: 0, misses: 0, errors: 0, firstError: "", elapsedMs: 0 };
 let endAt = Infinity;
@@ -119,6 +124,9 @@ class Conn {
   private hits = 0;
   /** A reply line cut by the end of a read, completed by the next. */
   private carry: Buffer | null = null;
+  /** Where requests are written; replaced when a write leaves it in the kernel's hands. */
+  private out: Buffer;
+  private writer: ReplyWriter | null = null;
   private finished = false;
   readonly done: Promise<void>;
   private resolve: () => void = () => {};
@@ -134,21 +142,42 @@ class Conn {
     this.batchKey = new Int32Array(d);
     this.pick = o.dist === "seq" ? seqPicker(g) : sharedPicker;
     this.left = o.ops > 0 ? Math.floor(o.ops / totalConns) + (g < o.ops % totalConns ? 1 : 0) : Infinity;
-    this.sock = connect({ port: o.port, host: o.host, noDelay: true });
+    this.out = Buffer.allocUnsafe(d * Math.max(GET_LEN, SET_LEN));
+    const onRead = (buf: Buffer, n: number): void => this.onData(buf, n);
+    this.sock = connect({
+      port: o.port,
+      host: o.host,
+      noDelay: true,
+      onread: {
+        buffer: readBuffer,
+        callback: (n: number, buf: Uint8Array) => {
+          onRead(buf as Buffer, n);
+          return true;
+        },
+      },
+    });
     let fail: (err: Error) => void = () => {};
     this.done = new Promise<void>((resolve, reject) => {
       this.resolve = resolve;
       fail = reject;
     });
     this.ready = new Promise<void>((resolve, reject) => {
-      this.sock.once("connect", resolve);
+      this.sock.once("connect", () => {
+        readStraight(this.sock, readBuffer, onRead);
+        this.writer = replyWriter(
+          this.sock,
+          true,
+          () => {},
+          (errno) => fail(new Error(`write failed (errno ${errno})`)),
+        );
+        resolve();
+      });
       this.sock.once("error", reject);
     });
     this.sock.on("error", (err) => fail(err));
     this.sock.on("close", () => {
       if (!this.finished) fail(new Error(`server closed the connection with ${this.inflight} replies pending`));
     });
-    this.sock.on("data", (d: Buffer) => this.onData(d));
   }
 
   start(): void {
@@ -194,8 +223,7 @@ class Conn {
       if (this.inflight === 0) this.finish();
       return;
     }
-    // A fresh buffer per write: the socket may still hold the previous one.
-    const buf = Buffer.allocUnsafe(len);
+    const buf = this.out;
     let p = 0;
     let slot = (this.tail + this.inflight) % o.depth;
     for (let i = 0; i < n; i++) {
@@ -223,17 +251,20 @@ class Conn {
       slot = slot + 1 === o.depth ? 0 : slot + 1;
     }
     this.inflight += n;
-    this.sock.write(buf);
+    // A write the kernel did not take at once still reads `buf`: the next requests go elsewhere.
+    if (!(this.writer as ReplyWriter).write(buf.subarray(0, len))) this.out = Buffer.allocUnsafe(buf.length);
   }
 
-  private onData(chunk: Buffer): void {
+  /** Replies in `chunk[0..n)`, which is only valid during this call. */
+  private onData(chunk: Buffer, n: number): void {
     let buf = chunk;
+    let end = n;
     if (this.carry !== null) {
-      buf = Buffer.concat([this.carry, chunk]);
+      buf = Buffer.concat([this.carry, chunk.subarray(0, n)]);
+      end = buf.length;
       this.carry = null;
     }
     const now = performance.now();
-    const end = buf.length;
     let pos = 0;
     while (pos < end) {
       if (this.skip > 0) {
@@ -242,9 +273,9 @@ class Conn {
         this.skip -= n;
         continue;
       }
-      const nl = buf.indexOf(LF, pos);
+      const nl = indexOfByte(buf, LF, pos, end);
       if (nl < 0) {
-        this.carry = Buffer.from(buf.subarray(pos));
+        this.carry = Buffer.from(buf.subarray(pos, end));
         break;
       }
       if (buf[pos] === 0x56 /* VALUE <key> <flags> <bytes> */) {

@@ -48,10 +48,10 @@ export function adoptWithReusedBuffer(socket: Socket, buffer: Buffer, onRead: (b
 /**
  * Hands reads with data straight to `onRead`, leaving Node's onStreamRead (socket timers,
  * stream state) only the end of the stream and errors, which it handles as before. The
- * socket has no timeout and is never read through its stream, so what is skipped does
- * nothing for it.
+ * socket (created with `onread: { buffer }`) must have no timeout and never be read through
+ * its stream, so that what is skipped does nothing for it. A no-op where Node's internals differ.
  */
-function readStraight(socket: Socket, buffer: Buffer, onRead: (buf: Buffer, n: number) => void): void {
+export function readStraight(socket: Socket, buffer: Buffer, onRead: (buf: Buffer, n: number) => void): void {
   const internals = streamInternals();
   const handle = streamHandle(socket);
   if (internals === null || handle === null) return;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { type AddressInfo, type Socket, createServer } from "node:net";
 import { test } from "node:test";
 import { Histogram } from "../../bench/lib/histogram.ts";
 import { startScript } from "../../bench/lib/servers.ts";
@@ -97,6 +98,109 @@ test("runLoad with multiget: each get names that many keys; hits and misses coun
     assert.equal(s.server.ctx.counters.cmdGet, 3000, "the server saw every key");
   } finally {
     await s.stop();
+  }
+});
+
+/**
+ * A strict stand-in server for the generator's own I/O: answers every get with a 5-byte hit,
+ * checks each set's line and data block to the byte (CLIENT_ERROR otherwise), optionally sends
+ * each reply a byte per write (so replies reach the generator cut at every point) and may
+ * leave its clients unread for `pauseMs` first (so their writes cannot finish at once).
+ */
+async function strictServer(opts: { bytewise: boolean; pauseMs: number }): Promise<{ port: number; sets: () => number; close: () => Promise<void> }> {
+  let sets = 0;
+  const sockets = new Set<Socket>();
+  const server = createServer({ noDelay: true }, (sock) => {
+    sockets.add(sock);
+    sock.on("close", () => sockets.delete(sock));
+    let pending = Buffer.alloc(0);
+    let out: number[] = [];
+    const flushBytewise = (): void => {
+      const b = out.shift();
+      if (b === undefined || sock.destroyed) return;
+      sock.write(Buffer.of(b));
+      setImmediate(flushBytewise);
+    };
+    const send = (reply: string): void => {
+      if (!opts.bytewise) {
+        sock.write(reply);
+        return;
+      }
+      const idle = out.length === 0;
+      out = out.concat([...Buffer.from(reply)]);
+      if (idle) setImmediate(flushBytewise);
+    };
+    const take = (chunk: Buffer): void => {
+      pending = Buffer.concat([pending, chunk]);
+      for (;;) {
+        const nl = pending.indexOf("\r\n");
+        if (nl < 0) return;
+        const line = pending.toString("latin1", 0, nl);
+        if (line.startsWith("get ")) {
+          for (const key of line.slice(4).split(" ")) send(`VALUE ${key} 0 5\r\nhello\r\n`);
+          send("END\r\n");
+          pending = pending.subarray(nl + 2);
+          continue;
+        }
+        const m = /^set k\d+ 0 0 (\d+)$/.exec(line);
+        if (m === null) {
+          send("ERROR\r\n");
+          pending = pending.subarray(nl + 2);
+          continue;
+        }
+        const n = Number(m[1]);
+        if (pending.length < nl + 2 + n + 2) return;
+        const data = pending.subarray(nl + 2, nl + 2 + n + 2);
+        const intact = data.subarray(0, n).every((c) => c === 0x78) && data[n] === 0x0d && data[n + 1] === 0x0a;
+        sets++;
+        send(intact ? "STORED\r\n" : "CLIENT_ERROR bad data chunk\r\n");
+        pending = pending.subarray(nl + 2 + n + 2);
+      }
+    };
+    if (opts.pauseMs > 0) {
+      sock.pause();
+      setTimeout(() => sock.resume(), opts.pauseMs);
+    }
+    sock.on("data", take);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    sets: () => sets,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+test("runLoad reads replies cut at any byte: a server that sends them a byte per write", async () => {
+  const s = await strictServer({ bytewise: true, pauseMs: 0 });
+  try {
+    const r = await runLoad({ port: s.port, keys: 100, ops: 300, getRatio: 0.7, multiget: 3, valueSize: 20, workers: 1, conns: 2, depth: 4 });
+    assert.equal(r.errors, 0, r.firstError);
+    assert.equal(r.requests, 300);
+    assert.equal(r.hits, r.gets * 3);
+    assert.equal(r.sets, s.sets());
+  } finally {
+    await s.close();
+  }
+});
+
+test("runLoad: requests a write left with the kernel are sent intact while the next ones are written", async () => {
+  // 32 requests in flight, half of them sets of 200 KB, are far more than the socket takes
+  // while the server does not read. Gets and sets mixed: requests written after a few short
+  // gets were answered would overwrite bytes of sets still waiting to be sent.
+  const s = await strictServer({ bytewise: false, pauseMs: 300 });
+  try {
+    const r = await runLoad({ port: s.port, keys: 50, ops: 1000, getRatio: 0.5, valueSize: 200_000, workers: 1, conns: 1, depth: 32 });
+    assert.equal(r.errors, 0, r.firstError);
+    assert.equal(r.requests, 1000);
+    assert.ok(r.sets > 300, `sets ${r.sets}`);
+    assert.equal(s.sets(), r.sets);
+  } finally {
+    await s.close();
   }
 });
 
