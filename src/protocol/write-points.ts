@@ -96,7 +96,7 @@ export class WritePoints {
 
   /** Drops the replies memcached has not written yet (a connection it closes, a get it culls). */
   dropUnwritten(): void {
-    this.out.len = this.delivered;
+    this.out.truncate(this.delivered);
     this.framer?.culled();
   }
 

@@ -3,7 +3,7 @@ import type { Logger } from "../log.ts";
 import { BinarySession } from "../protocol/binary/session.ts";
 import { REQUEST_MAGIC } from "../protocol/binary/wire.ts";
 import { MetaProtocol } from "../protocol/meta/protocol.ts";
-import { OutBuffer } from "../protocol/out-buffer.ts";
+import { OutBuffer, type WriteNow } from "../protocol/out-buffer.ts";
 import type { ProtocolSession } from "../protocol/session.ts";
 import { AsciiAuth } from "../protocol/text/auth.ts";
 import { TextSession } from "../protocol/text/session.ts";
@@ -71,6 +71,8 @@ export class Connection implements ConnectionInfo {
       this.log.debug({ conn: id, errno }, "write failed");
       this.destroy();
     });
+    const writeNow = this.writer.writeNow;
+    if (writeNow !== null) this.out.lendTo(ctx.lentItems, this.counted(writeNow));
     socket.on("error", (err) => this.log.debug({ conn: id, err: err.message }, "connection error"));
     socket.on("close", () => this.finish());
   }
@@ -124,6 +126,7 @@ export class Connection implements ConnectionInfo {
       // disk far behind); reading waits with them, so the client cannot pile up more.
       this.held = true;
       this.socket.pause();
+      this.out.keepCopies();
       return;
     }
     this.afterCommands(session);
@@ -148,7 +151,7 @@ export class Connection implements ConnectionInfo {
       // The commands' outcome is unknown to the client: a text client hears the error
       // instead of their replies (a binary one sees the connection close), and since the
       // replies it still expects could no longer be matched to its requests, it closes.
-      this.out.len = 0;
+      this.out.truncate(0);
       if (session instanceof TextSession) this.out.ascii(`SERVER_ERROR persistence write failed: ${err.message.replace(/[\r\n]/g, " ")}\r\n`);
       this.out.flush(this.write);
       this.close();
@@ -282,6 +285,14 @@ export class Connection implements ConnectionInfo {
     return taken;
   };
 
+  private counted(writeNow: WriteNow): WriteNow {
+    return (parts) => {
+      const n = writeNow(parts);
+      this.ctx.counters.bytesWritten += n;
+      return n;
+    };
+  }
+
   /** Ends the connection after pending replies are written. */
   close(): void {
     if (this.closed) return;
@@ -301,6 +312,7 @@ export class Connection implements ConnectionInfo {
     if (this.finished) return;
     this.finished = true;
     this.closed = true;
+    this.out.truncate(0);
     this.session?.release();
     this.onClose(this);
   }

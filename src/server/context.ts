@@ -1,5 +1,6 @@
 import type { AuthFile } from "../auth/auth-file.ts";
 import type { Persistence } from "../persistence/persistence.ts";
+import type { LentItems } from "../protocol/out-buffer.ts";
 import type { AcceptQueue } from "./accept-queue.ts";
 import type { Settings } from "../settings/settings.ts";
 import type { Cache } from "../store/cache.ts";
@@ -34,6 +35,8 @@ export class ServerContext {
   readonly auth: AuthFile | null;
   /** -Z: the TLS listeners and their certificates (`refresh_certs`), or null. */
   readonly tls: TlsListeners | null;
+  /** Which connection's replies hold item values lent rather than copied (see OutBuffer.lendTo). */
+  readonly lentItems: LentItems;
   /** `stats detail`: per key-prefix counters, recorded only while enabled. */
   readonly prefixStats: PrefixStats;
   /** Unix seconds when the server started. */
@@ -60,6 +63,7 @@ export class ServerContext {
     this.auth = parts.auth;
     this.tls = parts.tls;
     this.prefixStats = parts.prefixStats;
+    this.lentItems = parts.lentItems;
     this.startedAt = parts.startedAt;
     this.connections = parts.connections;
     this.acceptQueue = parts.acceptQueue;

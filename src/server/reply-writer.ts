@@ -1,4 +1,6 @@
+import { writevSync } from "node:fs";
 import type { Socket } from "node:net";
+import type { WriteNow } from "../protocol/out-buffer.ts";
 import { type StreamHandle, type StreamInternals, type WriteRequest, streamHandle, streamInternals } from "./stream-internals.ts";
 
 /** Where a connection's replies go. */
@@ -7,11 +9,14 @@ export interface ReplyWriter {
   write(chunk: Buffer): boolean;
   /** Bytes are still waiting for the client to read them: `drained` is called once they are gone. */
   readonly waiting: boolean;
+  /** Writes parts at once, after everything written before (see WriteNow); null where it cannot. */
+  readonly writeNow: WriteNow | null;
 }
 
 /** Replies through the socket's Writable stream (TLS, and any socket whose handle we cannot use). */
 class StreamWriter implements ReplyWriter {
   private readonly socket: Socket;
+  readonly writeNow = null;
 
   constructor(socket: Socket, drained: () => void) {
     this.socket = socket;
@@ -40,12 +45,30 @@ class HandleWriter implements ReplyWriter {
   private readonly failed: (errno: number) => void;
   private req: WriteRequest | null = null;
   private unfinished = 0;
+  readonly writeNow: WriteNow | null;
 
   constructor(handle: StreamHandle, internals: StreamInternals, drained: () => void, failed: (errno: number) => void) {
     this.handle = handle;
     this.internals = internals;
     this.drained = drained;
     this.failed = failed;
+    const fd = handle.fd;
+    this.writeNow = typeof fd === "number" && fd >= 0 ? (parts) => this.writeParts(fd, parts) : null;
+  }
+
+  /**
+   * One writev(2) on the socket's descriptor, which is non-blocking: it takes what fits and
+   * never keeps the parts, so they may point into item memory. Nothing is written while an
+   * earlier write waits, which keeps the order; on any error (EAGAIN, a reset) it takes
+   * nothing and the caller writes the parts through `write`, which reports real failures.
+   */
+  private writeParts(fd: number, parts: readonly Uint8Array[]): number {
+    if (this.unfinished > 0) return 0;
+    try {
+      return writevSync(fd, parts);
+    } catch {
+      return 0;
+    }
   }
 
   get waiting(): boolean {

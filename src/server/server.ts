@@ -5,6 +5,7 @@ import { AuthFile } from "../auth/auth-file.ts";
 import type { Logger } from "../log.ts";
 import { type Settings, clientLimit, levelForVerbosity, udpConnectionsPerSocket } from "../settings/settings.ts";
 import { Persistence, type PersistenceOptions } from "../persistence/persistence.ts";
+import { LentItems } from "../protocol/out-buffer.ts";
 import { Counters } from "../stats/counters.ts";
 import { LoopDelay } from "../stats/loop-delay.ts";
 import { PrefixStats } from "../stats/prefix-stats.ts";
@@ -59,6 +60,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   // The auth file and certificates are checked before anything is built or recovered.
   const auth = settings.authFile === null ? null : new AuthFile(settings.authFile);
   const tls = settings.tls.enabled ? new TlsListeners(settings.tls, counters, () => clock.now()) : null;
+  const lentItems = new LentItems();
   const engine: SlabEngine = new SlabEngine({
     limitBytes: settings.memoryLimit,
     maxItemSize: settings.maxItemSize,
@@ -80,6 +82,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     automoveRatio: settings.slabAutomoveRatio,
     hashExpand: settings.hashExpand,
     isDead: (h) => cache.isDead(h),
+    beforeOverwrite: () => lentItems.reclaim(),
   });
   const cache = new Cache(engine, clock, counters, settings.useCas);
   if (settings.trackSizes) cache.trackSizes(true);
@@ -138,6 +141,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       auth,
       tls,
       prefixStats: new PrefixStats(),
+      lentItems,
       startedAt: clock.now(),
       acceptQueue,
       connections: () => [...listenerInfo, ...[...connections].sort((a, b) => a.id - b.id)],

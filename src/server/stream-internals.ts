@@ -22,6 +22,8 @@ export interface WriteRequest {
 export interface StreamHandle {
   /** 0, or a negative errno. */
   writeBuffer(req: WriteRequest, data: Uint8Array): number;
+  /** The socket's file descriptor (TCP and pipe handles on Unix), for writes the handle cannot make. */
+  readonly fd?: number;
   /** The function the native side calls after each read; `this` is the handle. */
   onread: (this: StreamHandle, arrayBuffer: unknown) => unknown;
 }

@@ -33,7 +33,8 @@ export interface Engine {
   isLinked(h: number): boolean;
   /**
    * Called before a value is rewritten in place (incr): a running snapshot saves the old
-   * state first. Unlink and the attribute setters do this themselves.
+   * state first, and replies lent the value copy it. Unlink and the attribute setters do
+   * this themselves.
    */
   preserve(h: number): void;
   /** Removes a linked item from the index and LRU and frees its memory. */

@@ -58,6 +58,11 @@ export interface SlabEngineOptions {
   automoveRatio?: number;
   /** memcached's hash expansion (default on; -o no_hashexpand). */
   hashExpand?: boolean;
+  /**
+   * Called before item memory may be reused or rewritten (an allocation, a value changed in
+   * place): replies that were lent item values (LentItems) copy them first.
+   */
+  beforeOverwrite?: () => void;
 }
 
 export const SEGMENTS = 4;
@@ -195,6 +200,7 @@ export class SlabEngine implements Engine {
   }
 
   alloc(key: Uint8Array, start: number, end: number, flags: number, valueLength: number): number {
+    this.opts.beforeOverwrite?.();
     const klen = end - start;
     if (itemTotalSize(klen, flags, valueLength, this.useCas) > this.opts.maxItemSize) return ALLOC_TOO_LARGE;
     const chunked = HEADER_BYTES + klen + valueLength > this.maxChunk;
@@ -828,6 +834,8 @@ export class SlabEngine implements Engine {
 
   /** Continues emptying the draining page for up to `budget` chunks; true when it was released. */
   private drain(budget: number): boolean {
+    // Items move into free chunks without an allocation: lent values there are copied first.
+    this.opts.beforeOverwrite?.();
     const cls = this.drainClass;
     const page = this.drainPage;
     const a = this.arena;
@@ -1133,6 +1141,7 @@ export class SlabEngine implements Engine {
 
   /** Saves a linked item's current state into the running snapshot, unless already saved. */
   preserve(h: number): void {
+    this.opts.beforeOverwrite?.();
     const u8 = this.arena.u8;
     const b = h * 8 + H.bits;
     if (this.saver === null || (u8[b] & ItemBits.snapshot) === this.snapEpoch || (u8[h * 8 + H.state] & STATE_LINKED) === 0) return;

@@ -102,7 +102,7 @@ export class ClassicCommands implements ValueSink {
         if (s.ctx.prefixStats.enabled) s.ctx.prefixStats.recordGet(buf, t.start[i], t.end[i], h >= 0);
         if (h < 0) continue;
         writeHit(out, e, h, buf, t.start[i], t.end[i], g.withCas);
-        if (out.len > OUT_HIGH_WATER && (i + 1 < last || t.rest >= 0)) {
+        if (out.size > OUT_HIGH_WATER && (i + 1 < last || t.rest >= 0)) {
           this.keepRest(buf, i + 1 < last ? t.start[i + 1] : t.rest, lineEnd);
           s.producer = this.resumeGet;
           return GetState.suspended;
@@ -320,6 +320,6 @@ function writeHit(out: OutBuffer, e: Engine, h: number, buf: Uint8Array, keyStar
   o[p++] = 0x0d;
   o[p++] = 0x0a;
   out.len = p;
-  e.readValue(h, out);
+  e.readValue(h, out.items);
   out.crlf();
 }

@@ -134,7 +134,7 @@ export class TextSession implements ProtocolSession {
         pos = next;
         continue;
       }
-      if (this.out.len > OUT_HIGH_WATER) {
+      if (this.out.size > OUT_HIGH_WATER) {
         this.producer = AFTER_DRAIN;
         return pos;
       }

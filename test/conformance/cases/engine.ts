@@ -144,6 +144,24 @@ export const engineCases: Case[] = [
     ],
   },
   {
+    // Our replies lend values of 8 KiB or more instead of copying them (OutBuffer.lend): the
+    // first get's reply must still carry "a" after k is replaced, deleted and its memory
+    // taken again by later sets of the same read, as memcached's item references keep it.
+    name: "a large value answered in the same read as commands that replace, delete and reuse its memory",
+    steps: [
+      slow(`set k 0 0 20000\r\n${big(20000, "a")}\r\n`),
+      slow(`get k\r\nset k 0 0 20000\r\n${big(20000, "b")}\r\nset j 0 0 20000\r\n${big(20000, "c")}\r\nget k\r\n`),
+      slow(`get k\r\ndelete k\r\nset m 0 0 20000\r\n${big(20000, "d")}\r\nset n 0 0 20000\r\n${big(20000, "e")}\r\nget j m n\r\n`),
+    ],
+  },
+  {
+    // A number padded to 10000 bytes is a value incr rewrites in place once no reply holds it:
+    // with -R 1 memcached writes the get's reply before the incr, so the reply has the old number.
+    name: "-R 1: a large padded number read, then incremented in place in the same read",
+    args: ["-R", "1"],
+    steps: [slow(`set k 0 0 10000\r\n5${big(9999, " ")}\r\n`), slow("get k\r\nincr k 1\r\nget k\r\n"), "get k\r\nincr k 1\r\n"],
+  },
+  {
     name: "cache_memlimit lowered then filled",
     steps: ["cache_memlimit 2\r\n", sets("k", 15000, 120), `get ${keys("k", 0, 5)}\r\n`, `get ${keys("k", 14995, 15000)}\r\n`],
   },
