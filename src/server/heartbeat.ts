@@ -7,11 +7,11 @@ export interface Pace {
   quietTicks: number;
 }
 
-export const SERVER_PACE: Pace = { activeMs: 10, idleMs: 1000, quietTicks: 100 };
+export const SERVER_PACE: Pace = { activeMs: 2, idleMs: 1000, quietTicks: 500 };
 
 /**
  * Paces the server's background work (LRU juggling, hash growth, crawling, the coarse clock):
- * a tick every 10 ms while clients are active, once a second after a second with no request
+ * a tick every 2 ms while clients are active, once a second after a second with no request
  * and nothing left to do. An idle server woke about 1000 times a second (this tick and the
  * 1 ms loop-delay timer) and used 2.4% of a core doing nothing; memcached uses none.
  * Connections call `heard()` on every read: the first after a quiet spell runs `wake` (fresh

@@ -49,6 +49,13 @@ export interface ServerOptions {
   persistence?: PersistenceOptions;
 }
 
+/**
+ * Milliseconds from one full maintenance tick (hash growth, page moves, crawling, persistence)
+ * to the next; ticks between them only keep the LRU. Just under 10, so that timer jitter does
+ * not push every fifth 2 ms tick to the sixth.
+ */
+const FULL_TICK_MS = 9;
+
 /** Graceful shutdown waits this long for clients to take their last replies, then drops them. */
 const STOP_GRACE_MS = 5000;
 
@@ -112,11 +119,20 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   const stopped = new Promise<void>((r) => (resolveStopped = r));
 
   const loopDelay = new LoopDelay();
-  // LRU maintenance, hash growth and expiry crawling, in small slices between requests.
+  // LRU maintenance, hash growth and expiry crawling, in small slices between requests. The
+  // LRU's upkeep runs every tick (2 ms while clients are active): at 90% gets it moves about
+  // one item per request, and done every 10 ms it took ~0.3 ms at a time, during which every
+  // connection waited (measured: p99 438-471 µs at 10 ms, 324-336 µs at 2 ms, throughput
+  // +10%, see README). The rest runs on the first tick FULL_TICK_MS after its last run (every
+  // tick at the idle pace), its budgets sized for about 10 ms.
+  let lastFullTick = -Infinity;
   const heartbeat = new Heartbeat(
     () => {
       coarse?.refresh();
       const now = clock.now();
+      const t = performance.now();
+      if (t - lastFullTick < FULL_TICK_MS) return engine.maintainLru(now);
+      lastFullTick = t;
       const busy = engine.maintain(now);
       crawler.tick(now);
       persistence?.tick();

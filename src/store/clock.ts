@@ -5,7 +5,7 @@ export interface Clock {
 }
 
 /**
- * The system clock read once per `refresh()` (the server's 10 ms maintenance tick) rather than
+ * The system clock read once per `refresh()` (the server's 2 ms maintenance tick) rather than
  * on every call: a store operation asks for the time several times, and Date.now() was ~3% of
  * the CPU of a set. memcached likewise keeps a current_time its timer updates once a second.
  */

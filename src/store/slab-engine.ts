@@ -79,13 +79,15 @@ const MIGRATE_PER_TICK = 2048;
 const DRAIN_PER_TICK = 1024;
 /**
  * Rounds of one juggle, as memcached's lru_maintainer_juggle. Its maintainer runs one every
- * millisecond while there is work; at 50 rounds per 10 ms tick ours fell behind a 90% get
- * load and WARM grew to ~70% of a class (memcached holds it at warm_lru_pct, 40%).
+ * millisecond while there is work; at 50 rounds per 10 ms ours fell behind a 90% get load
+ * and WARM grew to ~70% of a class (memcached holds it at warm_lru_pct, 40%). A bound, not
+ * a quota: a juggle stops at the first round that moves nothing.
  */
 const JUGGLE_ROUNDS = 500;
 /**
  * Room in the bump queue (see `bump`). memcached's per-thread buffer holds 512 and is emptied
- * about every millisecond; ours is emptied every 10 ms tick, so it holds 8 times more.
+ * about every millisecond; ours is emptied every 2 ms tick, and holds room for 10 ms of a
+ * busy server's hits should the event loop be slow to get there.
  */
 const BUMP_QUEUE = 4096;
 /** Maintenance ticks between automove decisions (memcached decides about once a second). */
@@ -686,19 +688,13 @@ export class SlabEngine implements Engine {
   }
 
   /**
-   * Background work, bounded per call: hash table growth, LRU juggling, page moves. True when
+   * Background work, bounded per call: hash table growth, LRU upkeep, page moves. True when
    * it found something to do, so the server keeps its fast pace (see Heartbeat).
    */
   maintain(now: number): boolean {
-    this.now = now;
-    let busy = this.index.expanding || this.bumpCount > 0;
+    let busy = this.index.expanding;
     this.index.migrate(MIGRATE_PER_TICK);
-    if (this.bumpCount > 0) this.applyBumps(now);
-    // Without memcached's maintainer thread, items move between segments only as they are linked.
-    if (this.opts.maintainer !== false) this.stats.lruMaintainerJuggles++;
-    for (let cls = 1; cls <= this.classes.largest && this.opts.maintainer !== false; cls++) {
-      if (this.classPages[cls].length > 0 && this.juggle(cls, JUGGLE_ROUNDS) > 0) busy = true;
-    }
+    if (this.maintainLru(now)) busy = true;
     if (this.drainPage !== 0) {
       this.drain(DRAIN_PER_TICK);
       busy = true;
@@ -706,6 +702,25 @@ export class SlabEngine implements Engine {
     return busy;
   }
   private ticks = 0;
+
+  /**
+   * The LRU's part of `maintain`: the queued bumps applied, every class juggled. The server
+   * runs it alone between full ticks, so that its work comes in slices too small to hold
+   * requests up (see server.ts). True when it moved anything.
+   */
+  maintainLru(now: number): boolean {
+    this.now = now;
+    const busy = this.bumpCount > 0;
+    if (busy) this.applyBumps(now);
+    // Without memcached's maintainer thread, items move between segments only as they are linked.
+    if (this.opts.maintainer === false) return busy;
+    this.stats.lruMaintainerJuggles++;
+    let moved = false;
+    for (let cls = 1; cls <= this.classes.largest; cls++) {
+      if (this.classPages[cls].length > 0 && this.juggle(cls, JUGGLE_ROUNDS) > 0) moved = true;
+    }
+    return busy || moved;
+  }
 
   // ---- page reassignment ------------------------------------------------------------
 

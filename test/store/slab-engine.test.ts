@@ -85,7 +85,7 @@ test("a scan of one-hit keys does not flush the hot working set", () => {
   for (const k of hot) set(cache, k, 1000);
   for (let round = 0; round < 2; round++) for (const k of hot) assert.ok(get(cache, k) >= 0);
   // 40 000 one-hit items of the same size: ten times the memory. A maintenance tick after each
-  // round of hits moves the hit COLD items to WARM, as the server's 10 ms tick would.
+  // round of hits moves the hit COLD items to WARM, as the server's 2 ms tick would.
   for (let i = 0; i < 40_000; i++) {
     if (i % 1000 === 0) engine.maintain(clock.now());
     set(cache, `scan${i}`, 1000);
@@ -103,6 +103,28 @@ test("without the working set being fetched, the same scan evicts it (the test a
   for (let i = 0; i < 40_000; i++) set(cache, `scan${i}`, 1000);
   const survivors = Array.from({ length: 1000 }, (_, i) => get(cache, `hot${i}`)).filter((h) => h >= 0).length;
   assert.ok(survivors < 10, `${survivors} survived`);
+});
+
+test("maintainLru keeps the LRU (hit COLD items reach WARM) and leaves hash growth to maintain", () => {
+  const { cache, engine, clock } = setup({ limitBytes: 64 * 1024 * 1024 });
+  for (let i = 0; i < 50; i++) set(cache, `c${i}`, 10);
+  // The items set after them push them out of HOT, which keeps its share, into COLD.
+  let n = 0;
+  while (!engine.index.expanding) set(cache, `k${n++}`, 10);
+  const seg = (i: number): number => engine.segment(engine.find(Buffer.from(`c${i}`), 0, `c${i}`.length));
+  assert.deepEqual(Array.from({ length: 50 }, (_, i) => seg(i)), Array(50).fill(Seg.cold));
+  // Fetched twice in COLD: the second hit queues each for the move to WARM.
+  for (let i = 0; i < 50; i++) for (let r = 0; r < 2; r++) get(cache, `c${i}`);
+  assert.deepEqual(Array.from({ length: 50 }, (_, i) => seg(i)), Array(50).fill(Seg.cold), "moves wait for the tick");
+  const juggles = engine.stats.lruMaintainerJuggles;
+  for (let i = 0; i < 1000; i++) engine.maintainLru(clock.now());
+  assert.equal(engine.stats.lruMaintainerJuggles, juggles + 1000, "a juggle pass each");
+  assert.deepEqual(Array.from({ length: 50 }, (_, i) => seg(i)), Array(50).fill(Seg.warm), "the queued moves were made");
+  // 1000 full ticks would have moved every bucket of the growing table.
+  assert.equal(engine.index.expanding, true, "no hash growth");
+  for (let i = 0; i < 1000 && engine.index.expanding; i++) engine.maintain(clock.now());
+  assert.equal(engine.index.expanding, false);
+  assert.deepEqual(checkIntegrity(engine), []);
 });
 
 test("active items move HOT -> WARM, idle ones HOT -> COLD", () => {
