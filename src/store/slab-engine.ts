@@ -60,7 +60,8 @@ export interface SlabEngineOptions {
   hashExpand?: boolean;
   /**
    * Called before item memory may be reused or rewritten (an allocation, a value changed in
-   * place): replies that were lent item values (LentItems) copy them first.
+   * place, items moved into free chunks by a page move): replies that were lent item values
+   * (LentItems) copy them first.
    */
   beforeOverwrite?: () => void;
 }
