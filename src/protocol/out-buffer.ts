@@ -98,12 +98,16 @@ export class OutBuffer {
    */
   private readonly lent: Uint8Array[] = [];
   private readonly lentAt: number[] = [];
+  /**
+   * Lent parts in `lent[0..lentCount)`. The arrays keep their length: setting an array's
+   * length goes through V8's runtime and frees its backing store, to be grown again by the
+   * next push (~1% of the 16 KB workload's CPU).
+   */
+  private lentCount = 0;
   private lentBytes = 0;
   /** lent[attachedFrom..] still view item memory; those before are copies. */
   private attachedFrom = 0;
   private lending: { items: LentItems; writeNow: WriteNow } | null = null;
-  /** The pieces of one gathered write, kept to be refilled (emptied after each write). */
-  private readonly parts: Uint8Array[] = [];
 
   /** From now on values of LEND_MIN bytes or more given to `items` are lent, then written by `writeNow`. */
   lendTo(items: LentItems, writeNow: WriteNow): void {
@@ -121,30 +125,33 @@ export class OutBuffer {
 
   private lend(items: LentItems, part: Uint8Array): void {
     items.lentTo(this);
-    this.lent.push(part);
-    this.lentAt.push(this.len);
+    this.lent[this.lentCount] = part;
+    this.lentAt[this.lentCount] = this.len;
+    this.lentCount++;
     this.lentBytes += part.length;
   }
 
   /** Lent item memory is copied: it may change before the write. Offsets stay as they are. */
   keepCopies(): void {
-    for (let i = this.attachedFrom; i < this.lent.length; i++) this.lent[i] = Buffer.from(this.lent[i]);
-    this.attachedFrom = this.lent.length;
+    for (let i = this.attachedFrom; i < this.lentCount; i++) this.lent[i] = Buffer.from(this.lent[i]);
+    this.attachedFrom = this.lentCount;
     this.lending?.items.returned(this);
   }
 
   /** Drops everything gathered from byte `n` on, lent parts there included. */
   truncate(n: number): void {
     this.len = n;
-    let keep = this.lent.length;
+    let keep = this.lentCount;
     while (keep > 0 && this.lentAt[keep - 1] >= n) keep--;
     this.dropLent(keep);
   }
 
   private dropLent(keep: number): void {
-    for (let i = keep; i < this.lent.length; i++) this.lentBytes -= this.lent[i].length;
-    this.lent.length = keep;
-    this.lentAt.length = keep;
+    for (let i = keep; i < this.lentCount; i++) {
+      this.lentBytes -= this.lent[i].length;
+      this.lent[i] = NOTHING;
+    }
+    this.lentCount = keep;
     if (this.attachedFrom > keep) this.attachedFrom = keep;
     if (keep === this.attachedFrom) this.lending?.items.returned(this);
   }
@@ -178,7 +185,7 @@ export class OutBuffer {
    */
   flush(write: (chunk: Buffer) => boolean, upTo = this.len): void {
     if (upTo === 0) return;
-    if (this.lent.length > 0 && this.lending !== null) {
+    if (this.lentCount > 0 && this.lending !== null) {
       this.flushLent(write, this.lending.writeNow, upTo);
       return;
     }
@@ -200,18 +207,24 @@ export class OutBuffer {
    * data block half read holds them back) are copied too: the store may change before then.
    */
   private flushLent(write: (chunk: Buffer) => boolean, writeNow: WriteNow, upTo: number): void {
-    const parts = this.parts;
-    parts.length = 0;
-    let from = 0;
     let sent = 0;
-    let total = 0;
-    for (; sent < this.lent.length && this.lentAt[sent] < upTo; sent++) {
-      parts.push(this.buf.subarray(from, this.lentAt[sent]), this.lent[sent]);
-      total += this.lentAt[sent] - from + this.lent[sent].length;
-      from = this.lentAt[sent];
+    while (sent < this.lentCount && this.lentAt[sent] < upTo) sent++;
+    let parts: Uint8Array[];
+    if (sent === 1) {
+      // The usual case, one hit's value: its VALUE line before it, what follows after.
+      const at = this.lentAt[0];
+      parts = [this.buf.subarray(0, at), this.lent[0], this.buf.subarray(at, upTo)];
+    } else {
+      parts = [];
+      let from = 0;
+      for (let i = 0; i < sent; i++) {
+        parts.push(this.buf.subarray(from, this.lentAt[i]), this.lent[i]);
+        from = this.lentAt[i];
+      }
+      parts.push(this.buf.subarray(from, upTo));
     }
-    parts.push(this.buf.subarray(from, upTo));
-    total += upTo - from;
+    let total = upTo;
+    for (let i = 0; i < sent; i++) total += this.lent[i].length;
     let skip = writeNow(parts);
     if (skip < total) {
       const rest = Buffer.allocUnsafe(total - skip);
@@ -227,14 +240,19 @@ export class OutBuffer {
       }
       write(rest);
     }
-    parts.length = 0;
-    if (sent === this.lent.length) this.dropLent(0);
+    if (sent === this.lentCount) this.dropLent(0);
     else {
-      for (let i = sent; i < this.lent.length; i++) this.lentAt[i] -= upTo;
-      this.lent.splice(0, sent);
-      this.lentAt.splice(0, sent);
+      // Parts lent past `upTo` stay, moved to the front.
+      let sentBytes = 0;
+      for (let i = 0; i < sent; i++) sentBytes += this.lent[i].length;
+      for (let i = sent; i < this.lentCount; i++) {
+        this.lent[i - sent] = this.lent[i];
+        this.lentAt[i - sent] = this.lentAt[i] - upTo;
+      }
+      for (let i = this.lentCount - sent; i < this.lentCount; i++) this.lent[i] = NOTHING;
+      this.lentCount -= sent;
+      this.lentBytes -= sentBytes;
       this.attachedFrom = Math.max(0, this.attachedFrom - sent);
-      this.lentBytes = this.lent.reduce((n, part) => n + part.length, 0);
     }
     this.buf.copyWithin(0, upTo, this.len);
     this.len -= upTo;
@@ -257,6 +275,9 @@ export class OutBuffer {
     if (this.len === 0 && this.buf.length > 1 << 20) this.buf = Buffer.allocUnsafe(this.initial);
   }
 }
+
+/** What a dropped lent part's slot holds instead, so the memory it viewed is not kept alive. */
+const NOTHING = new Uint8Array(0);
 
 /** Preencodes a constant reply. */
 export function reply(s: string): Buffer {

@@ -132,3 +132,23 @@ test("truncate drops the lent values at or past the cut with the bytes", () => {
   assert.equal(Buffer.concat(written).toString("latin1"), "kept\r\nnext\r\n");
   assert.equal(wire(), "kept\r\nnext\r\n");
 });
+
+test("several lent values in one flush go out in order, around the bytes between them", () => {
+  const { out, written, gathered } = lendingBuffer(LEND_MIN + 50);
+  const values = ["j", "k", "l"].map((c) => item(LEND_MIN, c));
+  let expect = "";
+  for (const [i, v] of values.entries()) {
+    out.ascii(`VALUE ${i}\r\n`);
+    out.items.bytes(v.mem, v.start, v.end);
+    out.ascii("\r\n");
+    expect += `VALUE ${i}\r\n${String.fromCharCode(v.mem[v.start]).repeat(LEND_MIN)}\r\n`;
+  }
+  out.ascii("END\r\n");
+  expect += "END\r\n";
+  const after: Buffer[] = [];
+  out.flush(copyWrite(after));
+  assert.equal(gathered[0].length, 7, "three values and the four runs of bytes around them");
+  for (const v of values) v.mem.fill(0x58);
+  assert.equal(Buffer.concat([...written, ...after]).toString("latin1"), expect);
+  assert.equal(out.size, 0);
+});
