@@ -79,9 +79,11 @@ export function spawnServer(args: readonly string[], env?: NodeJS.ProcessEnv): P
 
 /**
  * Starts memcached-ts and waits until it listens; throws (with its stderr) if it exits
- * first.
+ * first. The port is free when chosen, but a server another test starts meanwhile (on port 0)
+ * may take it before this one binds it: what answers there must report this child's pid, or
+ * the child is stopped and started again on another port.
  */
-export async function startServer(args: readonly string[], env?: NodeJS.ProcessEnv, timeoutMs = 15000): Promise<ServerProcess> {
+export async function startServer(args: readonly string[], env?: NodeJS.ProcessEnv, timeoutMs = 15000, tries = 3): Promise<ServerProcess> {
   const { proc } = await spawnServer(args, env);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -89,12 +91,33 @@ export async function startServer(args: readonly string[], env?: NodeJS.ProcessE
       const e = await proc.exited;
       throw new Error(`server exited (${e.code ?? e.signal}) before listening: ${proc.stderr}`);
     }
-    if (await connectable(proc.port)) return proc;
+    if (await connectable(proc.port)) {
+      const pid = await pidOn(proc.port);
+      if (pid === proc.pid || pid < 0) return proc;
+      await proc.kill9();
+      if (tries <= 1) throw new Error(`another server answered on port ${proc.port} each time`);
+      return startServer(args, env, timeoutMs, tries - 1);
+    }
     if (Date.now() > deadline) {
       await proc.kill9();
       throw new Error(`server did not listen on ${proc.port} within ${timeoutMs} ms: ${proc.stderr}`);
     }
     await sleep(10);
+  }
+}
+
+/** The pid the server on `port` reports in `stats`, or -1 if it does not say (then it is taken on trust). */
+async function pidOn(port: number): Promise<number> {
+  try {
+    const c = await Client.open(port);
+    try {
+      const m = /\r\nSTAT pid (\d+)\r\n/.exec(`\r\n${await c.request("stats\r\n", "stats")}`);
+      return m === null ? -1 : Number(m[1]);
+    } finally {
+      c.close();
+    }
+  } catch {
+    return -1;
   }
 }
 
