@@ -243,15 +243,13 @@ export class OutBuffer {
     if (sent === this.lentCount) this.dropLent(0);
     else {
       // Parts lent past `upTo` stay, moved to the front.
-      let sentBytes = 0;
-      for (let i = 0; i < sent; i++) sentBytes += this.lent[i].length;
       for (let i = sent; i < this.lentCount; i++) {
         this.lent[i - sent] = this.lent[i];
         this.lentAt[i - sent] = this.lentAt[i] - upTo;
       }
       for (let i = this.lentCount - sent; i < this.lentCount; i++) this.lent[i] = NOTHING;
       this.lentCount -= sent;
-      this.lentBytes -= sentBytes;
+      this.lentBytes -= total - upTo;
       this.attachedFrom = Math.max(0, this.attachedFrom - sent);
     }
     this.buf.copyWithin(0, upTo, this.len);
