@@ -27,7 +27,8 @@ by side.
   --against DIR     another checkout (say a git worktree of an older commit) run beside this one
   --evict KIB       memory walked before each cold request (64)
   --evict-code N    distinct functions run before each cold request (300, about 100 KiB of code)
-  --only NAMES      comma-separated: get, miss, set, mg (all)
+  --only NAMES      comma-separated: get, miss, set, mg, get100 (a get of 100 keys)
+                    (default: all but get100)
   --help            this text
 `;
 
@@ -57,12 +58,19 @@ const WORKLOADS: Record<string, () => string> = {
   miss: () => `get nokey:${String(random()).padStart(8, "0")}\r\n`,
   set: () => `set ${key(random())} 0 0 100\r\n${VALUE}\r\n`,
   mg: () => `mg ${key(random())} v f\r\n`,
+  get100: () => `get ${Array.from({ length: 100 }, () => key(random())).join(" ")}\r\n`,
 };
 const names = v.only.split(",");
 const unknown = names.filter((n) => !(n in WORKLOADS));
 if (unknown.length > 0) {
   process.stderr.write(`unknown workload ${unknown.join(", ")}; known: ${Object.keys(WORKLOADS).join(", ")}\n`);
   process.exit(64);
+}
+
+/** A workload's first line with its random numbers as N, and a long key list shortened. */
+function requestLabel(line: Buffer): string {
+  const words = line.toString("latin1").split("\r\n")[0].replace(/:\d+/g, ":N").split(" ");
+  return words.length > 6 ? `${words.slice(0, 3).join(" ")} ... (${words.length - 1} keys)` : words.join(" ");
 }
 
 /** One checkout's request path, fed one request line at a time. */
@@ -157,7 +165,7 @@ try {
         ns[j].warm.push(round(lines, false, feed) - round(lines, false, nothing));
       }
     }
-    const row = [lines[0].toString("latin1").split("\r\n")[0].replace(/:\d+/, ":N"), ...ns.flatMap((x) => [median(x.cold).toFixed(0), median(x.warm).toFixed(0)])];
+    const row = [requestLabel(lines[0]), ...ns.flatMap((x) => [median(x.cold).toFixed(0), median(x.warm).toFixed(0)])];
     if (paths.length === 2) {
       const ratio = (k: "cold" | "warm"): string => median(ns[0][k].map((x, r) => x / ns[1][k][r])).toFixed(3);
       row.push(ratio("cold"), ratio("warm"));

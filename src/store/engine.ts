@@ -9,6 +9,12 @@
 export interface Engine {
   /** Handle of the linked item with this key, or -1. Does not check expiry. */
   find(key: Uint8Array, start: number, end: number): number;
+  /**
+   * Starts, all at once, the memory reads that `find` will make for each key
+   * `key[starts[i]..ends[i])`, i in [from, to): a lookup is mostly waiting for memory, and
+   * lookups made one after another wait one after another. Changes nothing.
+   */
+  prefetch(key: Uint8Array, starts: Int32Array, ends: Int32Array, from: number, to: number): void;
   /** Handle of the linked item with the key of allocated item `h` (found without hashing it again), or -1. */
   findKeyOf(h: number): number;
   /**

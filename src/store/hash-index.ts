@@ -65,6 +65,12 @@ export class HashIndex {
   }
   private readonly loc: { table: Int32Array; slot: number } = { table: new Int32Array(0), slot: 0 };
 
+  /** The first item of the chain `hash` falls in (0: none). */
+  head(hash: number): number {
+    const { table, slot } = this.locate(hash);
+    return table[slot];
+  }
+
   find(key: Uint8Array, start: number, end: number, hash: number): number {
     const { table, slot } = this.locate(hash);
     const a = this.arena;

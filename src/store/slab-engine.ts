@@ -91,6 +91,8 @@ const JUGGLE_ROUNDS = 500;
  * busy server's hits should the event loop be slow to get there.
  */
 const BUMP_QUEUE = 4096;
+/** Chain items `prefetch` steps past at most; `find` walks longer chains (rare) alone. */
+const PREFETCH_CHAIN_STEPS = 4;
 /** Maintenance ticks between automove decisions (memcached decides about once a second). */
 const AUTOMOVE_EVERY_TICKS = 10;
 /** A class with more free chunks than this many pages' worth gives a page away first. */
@@ -194,6 +196,57 @@ export class SlabEngine implements Engine {
     const h = this.index.find(key, start, end, murmur3(key, start, end, this.seed));
     return h === 0 ? -1 : h;
   }
+
+  /**
+   * Passes over all the keys together instead of one walk per key: every key's bucket, then
+   * a step along every chain at once until each stops at the item with the key's hash, then
+   * that item's key and the end of its value (what the reply copies last), which may lie on
+   * other cache lines than its header. The loads within a pass do not depend on each other,
+   * so the CPU has them in flight together instead of waiting for each in turn. Measured in
+   * process, 22 random keys of 100k items: `find` alone ~310 ns a key; this ~145, and `find`
+   * after it ~80 (what hashing and comparing cost with everything in cache). JS has no
+   * prefetch instruction; reading the bytes is one, and their sum is kept so that the reads
+   * are not optimized away.
+   */
+  prefetch(key: Uint8Array, starts: Int32Array, ends: Int32Array, from: number, to: number): void {
+    const items = this.prefetchItems;
+    const hashes = this.prefetchHashes;
+    const a = this.arena;
+    let touched = 0;
+    for (let at = from; at < to; at += items.length) {
+      const n = Math.min(items.length, to - at);
+      for (let k = 0; k < n; k++) {
+        hashes[k] = murmur3(key, starts[at + k], ends[at + k], this.seed);
+        items[k] = this.index.head(hashes[k]);
+      }
+      // Branch-free: a branch on a byte still on its way from memory would, when mispredicted,
+      // hold up every load after it, and the misses would come one at a time again.
+      for (let step = 0, moved = -1; moved !== 0 && step < PREFETCH_CHAIN_STEPS; step++) {
+        moved = 0;
+        for (let k = 0; k < n; k++) {
+          const h = items[k];
+          const differs = a.i32[h * 2 + H.hash] ^ hashes[k];
+          // -1 when the hashes differ (go on along the chain), 0 when they are equal.
+          const on = (differs | -differs) >> 31;
+          items[k] = h ^ ((h ^ a.i32[h * 2 + H.hnext]) & on);
+          moved |= h & on;
+        }
+      }
+      for (let k = 0; k < n; k++) {
+        const h = items[k];
+        const keyStart = h * 8 + H.key;
+        const keyEnd = keyStart + a.u8[h * 8 + H.keyLength];
+        // A chunked value lies elsewhere: its length then counts as 0.
+        const unchunked = ((a.u8[h * 8 + H.state] & STATE_CHUNKED) - 1) >> 31;
+        touched += a.u8[keyStart] + a.u8[keyEnd + (a.u32[h * 2 + H.valueLength] & unchunked) - 1];
+      }
+    }
+    this.prefetchTouched = touched;
+  }
+  private readonly prefetchItems = new Int32Array(32);
+  private readonly prefetchHashes = new Int32Array(32);
+  /** What `prefetch` read: kept (and public) only so that the reads are not optimized away. */
+  prefetchTouched = 0;
 
   findKeyOf(h: number): number {
     const a = this.arena;

@@ -52,6 +52,30 @@ test("hash index finds every item while it grows, and after", () => {
   assert.deepEqual(checkIntegrity(engine), []);
 });
 
+test("prefetch (a multi-key get's read-ahead) changes nothing and reads only item memory", () => {
+  // 16 buckets: chains far longer than prefetch follows; chunked values; keys that are absent.
+  const { cache, engine } = setup({ hashPower: 4, hashExpand: false });
+  for (let i = 0; i < 300; i++) assert.ok(set(cache, `k${i}`, i % 50) > 0);
+  for (let i = 0; i < 3; i++) assert.ok(set(cache, `big${i}`, 600 * 1024) > 0, "a chunked value");
+  const names = [...Array.from({ length: 60 }, (_, i) => `k${(i * 37) % 300}`), "big0", "big2", "none1", "k", "none2", ...Array.from({ length: 20 }, (_, i) => `k${299 - i}`)];
+  const line = Buffer.from(names.join(" "));
+  const starts = new Int32Array(names.length);
+  const ends = new Int32Array(names.length);
+  for (let i = 0, at = 0; i < names.length; at += names[i].length + 1, i++) {
+    starts[i] = at;
+    ends[i] = at + names[i].length;
+  }
+  const found = names.map((_, i) => engine.find(line, starts[i], ends[i]));
+  const before = Buffer.from(engine.arena.u8);
+  engine.prefetch(line, starts, ends, 0, names.length);
+  engine.prefetch(line, starts, ends, 5, 7);
+  assert.ok(Number.isFinite(engine.prefetchTouched), "every byte read lies in the arena");
+  assert.ok(Buffer.from(engine.arena.u8).equals(before), "no byte of item memory changed");
+  assert.deepEqual(names.map((_, i) => engine.find(line, starts[i], ends[i])), found);
+  assert.equal(found.filter((h) => h < 0).length, 3, "the absent keys stay absent");
+  assert.deepEqual(checkIntegrity(engine), []);
+});
+
 test("with a filler, the hash index moves nothing into a larger table until it is faulted in", () => {
   const { cache, engine } = setup({ limitBytes: 64 * 1024 * 1024 });
   const { fills, filler } = manualFiller();

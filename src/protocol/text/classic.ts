@@ -89,6 +89,7 @@ export class ClassicCommands implements ValueSink {
     const e = cache.engine;
     for (;;) {
       const last = t.count - 1;
+      if (last - first > 1) e.prefetch(buf, t.start, t.end, first, last);
       for (let i = first; i < last; i++) {
         // Each key has its own response object in memcached, sent even when the key misses.
         s.writes.framer?.start(true);
