@@ -9,12 +9,22 @@ import { writeDecimal } from "./numbers.ts";
  */
 export const LEND_MIN = 8 * 1024;
 
-/**
- * Writes `parts` in order with one system call, as far as the kernel takes them now, and
- * returns how many bytes it took (0 when it cannot write at all); never keeps a reference
- * to any part once it returns.
- */
-export type WriteNow = (parts: readonly Uint8Array[]) => number;
+/** What a `WriteNow` did with the parts it was given. */
+export const Wrote = {
+  /** Nothing (an earlier write still waits): the caller copies the parts and writes them after it. */
+  nothing: 0,
+  /** The kernel took every byte: no part is referenced any more. */
+  all: 1,
+  /**
+   * The kernel took some: the rest goes out from the parts themselves as the client reads,
+   * so they must not change until then (item memory among them is held: Engine.hold).
+   */
+  queued: 2,
+} as const;
+export type Wrote = (typeof Wrote)[keyof typeof Wrote];
+
+/** Writes `parts` in order, after everything written before, with one system call. */
+export type WriteNow = (parts: readonly Uint8Array[]) => Wrote;
 
 /**
  * Which reply buffer holds item memory lent to it, if any: only the one whose commands are
@@ -202,9 +212,10 @@ export class OutBuffer {
 
   /**
    * `flush` with lent parts: the first `upTo` bytes and the parts lent before them go out in
-   * one gathered write; what the kernel does not take now is copied and handed to `write`,
-   * so no write still reads item memory once this returns. Lent parts kept for later (a
-   * data block half read holds them back) are copied too: the store may change before then.
+   * one gathered write. What the kernel does not take at once goes out from the parts as the
+   * client reads, item memory held meanwhile (`Wrote.queued`); only when an earlier write
+   * still waits are the parts copied and queued behind it. Lent parts kept for later (a data
+   * block half read holds them back) are copied: the store may change before then.
    */
   private flushLent(write: (chunk: Buffer) => boolean, writeNow: WriteNow, upTo: number): void {
     let sent = 0;
@@ -225,20 +236,15 @@ export class OutBuffer {
     }
     let total = upTo;
     for (let i = 0; i < sent; i++) total += this.lent[i].length;
-    let skip = writeNow(parts);
-    if (skip < total) {
-      const rest = Buffer.allocUnsafe(total - skip);
+    const wrote = writeNow(parts);
+    if (wrote === Wrote.nothing) {
+      const all = Buffer.allocUnsafe(total);
       let at = 0;
       for (const part of parts) {
-        const n = part.length;
-        if (skip >= n) skip -= n;
-        else {
-          copyBytes(part, skip, n, rest, at);
-          at += n - skip;
-          skip = 0;
-        }
+        copyBytes(part, 0, part.length, all, at);
+        at += part.length;
       }
-      write(rest);
+      write(all);
     }
     if (sent === this.lentCount) this.dropLent(0);
     else {
@@ -252,7 +258,12 @@ export class OutBuffer {
       this.lentBytes -= total - upTo;
       this.attachedFrom = Math.max(0, this.attachedFrom - sent);
     }
-    this.buf.copyWithin(0, upTo, this.len);
+    if (wrote === Wrote.queued) {
+      // The write in flight still reads the replies around the lent parts from `buf`.
+      const old = this.buf;
+      this.buf = Buffer.allocUnsafe(Math.max(this.initial, this.len - upTo));
+      old.copy(this.buf, 0, upTo, this.len);
+    } else this.buf.copyWithin(0, upTo, this.len);
     this.len -= upTo;
     this.keepCopies();
     if (this.len === 0) this.release();

@@ -3,7 +3,7 @@ import type { Logger } from "../log.ts";
 import { BinarySession } from "../protocol/binary/session.ts";
 import { REQUEST_MAGIC } from "../protocol/binary/wire.ts";
 import { MetaProtocol } from "../protocol/meta/protocol.ts";
-import { OutBuffer, type WriteNow } from "../protocol/out-buffer.ts";
+import { OutBuffer, type WriteNow, Wrote } from "../protocol/out-buffer.ts";
 import type { ProtocolSession } from "../protocol/session.ts";
 import { AsciiAuth } from "../protocol/text/auth.ts";
 import { TextSession } from "../protocol/text/session.ts";
@@ -67,10 +67,16 @@ export class Connection implements ConnectionInfo {
     this.session = ctx.settings.protocol === "auto" ? null : this.startSession(ctx.settings.protocol === "binary");
     socket.setNoDelay(true);
     if (readMode === "data") socket.on("data", (chunk: Buffer) => this.receive(chunk, chunk.length));
-    this.writer = replyWriter(socket, readMode === "onread", this.drained, (errno) => {
-      this.log.debug({ conn: id, errno }, "write failed");
-      this.destroy();
-    });
+    this.writer = replyWriter(
+      socket,
+      readMode === "onread",
+      this.drained,
+      (errno) => {
+        this.log.debug({ conn: id, errno }, "write failed");
+        this.destroy();
+      },
+      ctx.cache.engine,
+    );
     const writeNow = this.writer.writeNow;
     if (writeNow !== null) this.out.lendTo(ctx.lentItems, this.counted(writeNow));
     socket.on("error", (err) => this.log.debug({ conn: id, err: err.message }, "connection error"));
@@ -287,9 +293,10 @@ export class Connection implements ConnectionInfo {
 
   private counted(writeNow: WriteNow): WriteNow {
     return (parts) => {
-      const n = writeNow(parts);
-      this.ctx.counters.bytesWritten += n;
-      return n;
+      const wrote = writeNow(parts);
+      // Parts not written now are copied and counted by `write`.
+      if (wrote !== Wrote.nothing) for (const part of parts) this.ctx.counters.bytesWritten += part.length;
+      return wrote;
     };
   }
 

@@ -1,6 +1,5 @@
-import { writevSync } from "node:fs";
 import type { Socket } from "node:net";
-import type { WriteNow } from "../protocol/out-buffer.ts";
+import { type WriteNow, Wrote } from "../protocol/out-buffer.ts";
 import { type StreamHandle, type StreamInternals, type WriteRequest, streamHandle, streamInternals } from "./stream-internals.ts";
 
 /** Where a connection's replies go. */
@@ -33,6 +32,16 @@ class StreamWriter implements ReplyWriter {
   }
 }
 
+/** Keeps item memory a write in flight reads from being reused (the store's `hold`). */
+export interface ItemHolds {
+  /** False when `part` is not item memory (and nothing is held). */
+  hold(part: Uint8Array): boolean;
+  unhold(part: Uint8Array): void;
+}
+
+/** For writers that never write item memory. */
+const NO_ITEMS: ItemHolds = { hold: () => false, unhold: () => {} };
+
 /**
  * Replies straight to the socket's handle, as net.Socket would write them but without the
  * stream around it: one reused request object while writes finish at once (the usual case),
@@ -43,32 +52,43 @@ class HandleWriter implements ReplyWriter {
   private readonly internals: StreamInternals;
   private readonly drained: () => void;
   private readonly failed: (errno: number) => void;
+  private readonly holds: ItemHolds;
   private req: WriteRequest | null = null;
   private unfinished = 0;
-  readonly writeNow: WriteNow | null;
+  readonly writeNow: WriteNow;
 
-  constructor(handle: StreamHandle, internals: StreamInternals, drained: () => void, failed: (errno: number) => void) {
+  constructor(handle: StreamHandle, internals: StreamInternals, drained: () => void, failed: (errno: number) => void, holds: ItemHolds) {
     this.handle = handle;
     this.internals = internals;
     this.drained = drained;
     this.failed = failed;
-    const fd = handle.fd;
-    this.writeNow = typeof fd === "number" && fd >= 0 ? (parts) => this.writeParts(fd, parts) : null;
+    this.holds = holds;
+    this.writeNow = (parts) => this.writeParts(parts);
   }
 
   /**
-   * One writev(2) on the socket's descriptor, which is non-blocking: it takes what fits and
-   * never keeps the parts, so they may point into item memory. Nothing is written while an
-   * earlier write waits, which keeps the order; on any error (EAGAIN, a reset) it takes
-   * nothing and the caller writes the parts through `write`, which reports real failures.
+   * One gathered write (writev(2)) of `parts`. What the kernel does not take at once is
+   * written from the parts as the client reads, so the item memory among them is held until
+   * then. Nothing is written while an earlier write waits: the caller then copies the parts
+   * and queues them behind it, which keeps the order and holds no item memory for a client
+   * that is not reading.
    */
-  private writeParts(fd: number, parts: readonly Uint8Array[]): number {
-    if (this.unfinished > 0) return 0;
-    try {
-      return writevSync(fd, parts);
-    } catch {
-      return 0;
+  private writeParts(parts: readonly Uint8Array[]): Wrote {
+    if (this.unfinished > 0) return Wrote.nothing;
+    const req = (this.req ??= this.newRequest());
+    const err = this.handle.writev(req, parts, true);
+    if (err !== 0) {
+      this.failed(err);
+      return Wrote.all;
     }
+    if (!this.internals.lastWriteWasAsync()) return Wrote.all;
+    const held: Uint8Array[] = [];
+    for (const part of parts) if (this.holds.hold(part)) held.push(part);
+    req.buffer = parts;
+    req.held = held;
+    this.req = null;
+    this.unfinished++;
+    return Wrote.queued;
   }
 
   get waiting(): boolean {
@@ -93,8 +113,14 @@ class HandleWriter implements ReplyWriter {
   private newRequest(): WriteRequest {
     const req = this.internals.newWriteRequest();
     req.buffer = null;
+    req.held = null;
+    // Also called when the connection closes with the write unfinished (status < 0), so
+    // held item memory is always given back.
     req.oncomplete = (status: number): void => {
+      const held = req.held;
       req.buffer = null;
+      req.held = null;
+      if (held !== null) for (const part of held) this.holds.unhold(part);
       this.unfinished--;
       if (status < 0) this.failed(status);
       else if (this.unfinished === 0) this.drained();
@@ -106,11 +132,12 @@ class HandleWriter implements ReplyWriter {
 /**
  * The writer for a connection's socket: straight to its handle when `direct` and Node's
  * internals allow it, else through the stream. `drained`: bytes that waited are all written.
- * `failed`: a write failed (a negative errno); the caller drops the connection.
+ * `failed`: a write failed (a negative errno); the caller drops the connection. `holds`:
+ * the store whose item memory replies may be lent (see OutBuffer.lend).
  */
-export function replyWriter(socket: Socket, direct: boolean, drained: () => void, failed: (errno: number) => void): ReplyWriter {
+export function replyWriter(socket: Socket, direct: boolean, drained: () => void, failed: (errno: number) => void, holds = NO_ITEMS): ReplyWriter {
   const internals = direct ? streamInternals() : null;
   const handle = internals === null ? null : streamHandle(socket);
   if (internals === null || handle === null) return new StreamWriter(socket, drained);
-  return new HandleWriter(handle, internals, drained, failed);
+  return new HandleWriter(handle, internals, drained, failed, holds);
 }

@@ -15,15 +15,17 @@ export interface WriteRequest {
   /** Called by the native side when an unfinished write completes (status < 0: failed). */
   oncomplete: (status: number) => void;
   /** Keeps the written bytes alive until the kernel has them all. */
-  buffer: Uint8Array | null;
+  buffer: Uint8Array | readonly Uint8Array[] | null;
+  /** Item memory among them, held until then (see HandleWriter). */
+  held: Uint8Array[] | null;
 }
 
 /** A TCP or pipe handle as the binding exposes it. */
 export interface StreamHandle {
   /** 0, or a negative errno. */
   writeBuffer(req: WriteRequest, data: Uint8Array): number;
-  /** The socket's file descriptor (TCP and pipe handles on Unix), for writes the handle cannot make. */
-  readonly fd?: number;
+  /** One gathered write; `allBuffers` says every chunk is a Uint8Array (no strings). 0, or a negative errno. */
+  writev(req: WriteRequest, chunks: readonly Uint8Array[], allBuffers: true): number;
   /** The function the native side calls after each read; `this` is the handle. */
   onread: (this: StreamHandle, arrayBuffer: unknown) => unknown;
 }
@@ -74,5 +76,5 @@ export function streamHandle(socket: object): StreamHandle | null {
   const h = (socket as { _handle?: unknown })._handle;
   if (typeof h !== "object" || h === null) return null;
   const r = h as Record<string, unknown>;
-  return typeof r.writeBuffer === "function" && typeof r.onread === "function" ? (h as StreamHandle) : null;
+  return typeof r.writeBuffer === "function" && typeof r.writev === "function" && typeof r.onread === "function" ? (h as StreamHandle) : null;
 }

@@ -462,7 +462,8 @@ export class Cache {
    * the old value is written in place, padded with spaces, exactly as memcached does. On a
    * miss with a `seed` the item is created with the seed's value (flags 0) and the miss is
    * not counted, as memcached's binary incr and meta's ma do. memcached writes in place only
-   * when no pending reply holds the item (its refcount); `held` says whether one does.
+   * when no pending reply holds the item (its refcount); `held` says whether one does, and
+   * the engine whether a write in flight still reads it.
    */
   arith(
     key: Uint8Array,
@@ -495,7 +496,7 @@ export class Cache {
     this.countClass(h, incr ? S.incrHits : S.decrHits);
     const digits = value.toString();
     const now = this.now();
-    if (digits.length <= len && (held === null || !held(h))) {
+    if (digits.length <= len && (held === null || !held(h)) && !e.isHeld(h)) {
       e.preserve(h);
       const buf = e.valueBuffer(h);
       const at = e.valueStart(h);

@@ -38,6 +38,15 @@ export interface Engine {
   unpin(): void;
   isLinked(h: number): boolean;
   /**
+   * `part`, a view of item memory lent to a reply, is being read by a write in flight: the
+   * chunk holding it is not reused, rewritten in place or moved until as many `unhold`s.
+   * False (and nothing held) when `part` is not item memory.
+   */
+  hold(part: Uint8Array): boolean;
+  unhold(part: Uint8Array): void;
+  /** Whether a write in flight reads item `h` (see `hold`): its value must not change in place. */
+  isHeld(h: number): boolean;
+  /**
    * Called before a value is rewritten in place (incr): a running snapshot saves the old
    * state first, and replies lent the value copy it. Unlink and the attribute setters do
    * this themselves.

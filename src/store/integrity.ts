@@ -75,7 +75,7 @@ function checkPages(e: SlabEngine, cls: number, problems: string[]): void {
         if ((a.u8[owner * 8 + H.state] & (STATE_LINKED | STATE_CHUNKED)) !== (STATE_LINKED | STATE_CHUNKED)) {
           problems.push(`data chunk ${h} belongs to ${owner}, which is not a linked chunked item`);
         }
-      } else if ((state & (STATE_FREE | STATE_LINKED)) === 0) {
+      } else if ((state & (STATE_FREE | STATE_LINKED)) === 0 && !e.isHeld(h)) {
         problems.push(`chunk ${h} of class ${cls} is neither free, linked nor data`);
       } else if ((state & STATE_CHUNKED) !== 0) {
         const table = (h * 8 + ((HEADER_BYTES + e.keyLength(h) + 3) & ~3)) / 4;

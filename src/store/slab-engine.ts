@@ -398,8 +398,14 @@ export class SlabEngine implements Engine {
     this.freeChunk(h);
   }
 
-  /** A chunk back to its class's free list, unless its page is being emptied. */
+  /** A chunk back to its class's free list, unless its page is being emptied or a write holds it. */
   private freeChunk(h: number): void {
+    if (this.held.size > 0 && this.held.has(h)) {
+      // Busy (state 0) as an item being written is, so no page move takes it; see `hold`.
+      this.arena.u8[h * 8 + H.state] = 0;
+      this.heldFreed.add(h);
+      return;
+    }
     const page = Arena.pageOf(h);
     if (page === this.drainPage) this.arena.u8[h * 8 + H.state] = STATE_DRAINED;
     else this.pushFree(this.arena.pageClass[page], h);
@@ -478,6 +484,61 @@ export class SlabEngine implements Engine {
   unpin(): void {
     this.pinned = 0;
   }
+  /**
+   * Writes in flight per chunk they read (a value lent to a reply the kernel did not take at
+   * once). memcached keeps such items alive with a reference count; here the chunk is kept:
+   * not handed out again, rewritten in place or moved by a page move until the last `unhold`.
+   */
+  private readonly held = new Map<number, number>();
+  /** Held chunks freed meanwhile, or free when they were held: given back on the last `unhold`. */
+  private readonly heldFreed = new Set<number>();
+
+  hold(part: Uint8Array): boolean {
+    if (part.buffer !== this.arena.buffer) return false;
+    const c = this.chunkAt(part.byteOffset);
+    this.held.set(c, (this.held.get(c) ?? 0) + 1);
+    const a = this.arena;
+    const state = a.u8[c * 8 + H.state];
+    // Freed after the reply was made: taken off the free list (or out of a page being
+    // emptied) until the write is done.
+    if (state === STATE_FREE) this.popFree(a.pageClass[Arena.pageOf(c)], c);
+    if (state === STATE_FREE || state === STATE_DRAINED) {
+      a.u8[c * 8 + H.state] = 0;
+      this.heldFreed.add(c);
+    }
+    return true;
+  }
+
+  unhold(part: Uint8Array): void {
+    if (part.buffer !== this.arena.buffer) return;
+    const c = this.chunkAt(part.byteOffset);
+    const n = (this.held.get(c) ?? 0) - 1;
+    if (n > 0) {
+      this.held.set(c, n);
+      return;
+    }
+    this.held.delete(c);
+    if (this.heldFreed.delete(c)) this.freeChunk(c);
+  }
+
+  isHeld(h: number): boolean {
+    return this.held.size > 0 && this.held.has(h);
+  }
+
+  /** Chunks held by writes in flight (see `hold`). */
+  get heldChunks(): number {
+    return this.held.size;
+  }
+
+  /** The chunk that arena byte `at` lies in. */
+  private chunkAt(at: number): number {
+    const h = Math.floor(at / 8);
+    const page = Arena.pageOf(h);
+    const first = Arena.firstHandle(page);
+    const size8 = this.classes.size[this.arena.pageClass[page]] / 8;
+    return first + Math.floor((h - first) / size8) * size8;
+  }
+
 
   // ---- LRU --------------------------------------------------------------------------
 
@@ -894,11 +955,11 @@ export class SlabEngine implements Engine {
     return true;
   }
 
-  /** A used chunk whose item is being written (not linked yet) or read (pinned): a page move must wait for it. */
+  /** A used chunk whose item is being written (not linked yet) or read (pinned, or by a write: held): a page move must wait for it. */
   private inFlight(h: number): boolean {
     const a = this.arena;
     const owner = (a.u8[h * 8 + H.state] & STATE_DATA) !== 0 ? a.i32[h * 2 + H.prev] : h;
-    return (a.u8[owner * 8 + H.state] & STATE_LINKED) === 0 || owner === this.pinned;
+    return (a.u8[owner * 8 + H.state] & STATE_LINKED) === 0 || owner === this.pinned || this.isHeld(h);
   }
 
   /** Continues emptying the draining page for up to `budget` chunks; true when it was released. */

@@ -1,22 +1,35 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { LEND_MIN, LentItems, OutBuffer, type WriteNow } from "../../src/protocol/out-buffer.ts";
+import { LEND_MIN, LentItems, OutBuffer, type WriteNow, Wrote } from "../../src/protocol/out-buffer.ts";
 
-/** A reply buffer lending to a socket stand-in that takes at most `room` bytes per gathered write. */
-function lendingBuffer(room: number): { out: OutBuffer; items: LentItems; wire: () => string; written: Buffer[]; gathered: Uint8Array[][] } {
+/**
+ * A reply buffer lending to a socket stand-in whose kernel takes at most `room` bytes of a
+ * gathered write at once and, like the native write, reads the rest from the same parts when
+ * `later()` is called. While that rest waits, further gathered writes are refused.
+ */
+function lendingBuffer(room: number): { out: OutBuffer; items: LentItems; wire: () => string; written: Buffer[]; gathered: Uint8Array[][]; later: () => void } {
   const out = new OutBuffer(64);
   const items = new LentItems();
   const written: Buffer[] = [];
   const gathered: Uint8Array[][] = [];
+  let pending: { parts: readonly Uint8Array[]; skip: number } | null = null;
   const writeNow: WriteNow = (parts) => {
+    if (pending !== null) return Wrote.nothing;
     gathered.push([...parts]);
     const all = Buffer.concat(parts);
     const n = Math.min(room, all.length);
     written.push(Buffer.from(all.subarray(0, n)));
-    return n;
+    if (n === all.length) return Wrote.all;
+    pending = { parts, skip: n };
+    return Wrote.queued;
+  };
+  const later = (): void => {
+    if (pending === null) return;
+    written.push(Buffer.from(Buffer.concat(pending.parts).subarray(pending.skip)));
+    pending = null;
   };
   out.lendTo(items, writeNow);
-  return { out, items, written, gathered, wire: () => Buffer.concat(written).toString("latin1") };
+  return { out, items, written, gathered, later, wire: () => Buffer.concat(written).toString("latin1") };
 }
 
 /** Item memory stand-in: a value of `n` bytes of `c` in a larger shared buffer. */
@@ -61,17 +74,25 @@ test("a short value, or any value without lending, is copied", () => {
   assert.equal(plain.len, LEND_MIN * 2);
 });
 
-test("what the kernel does not take at once is copied and written after it, in order", () => {
-  const { out, written } = lendingBuffer(100);
+test("what the kernel does not take at once goes out later from the same parts, and the bytes around them are not reused meanwhile", () => {
+  const { out, written, gathered, later } = lendingBuffer(100);
   const v = item(LEND_MIN + 10, "d");
   out.ascii("head\r\n");
   out.items.bytes(v.mem, v.start, v.end);
   out.ascii("tail\r\n");
-  const after: Buffer[] = [];
-  out.flush(copyWrite(after));
-  // The stand-in kernel took 100 bytes; the rest must not view item memory any more.
+  const behind: Buffer[] = [];
+  out.flush(copyWrite(behind));
+  assert.equal(behind.length, 0, "nothing copied: the write goes on from the parts");
+  assert.equal(gathered[0][1].buffer, v.mem.buffer);
+  // Replies gathered while the write waits must not land on the bytes it still reads.
+  out.ascii("x".repeat(40));
+  out.items.bytes(v.mem, v.start, v.end);
+  out.ascii("\r\n");
+  out.flush(copyWrite(behind));
+  assert.equal(behind.length, 1, "a write while another waits: copied and queued behind it");
+  later();
   v.mem.fill(0x58);
-  assert.equal(Buffer.concat([...written, ...after]).toString("latin1"), `head\r\n${"d".repeat(LEND_MIN + 10)}tail\r\n`);
+  assert.equal(Buffer.concat([...written, ...behind]).toString("latin1"), `head\r\n${"d".repeat(LEND_MIN + 10)}tail\r\n${"x".repeat(40)}${"d".repeat(LEND_MIN + 10)}\r\n`);
 });
 
 test("before item memory changes, a lent value is copied: the reply keeps the bytes it was made with", () => {
@@ -88,7 +109,7 @@ test("before item memory changes, a lent value is copied: the reply keeps the by
 test("lending from a second buffer copies what the first was lent", () => {
   const a = lendingBuffer(1 << 30);
   const b = new OutBuffer(64);
-  b.lendTo(a.items, () => 0);
+  b.lendTo(a.items, () => Wrote.nothing);
   const v = item(LEND_MIN, "f");
   a.out.items.bytes(v.mem, v.start, v.end);
   a.out.ascii("\r\n");
@@ -134,7 +155,7 @@ test("truncate drops the lent values at or past the cut with the bytes", () => {
 });
 
 test("several lent values in one flush go out in order, around the bytes between them", () => {
-  const { out, written, gathered } = lendingBuffer(LEND_MIN + 50);
+  const { out, written, gathered, later } = lendingBuffer(LEND_MIN + 50);
   const values = ["j", "k", "l"].map((c) => item(LEND_MIN, c));
   let expect = "";
   for (const [i, v] of values.entries()) {
@@ -148,6 +169,7 @@ test("several lent values in one flush go out in order, around the bytes between
   const after: Buffer[] = [];
   out.flush(copyWrite(after));
   assert.equal(gathered[0].length, 7, "three values and the four runs of bytes around them");
+  later();
   for (const v of values) v.mem.fill(0x58);
   assert.equal(Buffer.concat([...written, ...after]).toString("latin1"), expect);
   assert.equal(out.size, 0);

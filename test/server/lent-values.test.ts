@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { test } from "node:test";
 import { LEND_MIN } from "../../src/protocol/out-buffer.ts";
+import { checkIntegrity } from "../../src/store/integrity.ts";
+import type { SlabEngine } from "../../src/store/slab-engine.ts";
 import { startOurs } from "../oracle/servers.ts";
 
 // Hits on values of LEND_MIN bytes or more are written straight from item memory
@@ -66,6 +68,80 @@ test("a reader that waits gets every lent value intact, while later commands rep
       assert.equal(got.toString("latin1", at, Math.min(at + 4096, expect.length)), expect.slice(at, at + 4096), `bytes from ${at} on`);
     }
     assert.equal(s.server.ctx.counters.bytesWritten, expect.length, "bytes_written counts lent bytes once");
+  } finally {
+    await s.stop();
+  }
+});
+
+/** Sends `data` on a new connection and returns the first `expect` bytes that come back. */
+async function exchange(port: number, data: string, expect: number): Promise<string> {
+  const s = connect(port, "127.0.0.1");
+  const got: Buffer[] = [];
+  let n = 0;
+  await new Promise<void>((resolve, reject) => {
+    s.on("data", (d: Buffer) => {
+      got.push(d);
+      n += d.length;
+      if (n >= expect) resolve();
+    });
+    s.on("error", reject);
+    s.write(data, "latin1");
+  });
+  s.destroy();
+  return Buffer.concat(got).toString("latin1");
+}
+
+test("values a write still sends to a slow client keep their bytes while other clients delete them and reuse their memory", async () => {
+  const s = await startOurs(["-m", "64"]);
+  try {
+    const engine = s.server.ctx.cache.engine as SlabEngine;
+    const size = 16 * 1024;
+    // More than loopback buffers absorb (~10 MB), so the write goes on as the client reads.
+    const keys = 1000;
+    let setup = "";
+    for (let i = 0; i < keys; i++) setup += `set k${i} 0 0 ${size}\r\n${value(i, 0, size)}\r\n`;
+    await exchange(s.port, setup, keys * "STORED\r\n".length);
+    const slow = connect(s.port, "127.0.0.1");
+    await new Promise<void>((r) => slow.once("connect", () => r()));
+    slow.pause();
+    slow.write(`get ${Array.from({ length: keys }, (_, i) => `k${i}`).join(" ")}\r\n`);
+    for (let t = 0; t < 200 && engine.heldChunks === 0; t++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(engine.heldChunks > 0, "a write in flight holds item memory");
+    // Another client deletes every value and stores as many new ones of the same size: the
+    // freed chunks are reused at once, but not the ones the write still reads.
+    let churn = "";
+    for (let i = 0; i < keys; i++) churn += `delete k${i}\r\nset n${i} 0 0 ${size}\r\n${value(i, 1, size)}\r\n`;
+    assert.equal(await exchange(s.port, churn, keys * "DELETED\r\nSTORED\r\n".length), "DELETED\r\nSTORED\r\n".repeat(keys));
+    // The get answered its first keys (about 4 MiB, OUT_HIGH_WATER) before it waited for the
+    // client; the rest were deleted by the time it went on.
+    const got: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no END came back")), 20_000);
+      slow.on("data", (d: Buffer) => {
+        got.push(d);
+        if (Buffer.concat(got.slice(-2)).toString("latin1").endsWith("\r\nEND\r\n")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      slow.resume();
+    });
+    slow.destroy();
+    const all = Buffer.concat(got).toString("latin1");
+    let at = 0;
+    let i = 0;
+    for (; all.startsWith("VALUE", at); i++) {
+      const head = `VALUE k${i} 0 ${size}\r\n`;
+      assert.equal(all.slice(at, at + head.length), head);
+      at += head.length;
+      assert.equal(all.slice(at, at + size + 2), `${value(i, 0, size)}\r\n`, `k${i}'s value`);
+      at += size + 2;
+    }
+    assert.equal(all.slice(at), "END\r\n");
+    assert.ok(i * size > 2 * 1024 * 1024 && i < keys, `${i} values came back`);
+    for (let t = 0; t < 100 && engine.heldChunks > 0; t++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(engine.heldChunks, 0, "given back once written");
+    assert.deepEqual(checkIntegrity(engine), []);
   } finally {
     await s.stop();
   }

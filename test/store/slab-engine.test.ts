@@ -508,6 +508,72 @@ test("slabs reassign: the page goes to the destination class, in slices, items m
   assert.ok(get(cache, "k29999") >= 0);
 });
 
+test("a chunk a write in flight reads is not reused, rewritten in place or moved until the write is done", () => {
+  const { cache, engine, clock } = setup({ limitBytes: 4 * 1024 * 1024 });
+  const size = 10_000;
+  const fill = (i: number): number => 0x41 + (i % 26);
+  for (let i = 0; i < 150; i++) assert.ok(storeValue(cache, `v${i}`, Buffer.alloc(size, fill(i))) >= 0);
+  const valueOfKey = (key: string): Uint8Array => {
+    const h = get(cache, key);
+    return engine.valueBuffer(h).subarray(engine.valueStart(h), engine.valueStart(h) + engine.valueLength(h));
+  };
+  const intact = (part: Uint8Array, c: number): boolean => part.every((b) => b === c);
+  assert.equal(engine.hold(Buffer.alloc(10)), false, "not item memory: nothing held");
+
+  // Held while linked, then deleted; and deleted (back on the free list), then held.
+  const v0 = valueOfKey("v0");
+  const v1 = valueOfKey("v1");
+  const h0 = get(cache, "v0");
+  const h1 = get(cache, "v1");
+  assert.ok(engine.hold(v0));
+  cache.delete(Buffer.from("v0"), 0, 2);
+  cache.delete(Buffer.from("v1"), 0, 2);
+  assert.ok(engine.hold(v1));
+  // A padded number, incremented while held: a new item, not the held bytes.
+  assert.ok(storeValue(cache, "n", Buffer.from("7".padEnd(size, " "))) >= 0);
+  const n = valueOfKey("n");
+  assert.ok(engine.hold(n));
+  const r = cache.arith(Buffer.from("n"), 0, 1, true, 1n, 0);
+  assert.equal(r.value, 8n);
+  assert.equal(r.inPlace, false, "not rewritten in place");
+  assert.equal(n[0], 0x37);
+
+  // Sets of the same size reuse every free chunk and evict the rest: never the held ones.
+  for (let i = 0; i < 600; i++) {
+    assert.ok(storeValue(cache, `w${i}`, Buffer.alloc(size, 0x7a)) >= 0);
+    const h = get(cache, `w${i}`);
+    assert.ok(h !== h0 && h !== h1, `w${i} took a held chunk`);
+  }
+  assert.ok(intact(v0, fill(0)) && intact(v1, fill(1)), "held values unchanged");
+  assert.equal(engine.heldChunks, 3);
+  assert.deepEqual(checkIntegrity(engine), []);
+
+  // A page holding a held chunk is not given away until the write is done.
+  const cls = engine.slabClass(get(cache, "w599"));
+  const page = engine.classPages[cls][0];
+  const first = Arena.firstHandle(page);
+  const size8 = engine.classes.size[cls] / 8;
+  let inPage = -1;
+  for (let c = 0; c < engine.classes.perSlab[cls] && inPage < 0; c++) if (engine.isLinked(first + c * size8)) inPage = first + c * size8;
+  const key = Buffer.from(engine.keyBuffer(inPage).subarray(engine.keyStart(inPage), engine.keyStart(inPage) + engine.keyLength(inPage))).toString();
+  const held = valueOfKey(key);
+  const c = held[0];
+  assert.ok(engine.hold(held));
+  assert.equal(engine.reassign(cls, 0), "ok");
+  for (let t = 0; t < 50; t++) engine.maintain(clock.now());
+  assert.equal(engine.drainingPage, page, "the page waits for the write");
+  assert.ok(intact(held, c));
+  assert.deepEqual(checkIntegrity(engine), []);
+
+  for (const part of [v0, v1, n, held]) engine.unhold(part);
+  assert.equal(engine.heldChunks, 0);
+  for (let t = 0; t < 50 && engine.drainingPage !== 0; t++) engine.maintain(clock.now());
+  assert.equal(engine.drainingPage, 0, "released once the write is done");
+  assert.deepEqual(checkIntegrity(engine), []);
+  for (let i = 0; i < 600; i++) assert.ok(storeValue(cache, `x${i}`, Buffer.alloc(size, 0x78)) >= 0, "freed chunks are usable again");
+  assert.deepEqual(checkIntegrity(engine), []);
+});
+
 test("one maintenance tick is one memcached lru_maintainer_juggle: 500 rounds per class", () => {
   const { cache, engine, clock } = setup({ limitBytes: 16 * 1024 * 1024 });
   const n = 4000;
