@@ -146,3 +146,31 @@ test("values a write still sends to a slow client keep their bytes while other c
     await s.stop();
   }
 });
+
+test("a client that closes with a write of lent values unfinished gives the held memory back", async () => {
+  const s = await startOurs(["-m", "64"]);
+  try {
+    const engine = s.server.ctx.cache.engine as SlabEngine;
+    const size = 16 * 1024;
+    const keys = 1000;
+    let setup = "";
+    for (let i = 0; i < keys; i++) setup += `set k${i} 0 0 ${size}\r\n${value(i, 0, size)}\r\n`;
+    await exchange(s.port, setup, keys * "STORED\r\n".length);
+    const slow = connect(s.port, "127.0.0.1");
+    await new Promise<void>((r) => slow.once("connect", () => r()));
+    slow.pause();
+    slow.write(`get ${Array.from({ length: keys }, (_, i) => `k${i}`).join(" ")}\r\n`);
+    for (let t = 0; t < 200 && engine.heldChunks === 0; t++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(engine.heldChunks > 0, "a write in flight holds item memory");
+    slow.destroy();
+    for (let t = 0; t < 200 && engine.heldChunks > 0; t++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(engine.heldChunks, 0);
+    // The chunks are usable again: the cache takes as many new values as it held before.
+    let churn = "";
+    for (let i = 0; i < keys; i++) churn += `delete k${i}\r\nset n${i} 0 0 ${size}\r\n${value(i, 1, size)}\r\n`;
+    await exchange(s.port, churn, keys * "DELETED\r\nSTORED\r\n".length);
+    assert.deepEqual(checkIntegrity(engine), []);
+  } finally {
+    await s.stop();
+  }
+});
