@@ -484,6 +484,7 @@ export class SlabEngine implements Engine {
   unpin(): void {
     this.pinned = 0;
   }
+
   /**
    * Writes in flight per chunk they read (a value lent to a reply the kernel did not take at
    * once). memcached keeps such items alive with a reference count; here the chunk is kept:
@@ -538,7 +539,6 @@ export class SlabEngine implements Engine {
     const size8 = this.classes.size[this.arena.pageClass[page]] / 8;
     return first + Math.floor((h - first) / size8) * size8;
   }
-
 
   // ---- LRU --------------------------------------------------------------------------
 
