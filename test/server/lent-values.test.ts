@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { connect } from "node:net";
+import { type Socket, connect } from "node:net";
 import { test } from "node:test";
 import { LEND_MIN } from "../../src/protocol/out-buffer.ts";
 import { checkIntegrity } from "../../src/store/integrity.ts";
@@ -91,27 +91,41 @@ async function exchange(port: number, data: string, expect: number): Promise<str
   return Buffer.concat(got).toString("latin1");
 }
 
+const SIZE = 16 * 1024;
+/** More than loopback buffers absorb (~10 MB), so the write goes on as the client reads. */
+const KEYS = 1000;
+
+/**
+ * Stores KEYS values of SIZE bytes, then has a client that reads nothing ask for all of them
+ * in one get, and waits until the write of the reply holds item memory.
+ */
+async function stalledMultiGet(port: number, engine: SlabEngine): Promise<Socket> {
+  let setup = "";
+  for (let i = 0; i < KEYS; i++) setup += `set k${i} 0 0 ${SIZE}\r\n${value(i, 0, SIZE)}\r\n`;
+  await exchange(port, setup, KEYS * "STORED\r\n".length);
+  const slow = connect(port, "127.0.0.1");
+  await new Promise<void>((r) => slow.once("connect", () => r()));
+  slow.pause();
+  slow.write(`get ${Array.from({ length: KEYS }, (_, i) => `k${i}`).join(" ")}\r\n`);
+  for (let t = 0; t < 200 && engine.heldChunks === 0; t++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(engine.heldChunks > 0, "a write in flight holds item memory");
+  return slow;
+}
+
+/** Another client deletes every value and stores as many new ones of the same size. */
+async function replaceAll(port: number): Promise<void> {
+  let churn = "";
+  for (let i = 0; i < KEYS; i++) churn += `delete k${i}\r\nset n${i} 0 0 ${SIZE}\r\n${value(i, 1, SIZE)}\r\n`;
+  assert.equal(await exchange(port, churn, KEYS * "DELETED\r\nSTORED\r\n".length), "DELETED\r\nSTORED\r\n".repeat(KEYS));
+}
+
 test("values a write still sends to a slow client keep their bytes while other clients delete them and reuse their memory", async () => {
   const s = await startOurs(["-m", "64"]);
   try {
     const engine = s.server.ctx.cache.engine as SlabEngine;
-    const size = 16 * 1024;
-    // More than loopback buffers absorb (~10 MB), so the write goes on as the client reads.
-    const keys = 1000;
-    let setup = "";
-    for (let i = 0; i < keys; i++) setup += `set k${i} 0 0 ${size}\r\n${value(i, 0, size)}\r\n`;
-    await exchange(s.port, setup, keys * "STORED\r\n".length);
-    const slow = connect(s.port, "127.0.0.1");
-    await new Promise<void>((r) => slow.once("connect", () => r()));
-    slow.pause();
-    slow.write(`get ${Array.from({ length: keys }, (_, i) => `k${i}`).join(" ")}\r\n`);
-    for (let t = 0; t < 200 && engine.heldChunks === 0; t++) await new Promise((r) => setTimeout(r, 10));
-    assert.ok(engine.heldChunks > 0, "a write in flight holds item memory");
-    // Another client deletes every value and stores as many new ones of the same size: the
-    // freed chunks are reused at once, but not the ones the write still reads.
-    let churn = "";
-    for (let i = 0; i < keys; i++) churn += `delete k${i}\r\nset n${i} 0 0 ${size}\r\n${value(i, 1, size)}\r\n`;
-    assert.equal(await exchange(s.port, churn, keys * "DELETED\r\nSTORED\r\n".length), "DELETED\r\nSTORED\r\n".repeat(keys));
+    const slow = await stalledMultiGet(s.port, engine);
+    // The freed chunks are reused at once, but not the ones the write still reads.
+    await replaceAll(s.port);
     // The get answered its first keys (about 4 MiB, OUT_HIGH_WATER) before it waited for the
     // client; the rest were deleted by the time it went on.
     const got: Buffer[] = [];
@@ -131,14 +145,14 @@ test("values a write still sends to a slow client keep their bytes while other c
     let at = 0;
     let i = 0;
     for (; all.startsWith("VALUE", at); i++) {
-      const head = `VALUE k${i} 0 ${size}\r\n`;
+      const head = `VALUE k${i} 0 ${SIZE}\r\n`;
       assert.equal(all.slice(at, at + head.length), head);
       at += head.length;
-      assert.equal(all.slice(at, at + size + 2), `${value(i, 0, size)}\r\n`, `k${i}'s value`);
-      at += size + 2;
+      assert.equal(all.slice(at, at + SIZE + 2), `${value(i, 0, SIZE)}\r\n`, `k${i}'s value`);
+      at += SIZE + 2;
     }
     assert.equal(all.slice(at), "END\r\n");
-    assert.ok(i * size > 2 * 1024 * 1024 && i < keys, `${i} values came back`);
+    assert.ok(i * SIZE > 2 * 1024 * 1024 && i < KEYS, `${i} values came back`);
     for (let t = 0; t < 100 && engine.heldChunks > 0; t++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(engine.heldChunks, 0, "given back once written");
     assert.deepEqual(checkIntegrity(engine), []);
@@ -151,24 +165,12 @@ test("a client that closes with a write of lent values unfinished gives the held
   const s = await startOurs(["-m", "64"]);
   try {
     const engine = s.server.ctx.cache.engine as SlabEngine;
-    const size = 16 * 1024;
-    const keys = 1000;
-    let setup = "";
-    for (let i = 0; i < keys; i++) setup += `set k${i} 0 0 ${size}\r\n${value(i, 0, size)}\r\n`;
-    await exchange(s.port, setup, keys * "STORED\r\n".length);
-    const slow = connect(s.port, "127.0.0.1");
-    await new Promise<void>((r) => slow.once("connect", () => r()));
-    slow.pause();
-    slow.write(`get ${Array.from({ length: keys }, (_, i) => `k${i}`).join(" ")}\r\n`);
-    for (let t = 0; t < 200 && engine.heldChunks === 0; t++) await new Promise((r) => setTimeout(r, 10));
-    assert.ok(engine.heldChunks > 0, "a write in flight holds item memory");
+    const slow = await stalledMultiGet(s.port, engine);
     slow.destroy();
     for (let t = 0; t < 200 && engine.heldChunks > 0; t++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(engine.heldChunks, 0);
     // The chunks are usable again: the cache takes as many new values as it held before.
-    let churn = "";
-    for (let i = 0; i < keys; i++) churn += `delete k${i}\r\nset n${i} 0 0 ${size}\r\n${value(i, 1, size)}\r\n`;
-    await exchange(s.port, churn, keys * "DELETED\r\nSTORED\r\n".length);
+    await replaceAll(s.port);
     assert.deepEqual(checkIntegrity(engine), []);
   } finally {
     await s.stop();
