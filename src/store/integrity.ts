@@ -58,7 +58,10 @@ export function checkIntegrity(e: SlabEngine): string[] {
   return problems;
 }
 
-/** Every chunk of a class's pages is free, an item, or data of a linked chunked item that lists it. */
+/**
+ * Every chunk of a class's pages is free, an item, data of a linked chunked item that lists
+ * it, or held by a write in flight (SlabEngine.hold).
+ */
 function checkPages(e: SlabEngine, cls: number, problems: string[]): void {
   const a = e.arena;
   const size8 = e.classes.size[cls] / 8;
