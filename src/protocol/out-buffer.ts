@@ -237,15 +237,7 @@ export class OutBuffer {
     let total = upTo;
     for (let i = 0; i < sent; i++) total += this.lent[i].length;
     const wrote = writeNow(parts);
-    if (wrote === Wrote.nothing) {
-      const all = Buffer.allocUnsafe(total);
-      let at = 0;
-      for (const part of parts) {
-        copyBytes(part, 0, part.length, all, at);
-        at += part.length;
-      }
-      write(all);
-    }
+    if (wrote === Wrote.nothing) write(Buffer.concat(parts, total));
     if (sent === this.lentCount) this.dropLent(0);
     else {
       // Parts lent past `upTo` stay, moved to the front.

@@ -400,7 +400,7 @@ export class SlabEngine implements Engine {
 
   /** A chunk back to its class's free list, unless its page is being emptied or a write holds it. */
   private freeChunk(h: number): void {
-    if (this.held.size > 0 && this.held.has(h)) {
+    if (this.isHeld(h)) {
       // Busy (state 0) as an item being written is, so no page move takes it; see `hold`.
       this.arena.u8[h * 8 + H.state] = 0;
       this.heldFreed.add(h);
