@@ -93,9 +93,9 @@ export function startCheckout(root: string, nodeFlags: readonly string[], args: 
   return start(name, `${ROOT}node_modules/.bin/node`, (p) => [...nodeFlags, "src/main.ts", "-p", String(p), "-l", "127.0.0.1", ...args], {}, root);
 }
 
-/** A Node script of this repository taking `-p PORT` (bench/lib/floor-server.ts). */
-export function startScript(script: string, name: string): Promise<BenchServer> {
-  return start(name, `${ROOT}node_modules/.bin/node`, (p) => [script, "-p", String(p)]);
+/** A Node script of this repository taking `-p PORT` and `args` (bench/lib/floor-server.ts). */
+export function startScript(script: string, name: string, args: readonly string[] = []): Promise<BenchServer> {
+  return start(name, `${ROOT}node_modules/.bin/node`, (p) => [script, "-p", String(p), ...args]);
 }
 
 /** The reference memcached with the given flags (-t, -m, ...). */

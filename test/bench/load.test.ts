@@ -216,6 +216,20 @@ test("the floor server answers gets and sets as the load generator expects", asy
   }
 });
 
+test("the floor server gathers large values from memory and skips set data that spans reads", async () => {
+  const floor = await startScript("bench/lib/floor-server.ts", "floor", ["--value-size", "30000", "--keys", "50"]);
+  try {
+    // Five 30 KB sets in flight per connection overrun the 64 KiB read buffer, so data blocks split across reads.
+    const r = await runLoad({ port: floor.port, keys: 50, ops: 1200, getRatio: 0.5, workers: 1, conns: 4, depth: 5, valueSize: 30_000 });
+    assert.equal(r.errors, 0, r.firstError);
+    assert.equal(r.requests, 1200);
+    assert.ok(r.sets > 300 && r.gets > 300, `${r.sets} sets, ${r.gets} gets`);
+    assert.equal(r.hits, r.gets);
+  } finally {
+    await floor.stop();
+  }
+});
+
 test("bench:churn prints both servers' latencies, our loop stall, the script's own control stall and the warm-up's stall apart", () => {
   const r = spawnSync("node_modules/.bin/node", ["bench/churn.ts", "--sets", "3000", "--warmup-sets", "500", "--keys", "1000", "--memory", "64"], { encoding: "utf8", timeout: 120_000 });
   assert.equal(r.status, 0, r.stderr);
