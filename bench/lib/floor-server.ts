@@ -50,7 +50,17 @@ class FloorConnection {
     this.writer = writer;
   }
 
-  answer(buf: Buffer, n: number): void {
+  /** A line cut by the end of a read (rare: only deep pipelines of large sets), with the next read appended. */
+  private partial: Buffer | null = null;
+
+  answer(chunk: Buffer, read: number): void {
+    let buf = chunk;
+    let n = read;
+    if (this.partial !== null) {
+      buf = Buffer.concat([this.partial, chunk.subarray(0, read)]);
+      n = buf.length;
+      this.partial = null;
+    }
     let p = 0;
     if (this.skip > 0) {
       const take = Math.min(this.skip, n);
@@ -60,7 +70,10 @@ class FloorConnection {
     }
     while (p < n) {
       const nl = buf.indexOf(0x0a, p);
-      if (nl < 0 || nl >= n) return;
+      if (nl < 0 || nl >= n) {
+        this.partial = Buffer.from(buf.subarray(p, n));
+        return;
+      }
       if (buf[p] === 0x73 /* set <key> <flags> <exptime> <bytes>: skip the data block and its CRLF */) {
         const sp = buf.lastIndexOf(0x20, nl);
         const data = Number(buf.toString("latin1", sp + 1, nl - 1)) + 2;

@@ -216,7 +216,7 @@ test("the floor server answers gets and sets as the load generator expects", asy
   }
 });
 
-test("the floor server gathers large values from memory and skips set data that spans reads", async () => {
+test("the floor server gathers large values from memory and follows set lines and data that span reads", async () => {
   const floor = await startScript("bench/lib/floor-server.ts", "floor", ["--value-size", "30000", "--keys", "50"]);
   try {
     // Five 30 KB sets in flight per connection overrun the 64 KiB read buffer, so data blocks split across reads.
@@ -225,6 +225,9 @@ test("the floor server gathers large values from memory and skips set data that 
     assert.equal(r.requests, 1200);
     assert.ok(r.sets > 300 && r.gets > 300, `${r.sets} sets, ${r.gets} gets`);
     assert.equal(r.hits, r.gets);
+    // A deep pipeline of sets alone: set lines, too, are cut by the ends of reads.
+    const sets = await runLoad({ port: floor.port, keys: 50, ops: 2000, getRatio: 0, workers: 1, conns: 2, depth: 64, valueSize: 30_000 });
+    assert.deepEqual([sets.errors, sets.sets], [0, 2000], sets.firstError);
   } finally {
     await floor.stop();
   }
