@@ -27,7 +27,7 @@ const readBuffer = Buffer.allocUnsafe(READ_BUFFER_SIZE);
 /** Large values, one per key: the memory a lent reply is gathered from. */
 const slots = size >= LEND_MIN ? Number(opts.keys) : 0;
 const stride = size + 64;
-const stored = new Uint8Array(new SharedArrayBuffer(slots * stride)).fill(0x78);
+const valueMemory = new Uint8Array(new SharedArrayBuffer(slots * stride)).fill(0x78);
 const parts: Uint8Array[] = [HEADER, HEADER, HIT.subarray(HEADER.length + size)];
 
 function writeHit(writer: ReplyWriter): void {
@@ -36,22 +36,21 @@ function writeHit(writer: ReplyWriter): void {
     return;
   }
   const at = Math.floor(Math.random() * slots) * stride;
-  parts[1] = stored.subarray(at, at + size);
+  parts[1] = valueMemory.subarray(at, at + size);
   // Behind a write still waiting, the parts are copied and queued, as memcached-ts does.
   if (writer.writeNow(parts) === Wrote.nothing) writer.write(Buffer.concat(parts));
 }
 
-/** One connection: the data bytes of a `set` still to skip, across reads. */
+/** One connection: the data bytes of a `set` still to skip, and a cut line, across reads. */
 class FloorConnection {
   private skip = 0;
+  /** A line cut by the end of a read (rare: only deep pipelines of large sets). */
+  private partial: Buffer | null = null;
   private readonly writer: ReplyWriter;
 
   constructor(writer: ReplyWriter) {
     this.writer = writer;
   }
-
-  /** A line cut by the end of a read (rare: only deep pipelines of large sets), with the next read appended. */
-  private partial: Buffer | null = null;
 
   answer(chunk: Buffer, read: number): void {
     let buf = chunk;
@@ -62,13 +61,14 @@ class FloorConnection {
       this.partial = null;
     }
     let p = 0;
-    if (this.skip > 0) {
-      const take = Math.min(this.skip, n);
-      this.skip -= take;
-      p = take;
-      if (this.skip === 0) this.writer.write(STORED);
-    }
     while (p < n) {
+      if (this.skip > 0) {
+        const take = Math.min(this.skip, n - p);
+        this.skip -= take;
+        p += take;
+        if (this.skip === 0) this.writer.write(STORED);
+        continue;
+      }
       const nl = buf.indexOf(0x0a, p);
       if (nl < 0 || nl >= n) {
         this.partial = Buffer.from(buf.subarray(p, n));
@@ -76,15 +76,9 @@ class FloorConnection {
       }
       if (buf[p] === 0x73 /* set <key> <flags> <exptime> <bytes>: skip the data block and its CRLF */) {
         const sp = buf.lastIndexOf(0x20, nl);
-        const data = Number(buf.toString("latin1", sp + 1, nl - 1)) + 2;
-        const inRead = Math.min(data, n - nl - 1);
-        this.skip = data - inRead;
-        p = nl + 1 + inRead;
-        if (this.skip === 0) this.writer.write(STORED);
-      } else {
-        writeHit(this.writer);
-        p = nl + 1;
-      }
+        this.skip = Number(buf.toString("latin1", sp + 1, nl - 1)) + 2;
+      } else writeHit(this.writer);
+      p = nl + 1;
     }
   }
 }
