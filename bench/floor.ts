@@ -45,11 +45,12 @@ try {
     }
   }
   const rows = [["server", "ops/s", "vs memcached", "user µs/req", "system µs/req", "total µs/req"]];
-  const medianOps = (s: BenchServer): number => median((samples.get(s) ?? []).map((x) => x.ops));
+  const memcachedOps = median((samples.get(servers[0]) ?? []).map((x) => x.ops));
   for (const s of servers) {
     const xs = samples.get(s) ?? [];
     const med = (f: (x: (typeof xs)[number]) => number): number => median(xs.map(f));
-    rows.push([s.name, String(Math.round(med((x) => x.ops))), (medianOps(s) / medianOps(servers[0])).toFixed(2), med((x) => x.user).toFixed(2), med((x) => x.system).toFixed(2), med((x) => x.user + x.system).toFixed(2)]);
+    const ops = med((x) => x.ops);
+    rows.push([s.name, String(Math.round(ops)), (ops / memcachedOps).toFixed(2), med((x) => x.user).toFixed(2), med((x) => x.system).toFixed(2), med((x) => x.user + x.system).toFixed(2)]);
   }
   console.log(`90% get, 16 conns x 1 in flight, ${keys} keys of ${valueSize} B; medians of ${v.rounds} rounds of ${v.seconds} s\n`);
   console.log(table(rows));
