@@ -189,6 +189,27 @@ export class OutBuffer {
     return (this.views[n & 7] = this.buf.subarray(0, n));
   }
 
+  /** `buf[from..to)`, the same view as last time when `buf`, `from` and `to` are. */
+  private viewAfter(from: number, to: number): Buffer {
+    if (this.afterOf !== this.buf || this.afterFrom !== from || this.afterTo !== to) {
+      this.after = this.buf.subarray(from, to);
+      this.afterOf = this.buf;
+      this.afterFrom = from;
+      this.afterTo = to;
+    }
+    return this.after;
+  }
+  private after: Buffer = EMPTY;
+  private afterOf: Buffer | null = null;
+  private afterFrom = 0;
+  private afterTo = 0;
+
+  /**
+   * The parts of a write with one lent value: [VALUE line, value, what follows]. A hit on a
+   * large value otherwise made three views and an array per request (measured: see README).
+   */
+  private single: Uint8Array[] = [NOTHING, NOTHING, NOTHING];
+
   /**
    * Hands the first `upTo` gathered bytes (all by default) to `write` and keeps the rest. `write` returns true when the bytes
    * were fully taken (so the buffer may be reused at once).
@@ -222,9 +243,13 @@ export class OutBuffer {
     while (sent < this.lentCount && this.lentAt[sent] < upTo) sent++;
     let parts: Uint8Array[];
     if (sent === 1) {
-      // The usual case, one hit's value: its VALUE line before it, what follows after.
+      // The usual case, one hit's value: its VALUE line before it, what follows after. The
+      // views and the array are the last write's again when they can be (see `single`).
       const at = this.lentAt[0];
-      parts = [this.buf.subarray(0, at), this.lent[0], this.buf.subarray(at, upTo)];
+      parts = this.single;
+      parts[0] = this.view(at);
+      parts[1] = this.lent[0];
+      parts[2] = this.viewAfter(at, upTo);
     } else {
       parts = [];
       let from = 0;
@@ -238,6 +263,11 @@ export class OutBuffer {
     for (let i = 0; i < sent; i++) total += this.lent[i].length;
     const wrote = writeNow(parts);
     if (wrote === Wrote.nothing) write(Buffer.concat(parts, total));
+    if (parts === this.single) {
+      // A write left unfinished reads its parts until it completes: the next one takes a new array.
+      if (wrote === Wrote.queued) this.single = [NOTHING, NOTHING, NOTHING];
+      else parts[1] = NOTHING;
+    }
     if (sent === this.lentCount) this.dropLent(0);
     else {
       // Parts lent past `upTo` stay, moved to the front.
@@ -255,7 +285,7 @@ export class OutBuffer {
       const old = this.buf;
       this.buf = Buffer.allocUnsafe(Math.max(this.initial, this.len - upTo));
       old.copy(this.buf, 0, upTo, this.len);
-    } else this.buf.copyWithin(0, upTo, this.len);
+    } else if (upTo < this.len) this.buf.copyWithin(0, upTo, this.len);
     this.len -= upTo;
     this.keepCopies();
     if (this.len === 0) this.release();
@@ -279,6 +309,7 @@ export class OutBuffer {
 
 /** What a dropped lent part's slot holds instead, so the memory it viewed is not kept alive. */
 const NOTHING = new Uint8Array(0);
+const EMPTY = Buffer.alloc(0);
 
 /** Preencodes a constant reply. */
 export function reply(s: string): Buffer {
